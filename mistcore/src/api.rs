@@ -1,0 +1,447 @@
+//! The Mist API client: credentials, clouds, one request per call, and what comes back.
+//!
+//! The HTTP stack is behind [`HttpTransport`] (reqwest natively, fetch on the edge), so this
+//! module only builds requests and reads responses. Timeouts belong to the transport: there
+//! are no timers in the core.
+
+use crate::catalog::{CLOUD_HOSTS, Method, Operation, closest};
+use crate::schema::ValidatedArgs;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Value, json};
+use std::fmt;
+use url::Url;
+
+/// The `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("mistmcp/", env!("CARGO_PKG_VERSION"));
+
+/// Characters escaped in a path segment: everything but RFC 3986 unreserved characters.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// An HTTP request, independent of any HTTP stack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// The method.
+    pub method: Method,
+    /// The full URL, query included.
+    pub url: Url,
+    /// Request headers (the `Authorization` value is secret: never log it).
+    pub headers: Vec<(String, String)>,
+    /// A JSON body, for writes.
+    pub body: Option<Vec<u8>>,
+}
+
+/// An HTTP response, independent of any HTTP stack.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// Response headers; names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a request got no HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// No answer within the configured time.
+    #[error("no answer within {seconds} s")]
+    Timeout {
+        /// The timeout that expired.
+        seconds: u64,
+    },
+    /// The connection could not be made (DNS, TCP, TLS, proxy).
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    /// Anything else the HTTP stack reported.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Sends one HTTP request. Implemented with reqwest natively and with fetch on the edge.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub trait HttpTransport: Send + Sync {
+    /// Sends the request and returns the whole response.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// A secret string (an API token) that never shows in `Debug` or `Display` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret; surrounding whitespace is dropped.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into().trim().to_string())
+    }
+
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A bad cloud host or base URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CloudError {
+    /// The host is not one of the Mist clouds of the spec.
+    #[error(
+        "`{host}` is not a Mist cloud host{hint}. Known hosts: {known}. For any other base URL (a test server, a private deployment) use --api-url / MIST_API_URL"
+    )]
+    UnknownHost {
+        /// What was given.
+        host: String,
+        /// A "did you mean" clause, possibly empty.
+        hint: String,
+        /// The allowed hosts.
+        known: String,
+    },
+    /// The explicit base URL cannot be used.
+    #[error("invalid API base URL `{url}`: {reason}")]
+    BadUrl {
+        /// What was given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Resolves a Mist cloud host (`api.mist.com`, with or without `https://`) against the
+/// spec's clouds. The dashboard host (`manage.mist.com`) is accepted for its API host.
+pub fn cloud_base(host: &str) -> Result<Url, CloudError> {
+    let h = host
+        .trim()
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    let h = match h.strip_prefix("manage.") {
+        Some(rest) => format!("api.{rest}"),
+        None => h,
+    };
+    if let Some(c) = CLOUD_HOSTS.iter().find(|c| c.host() == h) {
+        return Url::parse(c.url).map_err(|e| CloudError::BadUrl {
+            url: c.url.into(),
+            reason: e.to_string(),
+        });
+    }
+    let near = closest(&h, CLOUD_HOSTS.iter().map(|c| c.host()), 1);
+    Err(CloudError::UnknownHost {
+        host: host.to_string(),
+        hint: near
+            .first()
+            .map(|n| format!(" (did you mean {n}?)"))
+            .unwrap_or_default(),
+        known: CLOUD_HOSTS
+            .iter()
+            .map(|c| c.host())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// Parses an explicit base URL (`http://127.0.0.1:4010`), for tests and private deployments.
+pub fn custom_base(url: &str) -> Result<Url, CloudError> {
+    let bad = |reason: &str| CloudError::BadUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    let u = Url::parse(url.trim()).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
+        return Err(bad("give only scheme, host, port and an optional path prefix"));
+    }
+    Ok(u)
+}
+
+/// Who calls the API, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The API token; calls fail with [`ApiError::MissingToken`] without one.
+    pub token: Option<Secret>,
+    /// The cloud's base URL (`https://api.mist.com`).
+    pub base: Url,
+}
+
+impl Credentials {
+    /// Credentials for the default cloud (`api.mist.com`) without a token.
+    pub fn anonymous() -> Self {
+        Credentials {
+            token: None,
+            base: Url::parse(CLOUD_HOSTS.first().map(|c| c.url).unwrap_or("https://api.mist.com"))
+                .expect("the spec's first server is a valid URL"),
+        }
+    }
+}
+
+/// Where a list or search answer stands in its result set.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Pagination {
+    /// Total number of results, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// Results per page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// The page that was returned (list endpoints, from 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
+    /// The relative path of the next page (search endpoints).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Whether more results exist beyond this answer.
+    pub has_more: bool,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse {
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The JSON body (`null` when empty); a non-JSON body is a JSON string.
+    pub body: Value,
+    /// Pagination facts, for list and search answers.
+    pub pagination: Option<Pagination>,
+}
+
+/// Why a call did not succeed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// No token is configured.
+    #[error(
+        "no Mist API token is configured: set MIST_APITOKEN (or put it in a .env file given with --env-file / MIST_ENV_FILE) and restart the server"
+    )]
+    MissingToken,
+    /// The request got no answer.
+    #[error("{method} {path} on {host}: {source}")]
+    Transport {
+        /// The method.
+        method: Method,
+        /// The path, ids included.
+        path: String,
+        /// The host called.
+        host: String,
+        /// What went wrong.
+        source: TransportError,
+    },
+    /// Mist answered with an error status.
+    #[error("Mist API error {status} on {method} {path}: {message}. Hint: {hint}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The method.
+        method: Method,
+        /// The path, ids included.
+        path: String,
+        /// Mist's own message (or the start of the body).
+        message: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
+}
+
+/// What to do about an error status.
+pub fn status_hint(status: u16) -> &'static str {
+    match status {
+        400 => "the request does not match what Mist expects; check the arguments with mist_describe_operation",
+        401 => "the API token is missing, wrong or expired; check MIST_APITOKEN and that MIST_HOST is the cloud the token was created on",
+        403 => "the token cannot access this object; check the ids (org_id, site_id) with getSelf, which lists the orgs and sites the token can see",
+        404 => "no such object or path; check the ids, e.g. list the parent objects to find valid ones",
+        429 => "the API rate limit is reached (5000 calls per hour per token); wait before retrying, getSelfApiUsage shows the usage",
+        500..=599 => "the Mist cloud failed to answer; try again later",
+        _ => "see the message from Mist",
+    }
+}
+
+/// The path of a call, its `{param}` segments filled with percent-encoded values.
+pub fn fill_path(op: &Operation, args: &ValidatedArgs) -> String {
+    let mut path = op.path.to_string();
+    for (name, value) in &args.path {
+        let encoded = utf8_percent_encode(value, SEGMENT).to_string();
+        path = path.replace(&format!("{{{name}}}"), &encoded);
+    }
+    path
+}
+
+/// Builds the request of one call.
+pub fn build_request(
+    credentials: &Credentials,
+    op: &Operation,
+    args: &ValidatedArgs,
+) -> Result<HttpRequest, ApiError> {
+    let token = credentials.token.as_ref().ok_or(ApiError::MissingToken)?;
+    let mut url = credentials.base.clone();
+    let prefix = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}{}", fill_path(op, args)));
+    if !args.query.is_empty() {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in &args.query {
+            q.append_pair(k, v);
+        }
+    }
+    let mut headers = vec![
+        ("authorization".to_string(), format!("Token {}", token.expose())),
+        ("accept".to_string(), "application/json".to_string()),
+        ("user-agent".to_string(), USER_AGENT.to_string()),
+    ];
+    let body = args.body.as_ref().map(|b| {
+        headers.push(("content-type".to_string(), "application/json".to_string()));
+        b.to_string().into_bytes()
+    });
+    Ok(HttpRequest {
+        method: op.method,
+        url,
+        headers,
+        body,
+    })
+}
+
+/// Sends exactly one request for `op` and interprets the answer.
+pub async fn execute(
+    transport: &dyn HttpTransport,
+    credentials: &Credentials,
+    op: &Operation,
+    args: &ValidatedArgs,
+) -> Result<ApiResponse, ApiError> {
+    let request = build_request(credentials, op, args)?;
+    let path = request.url.path().to_string();
+    tracing::debug!(operation = op.id, method = %op.method, %path, "calling Mist");
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|source| ApiError::Transport {
+            method: op.method,
+            path: path.clone(),
+            host: credentials.base.host_str().unwrap_or("").to_string(),
+            source,
+        })?;
+    tracing::debug!(operation = op.id, status = response.status, bytes = response.body.len(), "Mist answered");
+    interpret(op, &path, response)
+}
+
+/// Turns an HTTP answer into a result or an error.
+pub fn interpret(op: &Operation, path: &str, response: HttpResponse) -> Result<ApiResponse, ApiError> {
+    let is_json = response
+        .header("content-type")
+        .is_none_or(|ct| ct.contains("json"));
+    let text = String::from_utf8_lossy(&response.body);
+    let parsed: Option<Value> = if text.trim().is_empty() {
+        Some(Value::Null)
+    } else if is_json {
+        serde_json::from_str(&text).ok()
+    } else {
+        None
+    };
+    if !(200..300).contains(&response.status) {
+        return Err(ApiError::Status {
+            status: response.status,
+            method: op.method,
+            path: path.to_string(),
+            message: error_message(parsed.as_ref(), &text),
+            hint: status_hint(response.status),
+        });
+    }
+    let mut body = parsed.unwrap_or_else(|| Value::String(text.into_owned()));
+    // Some list endpoints answer `null` when there is nothing to list.
+    if body.is_null() && op.id.starts_with("list") {
+        body = json!([]);
+    }
+    let pagination = pagination(&response, &body);
+    Ok(ApiResponse {
+        status: response.status,
+        body,
+        pagination,
+    })
+}
+
+fn error_message(parsed: Option<&Value>, text: &str) -> String {
+    let fields = ["detail", "message", "error", "title", "reason"];
+    if let Some(Value::Object(o)) = parsed {
+        let found: Vec<String> = fields
+            .iter()
+            .filter_map(|f| o.get(*f))
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        if !found.is_empty() {
+            return clip(&found.join("; "), 500);
+        }
+    }
+    let t = text.trim();
+    if t.is_empty() {
+        "(empty answer)".to_string()
+    } else {
+        clip(t, 500)
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+/// Pagination facts from `X-Page-*` headers (lists) or `total`/`next` fields (searches).
+fn pagination(response: &HttpResponse, body: &Value) -> Option<Pagination> {
+    let num = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+    let (total, limit, page) = (num("x-page-total"), num("x-page-limit"), num("x-page-page"));
+    if total.is_some() || limit.is_some() || page.is_some() {
+        let has_more = match (total, limit, page) {
+            (Some(t), Some(l), Some(p)) => p.saturating_mul(l) < t,
+            _ => false,
+        };
+        return Some(Pagination {
+            total,
+            limit,
+            page,
+            next: None,
+            has_more,
+        });
+    }
+    let obj = body.as_object()?;
+    let next = obj
+        .get("next")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    let total = obj.get("total").and_then(Value::as_u64);
+    if next.is_none() && total.is_none() {
+        return None;
+    }
+    Some(Pagination {
+        total,
+        limit: obj.get("limit").and_then(Value::as_u64),
+        page: None,
+        has_more: next.is_some(),
+        next,
+    })
+}

@@ -1,0 +1,206 @@
+//! Per-client state: the tool loading mode, the enabled categories, write permission,
+//! the client's declared capabilities and its credentials.
+
+use crate::api::Credentials;
+use crate::catalog::{CATEGORIES, Category, category, closest};
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+/// How many tools a session starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ToolMode {
+    /// Only `getSelf` and `manageMcpTools`.
+    Minimal,
+    /// The essentials and the discovery tools; categories are enabled at run time (default).
+    #[default]
+    Managed,
+    /// Every read tool of every category.
+    All,
+    /// The categories given at start-up, plus the essentials and the discovery tools.
+    Custom,
+}
+
+impl ToolMode {
+    /// The mode's name, as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolMode::Minimal => "minimal",
+            ToolMode::Managed => "managed",
+            ToolMode::All => "all",
+            ToolMode::Custom => "custom",
+        }
+    }
+
+    /// Whether the discovery tools (`mist_search_operations`, ...) are listed.
+    pub fn has_discovery(self) -> bool {
+        self != ToolMode::Minimal
+    }
+}
+
+impl fmt::Display for ToolMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ToolMode {
+    type Err = SessionError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "minimal" => Ok(ToolMode::Minimal),
+            "managed" | "" => Ok(ToolMode::Managed),
+            "all" => Ok(ToolMode::All),
+            "custom" => Ok(ToolMode::Custom),
+            _ => Err(SessionError::UnknownMode(s.to_string())),
+        }
+    }
+}
+
+/// A session that cannot be set up as asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// Not one of the four modes.
+    #[error("unknown tool loading mode `{0}`: use minimal, managed, all or custom")]
+    UnknownMode(String),
+    /// Category names or patterns that match no category.
+    #[error("{0}")]
+    UnknownCategories(String),
+    /// Custom mode without categories.
+    #[error(
+        "the custom mode needs categories: --categories orgs_sites,sites_devices (or MISTMCP_TOOL_CATEGORIES); call manageMcpTools without arguments to list them"
+    )]
+    CustomWithoutCategories,
+}
+
+/// Resolves category names and glob patterns (`sites_*`) to slugs.
+///
+/// Every name must match at least one category; the error names those that do not, each
+/// with the closest existing names.
+pub fn resolve_categories<S: AsRef<str>>(names: &[S]) -> Result<Vec<&'static str>, SessionError> {
+    let mut found = Vec::new();
+    let mut unknown = Vec::new();
+    for name in names {
+        let name = name.as_ref().trim();
+        if name.is_empty() {
+            continue;
+        }
+        let lower = name.to_ascii_lowercase();
+        if lower.contains(['*', '?']) {
+            let pattern = wildmatch::WildMatch::new(&lower);
+            let matched: Vec<&'static str> = CATEGORIES
+                .iter()
+                .filter(|c| pattern.matches(c.slug))
+                .map(|c| c.slug)
+                .collect();
+            if matched.is_empty() {
+                unknown.push(format!("pattern `{name}` matches no category"));
+            }
+            found.extend(matched);
+        } else if let Some(c) = category(&lower) {
+            found.push(c.slug);
+        } else {
+            let near = closest(&lower, CATEGORIES.iter().map(|c| c.slug), 3);
+            let hint = if near.is_empty() {
+                String::new()
+            } else {
+                format!(" (closest: {})", near.join(", "))
+            };
+            unknown.push(format!("`{name}` is not a category{hint}"));
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(SessionError::UnknownCategories(format!(
+            "{}; call manageMcpTools without arguments to list the categories",
+            unknown.join("; ")
+        )));
+    }
+    found.sort_unstable();
+    found.dedup();
+    Ok(found)
+}
+
+/// What the client said it can do in `initialize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientCapabilities {
+    /// The client can answer elicitation requests (write confirmations).
+    pub elicitation: bool,
+}
+
+/// How a session starts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionConfig {
+    /// The tool loading mode.
+    pub mode: ToolMode,
+    /// Category names or patterns, for the custom mode.
+    pub categories: Vec<String>,
+    /// Whether write operations may be offered (`--enable-write-tools`).
+    pub write_tools: bool,
+}
+
+/// A change of the enabled categories, as made by `manageMcpTools`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CategoryChange {
+    /// Categories to enable.
+    pub enable: Vec<&'static str>,
+    /// Categories to disable.
+    pub disable: Vec<&'static str>,
+}
+
+/// The state of one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The mode the session started in.
+    pub mode: ToolMode,
+    /// The categories whose operation tools are listed.
+    pub enabled: BTreeSet<&'static str>,
+    /// Whether write operations may be offered.
+    pub write_tools: bool,
+    /// What the client can do.
+    pub client: ClientCapabilities,
+    /// The token and cloud of this client.
+    pub credentials: Credentials,
+}
+
+impl Session {
+    /// A new session in the configured mode.
+    pub fn new(config: &SessionConfig, credentials: Credentials) -> Result<Self, SessionError> {
+        let enabled: BTreeSet<&'static str> = match config.mode {
+            ToolMode::All => CATEGORIES.iter().map(|c| c.slug).collect(),
+            ToolMode::Custom => {
+                let cats = resolve_categories(&config.categories)?;
+                if cats.is_empty() {
+                    return Err(SessionError::CustomWithoutCategories);
+                }
+                cats.into_iter().collect()
+            }
+            // Categories given with another mode are enabled too: they cost nothing to honour.
+            ToolMode::Managed | ToolMode::Minimal => {
+                resolve_categories(&config.categories)?.into_iter().collect()
+            }
+        };
+        Ok(Session {
+            mode: config.mode,
+            enabled,
+            write_tools: config.write_tools,
+            client: ClientCapabilities::default(),
+            credentials,
+        })
+    }
+
+    /// Applies a change; returns true when the set of enabled categories changed.
+    pub fn apply(&mut self, change: &CategoryChange) -> bool {
+        let before = self.enabled.clone();
+        self.enabled.extend(change.enable.iter().copied());
+        for c in &change.disable {
+            self.enabled.remove(c);
+        }
+        before != self.enabled
+    }
+
+    /// Whether the operation tools of a category are listed.
+    pub fn is_enabled(&self, category: &Category) -> bool {
+        self.enabled.contains(category.slug)
+    }
+}

@@ -1,0 +1,272 @@
+//! The discovery tools: every operation reachable through three small tools, for clients
+//! that ignore `list_changed` or speak the sessionless protocol.
+
+use super::operation_allowed;
+use crate::catalog::{Method, OPERATIONS, Operation, ParamLocation, closest, operation};
+use crate::schema::{expected_form, input_schema};
+use crate::session::{Session, resolve_categories};
+use serde_json::{Map, Value, json};
+
+/// Description of `mist_search_operations`.
+pub const SEARCH_DESCRIPTION: &str = "Search the Mist API operations by free text (e.g. \"site wlans\", \"device events\"), \
+optionally filtered by category (name or pattern) and method. Returns ranked operation ids to use with \
+mist_describe_operation and mist_call_operation.";
+/// Description of `mist_describe_operation`.
+pub const DESCRIBE_DESCRIPTION: &str =
+    "Describe one Mist API operation: what it does, its parameters and its input schema.";
+/// Description of `mist_call_operation`.
+pub const CALL_DESCRIPTION: &str = "Call any Mist API operation by id with its arguments \
+(path and query parameters as in mist_describe_operation). Start with getSelf to learn your org and site ids.";
+
+/// Input schema of `mist_search_operations`.
+pub fn search_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "description": "Words to look for in operation ids, paths and descriptions"},
+            "category": {"type": "string", "description": "Only this category (name or pattern, e.g. sites_*)"},
+            "method": {"type": "string", "enum": ["GET", "POST", "PUT", "DELETE"]},
+            "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}
+        },
+        "required": ["query"],
+        "additionalProperties": false
+    })
+}
+
+/// Input schema of `mist_describe_operation`.
+pub fn describe_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": { "operation_id": {"type": "string", "description": "An operation id such as listOrgSites"} },
+        "required": ["operation_id"],
+        "additionalProperties": false
+    })
+}
+
+/// Input schema of `mist_call_operation`.
+pub fn call_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "operation_id": {"type": "string", "description": "An operation id such as listOrgSites"},
+            "arguments": {"type": "object", "description": "The operation's arguments, e.g. {\"org_id\": \"...\", \"limit\": 10}"}
+        },
+        "required": ["operation_id"],
+        "additionalProperties": false
+    })
+}
+
+fn check_keys(args: &Map<String, Value>, accepted: &[&str]) -> Result<(), String> {
+    match args.keys().find(|k| !accepted.contains(&k.as_str())) {
+        Some(k) => Err(format!("unknown argument `{k}`; accepted arguments: {}", accepted.join(", "))),
+        None => Ok(()),
+    }
+}
+
+fn required_str<'a>(args: &'a Map<String, Value>, name: &str) -> Result<&'a str, String> {
+    match args.get(name) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
+        Some(other) if !other.is_null() => Err(format!("`{name}` must be a non-empty string, got {other}")),
+        _ => Err(format!("missing required argument `{name}`")),
+    }
+}
+
+/// Finds an operation the session may call, or explains why not.
+pub fn callable_operation(session: &Session, id: &str) -> Result<&'static Operation, String> {
+    let Some(op) = operation(id) else {
+        let near = closest(id, OPERATIONS.iter().map(|o| o.id), 5);
+        let hint = if near.is_empty() {
+            String::new()
+        } else {
+            format!(" Closest: {}.", near.join(", "))
+        };
+        return Err(format!(
+            "unknown operation `{id}`.{hint} Use mist_search_operations to find operation ids."
+        ));
+    };
+    operation_allowed(session, op)?;
+    Ok(op)
+}
+
+/// Lower-case words of an identifier or text: `listOrgSites` gives list, org, sites.
+fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for ch in text.chars() {
+        if !ch.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if ch.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
+        cur.extend(ch.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// `sites` and `site` match each other.
+fn stem(w: &str) -> &str {
+    if w.len() > 3 { w.strip_suffix('s').unwrap_or(w) } else { w }
+}
+
+/// A relevance score of `op` for the query terms; 0 when a term matches nothing.
+fn score(op: &Operation, terms: &[String]) -> u32 {
+    let id_words: Vec<String> = words(op.id);
+    let cat_words = words(op.category);
+    let text_words = words(op.summary);
+    let path_words = words(op.path);
+    let has = |ws: &[String], t: &str| ws.iter().any(|w| stem(w) == stem(t));
+    let mut total = 0;
+    for t in terms {
+        let mut s = 0;
+        if has(&id_words, t) {
+            s += 6;
+        } else if op.id.to_ascii_lowercase().contains(t.as_str()) {
+            s += 3;
+        }
+        if has(&cat_words, t) {
+            s += 3;
+        }
+        if has(&path_words, t) {
+            s += 2;
+        }
+        if has(&text_words, t) {
+            s += 2;
+        }
+        if s == 0 {
+            return 0;
+        }
+        total += s;
+    }
+    if op.id.eq_ignore_ascii_case(&terms.concat()) {
+        total += 100;
+    }
+    // Prefer shorter, more general operations among equals.
+    total * 100 - (id_words.len() as u32).min(99)
+}
+
+/// Runs `mist_search_operations`.
+pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, String> {
+    check_keys(args, &["query", "category", "method", "limit"])?;
+    let query = required_str(args, "query")?;
+    let terms = words(query);
+    if terms.is_empty() {
+        return Err("`query` must contain at least one word".into());
+    }
+    let categories = match args.get("category") {
+        Some(Value::String(c)) if !c.trim().is_empty() => {
+            Some(resolve_categories(&[c.as_str()]).map_err(|e| e.to_string())?)
+        }
+        None | Some(Value::Null) => None,
+        Some(Value::String(_)) => None,
+        Some(other) => return Err(format!("`category` must be a string, got {other}")),
+    };
+    let method = match args.get("method") {
+        Some(Value::String(m)) => Some(
+            Method::parse(m).ok_or_else(|| format!("`method` must be one of GET, POST, PUT, DELETE, got \"{m}\""))?,
+        ),
+        None | Some(Value::Null) => None,
+        Some(other) => return Err(format!("`method` must be a string, got {other}")),
+    };
+    let limit = match args.get("limit") {
+        None | Some(Value::Null) => 10,
+        Some(v) => match v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())) {
+            Some(n @ 1..=50) => n as usize,
+            _ => return Err(format!("`limit` must be an integer from 1 to 50, got {v}")),
+        },
+    };
+    let mut hits: Vec<(u32, &Operation)> = OPERATIONS
+        .iter()
+        .filter(|op| operation_allowed(session, op).is_ok())
+        .filter(|op| categories.as_ref().is_none_or(|cs| cs.contains(&op.category)))
+        .filter(|op| method.is_none_or(|m| op.method == m))
+        .map(|op| (score(op, &terms), op))
+        .filter(|(s, _)| *s > 0)
+        .collect();
+    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(b.1.id)));
+    let total = hits.len();
+    let results: Vec<Value> = hits
+        .iter()
+        .take(limit)
+        .map(|(_, op)| {
+            json!({
+                "operation_id": op.id,
+                "method": op.method.as_str(),
+                "path": op.path,
+                "category": op.category,
+                "summary": op.summary,
+            })
+        })
+        .collect();
+    let mut answer = json!({ "total_matches": total, "results": results });
+    if total == 0 {
+        answer["hint"] = json!("no operation matches every word: try fewer or more general words (site, device, client, stats, events)");
+    }
+    Ok(answer)
+}
+
+/// Runs `mist_describe_operation`.
+pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, String> {
+    check_keys(args, &["operation_id"])?;
+    let id = required_str(args, "operation_id")?;
+    let op = callable_operation(session, id)?;
+    let params: Vec<Value> = op
+        .params
+        .iter()
+        .map(|p| {
+            let mut v = json!({
+                "name": p.name,
+                "in": if p.location == ParamLocation::Path { "path" } else { "query" },
+                "required": p.required,
+                "expects": expected_form(p),
+            });
+            if let Some(d) = p.default {
+                v["default"] = serde_json::from_str(d).unwrap_or(Value::Null);
+            }
+            if !p.description.is_empty() {
+                v["description"] = json!(p.description);
+            }
+            v
+        })
+        .collect();
+    Ok(json!({
+        "operation_id": op.id,
+        "method": op.method.as_str(),
+        "path": op.path,
+        "category": op.category,
+        "summary": op.summary,
+        "description": op.description,
+        "parameters": params,
+        "input_schema": Value::Object(input_schema(op)),
+    }))
+}
+
+/// Reads the arguments of `mist_call_operation`: the operation and its own arguments.
+pub fn call_target(
+    session: &Session,
+    args: &Map<String, Value>,
+) -> Result<(&'static Operation, Map<String, Value>), String> {
+    check_keys(args, &["operation_id", "arguments"])?;
+    let id = required_str(args, "operation_id")?;
+    let op = callable_operation(session, id)?;
+    let inner = match args.get("arguments") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(o)) => o.clone(),
+        Some(Value::String(s)) if s.trim().is_empty() => Map::new(),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(o)) => o,
+            _ => return Err("`arguments` must be a JSON object such as {\"org_id\": \"...\"}".into()),
+        },
+        Some(other) => return Err(format!("`arguments` must be a JSON object, got {other}")),
+    };
+    Ok((op, inner))
+}

@@ -1,0 +1,139 @@
+//! `manageMcpTools`: enable and disable categories of operation tools, or list them.
+
+use super::operation_allowed;
+use crate::catalog::CATEGORIES;
+use crate::session::{CategoryChange, Session, resolve_categories};
+use serde_json::{Map, Value, json};
+
+/// The tool's description.
+pub const DESCRIPTION: &str = "Enable or disable categories of Mist API tools for this session. \
+Call it with no argument to list every category with its description and tool count. \
+Arguments take category names or glob patterns (sites_*), as a list or comma-separated.";
+
+/// The name of the enabling argument.
+pub const ENABLE: &str = "enable_mcp_tools_categories";
+/// The name of the disabling argument.
+pub const DISABLE: &str = "disable_mcp_tools_categories";
+
+/// The tool's input schema.
+pub fn input_schema() -> Value {
+    let list = |what: &str| {
+        json!({
+            "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
+            "description": format!("Categories to {what}: names or patterns such as sites_*"),
+        })
+    };
+    json!({
+        "type": "object",
+        "properties": { ENABLE: list("enable"), DISABLE: list("disable") },
+        "additionalProperties": false,
+    })
+}
+
+/// Reads a list argument given as an array, a JSON array in a string, or a comma-separated string.
+fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, String> {
+    let items = |a: &[Value]| -> Result<Vec<String>, String> {
+        a.iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.trim().to_string()),
+                other => Err(format!("`{name}` must list category names as strings, got {other}")),
+            })
+            .collect()
+    };
+    match args.get(name) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => items(a),
+        Some(Value::String(s)) => {
+            let t = s.trim();
+            if t.starts_with('[') {
+                match serde_json::from_str::<Value>(t) {
+                    Ok(Value::Array(a)) => items(&a),
+                    _ => Err(format!("`{name}` holds malformed JSON: {t}")),
+                }
+            } else {
+                Ok(t.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            }
+        }
+        Some(other) => Err(format!(
+            "`{name}` must be a list of category names or a comma-separated string, got {other}"
+        )),
+    }
+}
+
+/// How many tools a category gives this session.
+fn tool_count(session: &Session, slug: &str) -> usize {
+    CATEGORIES
+        .iter()
+        .find(|c| c.slug == slug)
+        .map(|c| c.operations().filter(|op| operation_allowed(session, op).is_ok()).count())
+        .unwrap_or(0)
+}
+
+/// Runs the tool: a listing (no change) or a change of the enabled categories.
+///
+/// Nothing changes when any name is unknown: the error lists the closest names.
+pub fn run(session: &Session, args: &Map<String, Value>) -> Result<(Value, CategoryChange), String> {
+    if let Some(extra) = args.keys().find(|k| *k != ENABLE && *k != DISABLE) {
+        return Err(format!("unknown argument `{extra}`; accepted arguments: {ENABLE}, {DISABLE}"));
+    }
+    let enable = string_list(args, ENABLE)?;
+    let disable = string_list(args, DISABLE)?;
+    if enable.is_empty() && disable.is_empty() {
+        return Ok((listing(session), CategoryChange::default()));
+    }
+    let enable = resolve_categories(&enable).map_err(|e| e.to_string())?;
+    let disable = resolve_categories(&disable).map_err(|e| e.to_string())?;
+
+    let mut after = session.clone();
+    let change = CategoryChange { enable: enable.clone(), disable: disable.clone() };
+    after.apply(&change);
+    let newly_enabled: Vec<&str> = enable.iter().copied().filter(|c| !session.enabled.contains(c) && after.enabled.contains(c)).collect();
+    let already: Vec<&str> = enable.iter().copied().filter(|c| session.enabled.contains(c)).collect();
+    let newly_disabled: Vec<&str> = disable.iter().copied().filter(|c| session.enabled.contains(c)).collect();
+    let without_tools: Vec<&str> = newly_enabled.iter().copied().filter(|c| tool_count(session, c) == 0).collect();
+    let listed = super::visible(&after).len();
+    let mut answer = json!({
+        "enabled": newly_enabled,
+        "already_enabled": already,
+        "disabled": newly_disabled,
+        "active_categories": after.enabled.iter().collect::<Vec<_>>(),
+        "tools_listed": listed,
+    });
+    if !without_tools.is_empty() {
+        answer["note"] = json!(format!(
+            "{} hold only write operations, which this server does not offer",
+            without_tools.join(", ")
+        ));
+    } else if !newly_enabled.is_empty() || !newly_disabled.is_empty() {
+        answer["note"] = json!(if session.mode.has_discovery() {
+            "The tool list changed. If the new tools do not appear, call them through mist_call_operation."
+        } else {
+            "The tool list changed."
+        });
+    }
+    Ok((answer, change))
+}
+
+fn listing(session: &Session) -> Value {
+    let mut categories = Vec::new();
+    let mut write_only = 0;
+    for c in CATEGORIES {
+        let tools = tool_count(session, c.slug);
+        if tools == 0 {
+            write_only += 1;
+            continue;
+        }
+        let mut entry = json!({ "name": c.slug, "tools": tools, "description": c.description });
+        if session.is_enabled(c) {
+            entry["enabled"] = json!(true);
+        }
+        categories.push(entry);
+    }
+    json!({
+        "mode": session.mode.as_str(),
+        "enabled": session.enabled.iter().collect::<Vec<_>>(),
+        "categories": categories,
+        "write_only_categories_not_shown": write_only,
+        "usage": format!("{{\"{ENABLE}\": [\"orgs_sites\", \"sites_*\"]}} enables categories; {DISABLE} disables them"),
+    })
+}

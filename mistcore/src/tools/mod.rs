@@ -1,0 +1,174 @@
+//! The tool registry: which tools exist, which a session sees, and their definitions.
+//!
+//! Three families: one tool per Mist operation (named by its operationId), the session tool
+//! `manageMcpTools`, and the discovery tools that reach every operation through a small,
+//! constant manifest.
+
+pub mod discovery;
+pub mod manage;
+
+use crate::catalog::{OPERATIONS, Operation, operation};
+use crate::schema::input_schema;
+use crate::session::Session;
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use serde_json::{Value, json};
+use std::sync::{Arc, OnceLock};
+
+/// The operation every mode lists: who am I, which orgs and sites can I see.
+pub const GET_SELF: &str = "getSelf";
+/// The session tool that enables and disables categories.
+pub const MANAGE_TOOLS: &str = "manageMcpTools";
+/// Discovery: free-text search over all operations.
+pub const SEARCH_OPERATIONS: &str = "mist_search_operations";
+/// Discovery: parameters and input schema of one operation.
+pub const DESCRIBE_OPERATION: &str = "mist_describe_operation";
+/// Discovery: call any operation by id.
+pub const CALL_OPERATION: &str = "mist_call_operation";
+
+/// A tool, by what answers it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ToolRef {
+    /// The tool of one Mist operation.
+    Operation(&'static Operation),
+    /// `manageMcpTools`.
+    Manage,
+    /// `mist_search_operations`.
+    Search,
+    /// `mist_describe_operation`.
+    Describe,
+    /// `mist_call_operation`.
+    Call,
+}
+
+impl ToolRef {
+    /// Finds a tool by name, whether or not a session lists it.
+    pub fn lookup(name: &str) -> Option<ToolRef> {
+        Some(match name {
+            MANAGE_TOOLS => ToolRef::Manage,
+            SEARCH_OPERATIONS => ToolRef::Search,
+            DESCRIBE_OPERATION => ToolRef::Describe,
+            CALL_OPERATION => ToolRef::Call,
+            _ => ToolRef::Operation(operation(name)?),
+        })
+    }
+
+    /// The tool's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ToolRef::Operation(op) => op.id,
+            ToolRef::Manage => MANAGE_TOOLS,
+            ToolRef::Search => SEARCH_OPERATIONS,
+            ToolRef::Describe => DESCRIBE_OPERATION,
+            ToolRef::Call => CALL_OPERATION,
+        }
+    }
+
+    /// The MCP definition of the tool.
+    pub fn definition(&self) -> Tool {
+        match self {
+            ToolRef::Operation(op) => operation_tool(op),
+            ToolRef::Manage => local_tool(MANAGE_TOOLS, manage::DESCRIPTION, manage::input_schema(), false),
+            ToolRef::Search => local_tool(
+                SEARCH_OPERATIONS,
+                discovery::SEARCH_DESCRIPTION,
+                discovery::search_schema(),
+                true,
+            ),
+            ToolRef::Describe => local_tool(
+                DESCRIBE_OPERATION,
+                discovery::DESCRIBE_DESCRIPTION,
+                discovery::describe_schema(),
+                true,
+            ),
+            ToolRef::Call => {
+                let mut t = local_tool(
+                    CALL_OPERATION,
+                    discovery::CALL_DESCRIPTION,
+                    discovery::call_schema(),
+                    true,
+                );
+                t.annotations = Some(ToolAnnotations::new().read_only(true).open_world(true));
+                t
+            }
+        }
+    }
+}
+
+fn local_tool(name: &'static str, description: &'static str, schema: Value, read_only: bool) -> Tool {
+    let schema = match schema {
+        Value::Object(o) => o,
+        _ => JsonObject::new(),
+    };
+    Tool::new(name, description, Arc::new(schema))
+        .annotate(ToolAnnotations::new().read_only(read_only).open_world(false))
+}
+
+/// Whether a session may call an operation: reads always, writes never in this version.
+///
+/// Writes need a human confirmation through MCP elicitation, which is not built yet; until it
+/// is, no write operation is offered, whatever `--enable-write-tools` says.
+pub fn operation_allowed(_session: &Session, op: &Operation) -> Result<(), String> {
+    if op.is_write() {
+        return Err(format!(
+            "`{}` is a write operation ({} {}); this server offers read operations only: write tools with a human confirmation are not available yet",
+            op.id, op.method, op.path
+        ));
+    }
+    Ok(())
+}
+
+/// The tools a session lists, in a stable order: session tools, discovery, then operations.
+pub fn visible(session: &Session) -> Vec<ToolRef> {
+    let mut tools = vec![ToolRef::Manage];
+    if session.mode.has_discovery() {
+        tools.extend([ToolRef::Search, ToolRef::Describe, ToolRef::Call]);
+    }
+    tools.extend(
+        OPERATIONS
+            .iter()
+            .filter(|op| op.id == GET_SELF || session.enabled.contains(op.category))
+            .filter(|op| operation_allowed(session, op).is_ok())
+            .map(ToolRef::Operation),
+    );
+    tools
+}
+
+/// Whether a session lists a tool (and so may call it by name).
+pub fn is_visible(session: &Session, tool: &ToolRef) -> bool {
+    match tool {
+        ToolRef::Manage => true,
+        ToolRef::Search | ToolRef::Describe | ToolRef::Call => session.mode.has_discovery(),
+        ToolRef::Operation(op) => {
+            (op.id == GET_SELF || session.enabled.contains(op.category))
+                && operation_allowed(session, op).is_ok()
+        }
+    }
+}
+
+/// The definition of an operation tool (built once per operation, then cloned).
+fn operation_tool(op: &'static Operation) -> Tool {
+    static TOOLS: OnceLock<Vec<Tool>> = OnceLock::new();
+    let tools = TOOLS.get_or_init(|| OPERATIONS.iter().map(build_operation_tool).collect());
+    let index = OPERATIONS
+        .binary_search_by(|o| o.id.cmp(op.id))
+        .expect("every operation tool comes from OPERATIONS");
+    tools[index].clone()
+}
+
+fn build_operation_tool(op: &'static Operation) -> Tool {
+    let description = format!("{} ({} {})", op.summary, op.method, op.path);
+    let annotations = if op.is_write() {
+        ToolAnnotations::new()
+            .read_only(false)
+            .destructive(op.method == crate::catalog::Method::Delete)
+            .open_world(true)
+    } else {
+        ToolAnnotations::new().read_only(true).open_world(true)
+    };
+    Tool::new(op.id, description, Arc::new(input_schema(op))).annotate(annotations)
+}
+
+/// A JSON text block for a tool result (compact: every byte goes into the model's context).
+pub fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| json!(null).to_string())
+}

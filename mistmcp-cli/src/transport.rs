@@ -1,0 +1,62 @@
+//! [`HttpTransport`] over reqwest (rustls with the Mozilla roots: no system TLS needed).
+
+use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+use mistcore::catalog::Method;
+use std::time::Duration;
+
+/// Sends Mist requests with one pooled reqwest client and a per-request timeout.
+#[derive(Debug, Clone)]
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl ReqwestTransport {
+    /// A transport whose requests give up after `timeout`.
+    pub fn new(timeout: Duration) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()?;
+        Ok(ReqwestTransport { client, timeout })
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpTransport for ReqwestTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::Patch => reqwest::Method::PATCH,
+        };
+        let mut builder = self.client.request(method, request.url.as_str());
+        for (k, v) in &request.headers {
+            builder = builder.header(k, v);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let classify = |e: reqwest::Error| {
+            // reqwest's messages name the URL, never the headers: no token can leak here.
+            if e.is_timeout() {
+                TransportError::Timeout { seconds: self.timeout.as_secs() }
+            } else if e.is_connect() {
+                TransportError::Connect(e.without_url().to_string())
+            } else {
+                TransportError::Other(e.without_url().to_string())
+            }
+        };
+        let response = builder.send().await.map_err(classify)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect();
+        let body = response.bytes().await.map_err(classify)?.to_vec();
+        Ok(HttpResponse { status, headers, body })
+    }
+}
