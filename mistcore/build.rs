@@ -13,13 +13,19 @@ use std::path::PathBuf;
 const SPEC_ENV: &str = "MIST_OPENAPI_SPEC";
 
 fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().expect("mistcore lives inside the workspace").to_path_buf();
+    let manifest =
+        PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest
+        .parent()
+        .expect("mistcore lives inside the workspace")
+        .to_path_buf();
     println!("cargo:rerun-if-env-changed={SPEC_ENV}");
     let candidates: Vec<(String, PathBuf)> = vec![
         (
             format!("${SPEC_ENV}"),
-            std::env::var_os(SPEC_ENV).map(PathBuf::from).unwrap_or_default(),
+            std::env::var_os(SPEC_ENV)
+                .map(PathBuf::from)
+                .unwrap_or_default(),
         ),
         (
             "mist_openapi/mist.openapi.json".into(),
@@ -48,14 +54,17 @@ fn main() {
     let spec: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("mistcore: {} is not valid JSON: {e}", spec_path.display()));
     let out = generate(&spec);
-    let out_path = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("catalog_data.rs");
+    let out_path = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("catalog_data.rs");
     std::fs::write(&out_path, out).expect("write the generated catalog");
 }
 
 /// Follows `$ref` pointers (`#/components/...`) until a concrete object.
 fn resolve<'a>(spec: &'a Value, mut v: &'a Value) -> &'a Value {
     while let Some(r) = v.get("$ref").and_then(Value::as_str) {
-        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("external $ref {r} is not supported"));
+        let pointer = r
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("external $ref {r} is not supported"));
         v = spec
             .pointer(pointer)
             .unwrap_or_else(|| panic!("dangling $ref {r}"));
@@ -65,7 +74,13 @@ fn resolve<'a>(spec: &'a Value, mut v: &'a Value) -> &'a Value {
 
 fn slug(tag: &str) -> String {
     tag.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -121,7 +136,11 @@ fn generate(spec: &Value) -> String {
         .iter()
         .map(|s| {
             let url = s["url"].as_str().expect("server url");
-            format!("CloudHost {{ url: {}, name: {} }}", lit(url), lit(s["description"].as_str().unwrap_or("")))
+            format!(
+                "CloudHost {{ url: {}, name: {} }}",
+                lit(url),
+                lit(s["description"].as_str().unwrap_or(""))
+            )
         })
         .collect();
     writeln!(out, "/// The Mist clouds of the spec's `servers`.\npub static CLOUD_HOSTS: &[CloudHost] = &[{}];", servers.join(", ")).ok();
@@ -138,11 +157,21 @@ fn generate(spec: &Value) -> String {
     let mut ops: Vec<(String, String)> = Vec::new(); // (operationId, rust literal)
     let mut used_tags: BTreeMap<String, String> = BTreeMap::new(); // slug -> tag
     for (path, item) in spec["paths"].as_object().expect("spec has paths") {
-        let common = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        let common = item
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for method in methods {
             let Some(op) = item.get(method) else { continue };
-            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
-            let tag = op["tags"].as_array().and_then(|t| t.first()).and_then(Value::as_str).unwrap_or("Untagged");
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            let tag = op["tags"]
+                .as_array()
+                .and_then(|t| t.first())
+                .and_then(Value::as_str)
+                .unwrap_or("Untagged");
             let category = slug(tag);
             used_tags.insert(category.clone(), tag.to_string());
             let description = op["description"].as_str().unwrap_or("");
@@ -150,18 +179,32 @@ fn generate(spec: &Value) -> String {
                 Some(s) if s != id && !s.is_empty() => s.to_string(),
                 _ => brief(description, 200),
             };
-            let summary = if summary.is_empty() { id.to_string() } else { summary };
+            let summary = if summary.is_empty() {
+                id.to_string()
+            } else {
+                summary
+            };
 
             // Operation-level parameters override path-level ones of the same name and location.
             let mut params: Vec<&Value> = Vec::new();
-            let op_params = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let op_params = op
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let mut seen = std::collections::HashSet::new();
             let op_resolved: Vec<&Value> = op_params.iter().map(|p| resolve(spec, p)).collect();
             for p in &op_resolved {
-                seen.insert((p["name"].as_str().unwrap_or("").to_string(), p["in"].as_str().unwrap_or("").to_string()));
+                seen.insert((
+                    p["name"].as_str().unwrap_or("").to_string(),
+                    p["in"].as_str().unwrap_or("").to_string(),
+                ));
             }
             for p in common.iter().map(|p| resolve(spec, p)) {
-                let key = (p["name"].as_str().unwrap_or("").to_string(), p["in"].as_str().unwrap_or("").to_string());
+                let key = (
+                    p["name"].as_str().unwrap_or("").to_string(),
+                    p["in"].as_str().unwrap_or("").to_string(),
+                );
                 if !seen.contains(&key) {
                     params.push(p);
                 }
@@ -189,16 +232,39 @@ fn generate(spec: &Value) -> String {
                 let ty = param_type(schema["type"].as_str().unwrap_or("string"));
                 let items = schema.get("items").map(|i| resolve(spec, i));
                 let item_ty = items.map(|i| param_type(i["type"].as_str().unwrap_or("string")));
-                let format = schema["format"].as_str().or_else(|| items.and_then(|i| i["format"].as_str()));
+                let format = schema["format"]
+                    .as_str()
+                    .or_else(|| items.and_then(|i| i["format"].as_str()));
                 let enums: Vec<String> = schema["enum"]
                     .as_array()
-                    .map(|a| a.iter().map(|v| lit(v.as_str().unwrap_or_else(|| panic!("{id}: non-string enum")))).collect())
+                    .map(|a| {
+                        a.iter()
+                            .map(|v| {
+                                lit(v
+                                    .as_str()
+                                    .unwrap_or_else(|| panic!("{id}: non-string enum")))
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default();
-                let json = |v: &Value| if v.is_null() { None } else { Some(v.to_string()) };
+                let json = |v: &Value| {
+                    if v.is_null() {
+                        None
+                    } else {
+                        Some(v.to_string())
+                    }
+                };
                 let default = json(&schema["default"]);
                 let example = json(&p["example"]).or_else(|| json(&schema["example"]));
-                let pdesc = p["description"].as_str().or_else(|| schema["description"].as_str()).unwrap_or("");
-                let num = |v: &Value| v.as_f64().map(|f| format!("Some({f:?})")).unwrap_or_else(|| "None".into());
+                let pdesc = p["description"]
+                    .as_str()
+                    .or_else(|| schema["description"].as_str())
+                    .unwrap_or("");
+                let num = |v: &Value| {
+                    v.as_f64()
+                        .map(|f| format!("Some({f:?})"))
+                        .unwrap_or_else(|| "None".into())
+                };
                 plits.push(format!(
                     "Param {{ name: {}, location: {loc}, required: {}, ty: {ty}, item_ty: {}, format: {}, pattern: {}, enum_values: &[{}], default: {}, example: {}, minimum: {}, maximum: {}, description: {} }}",
                     lit(p["name"].as_str().expect("parameter name")),
@@ -222,7 +288,9 @@ fn generate(spec: &Value) -> String {
                     .iter()
                     .next()
                     .expect("requestBody has one content type");
-                let schema_ref = media["schema"]["$ref"].as_str().and_then(|r| r.rsplit('/').next());
+                let schema_ref = media["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| r.rsplit('/').next());
                 format!(
                     "Some(Body {{ content_type: {}, schema: {}, required: {} }})",
                     lit(ct),

@@ -173,7 +173,9 @@ pub fn custom_base(url: &str) -> Result<Url, CloudError> {
         return Err(bad("the scheme must be http or https"));
     }
     if u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
-        return Err(bad("give only scheme, host, port and an optional path prefix"));
+        return Err(bad(
+            "give only scheme, host, port and an optional path prefix",
+        ));
     }
     Ok(u)
 }
@@ -192,8 +194,13 @@ impl Credentials {
     pub fn anonymous() -> Self {
         Credentials {
             token: None,
-            base: Url::parse(CLOUD_HOSTS.first().map(|c| c.url).unwrap_or("https://api.mist.com"))
-                .expect("the spec's first server is a valid URL"),
+            base: Url::parse(
+                CLOUD_HOSTS
+                    .first()
+                    .map(|c| c.url)
+                    .unwrap_or("https://api.mist.com"),
+            )
+            .expect("the spec's first server is a valid URL"),
         }
     }
 }
@@ -268,11 +275,21 @@ pub enum ApiError {
 /// What to do about an error status.
 pub fn status_hint(status: u16) -> &'static str {
     match status {
-        400 => "the request does not match what Mist expects; check the arguments with mist_describe_operation",
-        401 => "the API token is missing, wrong or expired; check MIST_APITOKEN and that MIST_HOST is the cloud the token was created on",
-        403 => "the token cannot access this object; check the ids (org_id, site_id) with getSelf, which lists the orgs and sites the token can see",
-        404 => "no such object or path; check the ids, e.g. list the parent objects to find valid ones",
-        429 => "the API rate limit is reached (5000 calls per hour per token); wait before retrying, getSelfApiUsage shows the usage",
+        400 => {
+            "the request does not match what Mist expects; check the arguments with mist_describe_operation"
+        }
+        401 => {
+            "the API token is missing, wrong or expired; check MIST_APITOKEN and that MIST_HOST is the cloud the token was created on"
+        }
+        403 => {
+            "the token cannot access this object; check the ids (org_id, site_id) with getSelf, which lists the orgs and sites the token can see"
+        }
+        404 => {
+            "no such object or path; check the ids, e.g. list the parent objects to find valid ones"
+        }
+        429 => {
+            "the API rate limit is reached (5000 calls per hour per token); wait before retrying, getSelfApiUsage shows the usage"
+        }
         500..=599 => "the Mist cloud failed to answer; try again later",
         _ => "see the message from Mist",
     }
@@ -305,7 +322,10 @@ pub fn build_request(
         }
     }
     let mut headers = vec![
-        ("authorization".to_string(), format!("Token {}", token.expose())),
+        (
+            "authorization".to_string(),
+            format!("Token {}", token.expose()),
+        ),
         ("accept".to_string(), "application/json".to_string()),
         ("user-agent".to_string(), USER_AGENT.to_string()),
     ];
@@ -340,12 +360,21 @@ pub async fn execute(
             host: credentials.base.host_str().unwrap_or("").to_string(),
             source,
         })?;
-    tracing::debug!(operation = op.id, status = response.status, bytes = response.body.len(), "Mist answered");
+    tracing::debug!(
+        operation = op.id,
+        status = response.status,
+        bytes = response.body.len(),
+        "Mist answered"
+    );
     interpret(op, &path, response)
 }
 
 /// Turns an HTTP answer into a result or an error.
-pub fn interpret(op: &Operation, path: &str, response: HttpResponse) -> Result<ApiResponse, ApiError> {
+pub fn interpret(
+    op: &Operation,
+    path: &str,
+    response: HttpResponse,
+) -> Result<ApiResponse, ApiError> {
     let is_json = response
         .header("content-type")
         .is_none_or(|ct| ct.contains("json"));
@@ -412,7 +441,11 @@ fn clip(s: &str, max: usize) -> String {
 
 /// Pagination facts from `X-Page-*` headers (lists) or `total`/`next` fields (searches).
 fn pagination(response: &HttpResponse, body: &Value) -> Option<Pagination> {
-    let num = |name: &str| response.header(name).and_then(|v| v.trim().parse::<u64>().ok());
+    let num = |name: &str| {
+        response
+            .header(name)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
     let (total, limit, page) = (num("x-page-total"), num("x-page-limit"), num("x-page-page"));
     if total.is_some() || limit.is_some() || page.is_some() {
         let has_more = match (total, limit, page) {
@@ -427,7 +460,8 @@ fn pagination(response: &HttpResponse, body: &Value) -> Option<Pagination> {
             has_more,
         });
     }
-    let obj = body.as_object()?;
+    // Search answers: `results` with `total`, `limit` and a `next` path when more exist.
+    let obj = body.as_object().filter(|o| o.contains_key("results"))?;
     let next = obj
         .get("next")
         .and_then(Value::as_str)

@@ -224,7 +224,11 @@ pub fn category(slug: &str) -> Option<&'static Category> {
 }
 
 /// The `n` names of `candidates` closest to `wanted`, best first, for "did you mean" hints.
-pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>, n: usize) -> Vec<&'a str> {
+pub fn closest<'a>(
+    wanted: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
     let wanted = wanted.to_ascii_lowercase();
     let mut scored: Vec<(f64, &str)> = candidates
         .map(|c| {
@@ -235,7 +239,7 @@ pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>, n: u
             }
             (score, c)
         })
-        .filter(|(s, _)| *s > 0.6)
+        .filter(|(s, _)| *s > 0.75)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     scored.into_iter().take(n).map(|(_, c)| c).collect()

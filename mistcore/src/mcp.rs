@@ -7,7 +7,8 @@ use crate::schema;
 use crate::session::{CategoryChange, Session};
 use crate::tools::{self, ToolRef, discovery, json_text, manage};
 use rmcp::model::{
-    CallToolResult, ContentBlock as Content, Implementation, JsonObject, ServerCapabilities, ServerConfig, Tool,
+    CallToolResult, ContentBlock as Content, Implementation, JsonObject, ServerCapabilities,
+    ServerConfig, Tool,
 };
 use serde_json::{Value, json};
 
@@ -39,7 +40,10 @@ pub fn server_config() -> ServerConfig {
 
 /// The tools a session lists.
 pub fn list_tools(session: &Session) -> Vec<Tool> {
-    tools::visible(session).iter().map(ToolRef::definition).collect()
+    tools::visible(session)
+        .iter()
+        .map(ToolRef::definition)
+        .collect()
 }
 
 /// A call that cannot be answered by a tool at all (a protocol error).
@@ -92,11 +96,8 @@ pub async fn call_tool(
     arguments: Option<JsonObject>,
 ) -> Result<ToolOutcome, CallError> {
     let Some(tool) = ToolRef::lookup(name) else {
-        let near = crate::catalog::closest(
-            name,
-            tools::visible(session).iter().map(ToolRef::name),
-            3,
-        );
+        let near =
+            crate::catalog::closest(name, tools::visible(session).iter().map(ToolRef::name), 3);
         return Err(CallError::UnknownTool {
             name: name.to_string(),
             hint: if near.is_empty() {
@@ -118,8 +119,10 @@ pub async fn call_tool(
             },
             Err(e) => ToolOutcome::error(e),
         },
-        ToolRef::Search => discovery::search(session, &args).map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
-        ToolRef::Describe => discovery::describe(session, &args).map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
+        ToolRef::Search => discovery::search(session, &args)
+            .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
+        ToolRef::Describe => discovery::describe(session, &args)
+            .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
         ToolRef::Call => match discovery::call_target(session, &args) {
             Ok((op, inner)) => call_operation(session, transport, op, &inner).await,
             Err(e) => ToolOutcome::error(e),
@@ -165,11 +168,7 @@ async fn call_operation(
     let validated = match schema::validate(op, args) {
         Ok(v) => v,
         Err(e) => {
-            return ToolOutcome::error(format!(
-                "{e}. `{}` takes: {}",
-                op.id,
-                signature(op)
-            ));
+            return ToolOutcome::error(format!("{e}. `{}` takes: {}", op.id, signature(op)));
         }
     };
     match api::execute(transport, &session.credentials, op, &validated).await {

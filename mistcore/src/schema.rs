@@ -70,7 +70,10 @@ pub fn param_schema(p: &Param) -> Value {
     if !p.enum_values.is_empty() {
         s.insert("enum".into(), json!(p.enum_values));
     }
-    if let Some(d) = p.default.and_then(|d| serde_json::from_str::<Value>(d).ok()) {
+    if let Some(d) = p
+        .default
+        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+    {
         s.insert("default".into(), d);
     }
     if let Some(m) = p.minimum {
@@ -238,12 +241,12 @@ fn scalar(p: &Param, ty: ParamType, v: &Value) -> Result<String, ArgumentError> 
 
 /// Validates the arguments of a call to `op` and converts them to wire values.
 ///
-/// `null` counts as absent. Numbers and booleans given as strings are accepted
+/// `null` counts as absent, also for names the operation does not know. Numbers and booleans given as strings are accepted
 /// (`"100"`, `"true"`), as is a comma-separated string for a list.
 pub fn validate(op: &Operation, args: &Map<String, Value>) -> Result<ValidatedArgs, ArgumentError> {
     let mut out = ValidatedArgs::default();
-    for name in args.keys() {
-        if name == BODY_ARGUMENT && op.body.is_some() {
+    for (name, value) in args {
+        if value.is_null() || (name == BODY_ARGUMENT && op.body.is_some()) {
             continue;
         }
         if op.param(name).is_none() {
@@ -261,7 +264,10 @@ pub fn validate(op: &Operation, args: &Map<String, Value>) -> Result<ValidatedAr
                 .first()
                 .map(|n| format!("did you mean `{n}`? "))
                 .unwrap_or_default();
-            return Err(arg_error(name, format!("unknown argument; {hint}{accepted}")));
+            return Err(arg_error(
+                name,
+                format!("unknown argument; {hint}{accepted}"),
+            ));
         }
     }
     for p in op.params {

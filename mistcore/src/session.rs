@@ -176,9 +176,9 @@ impl Session {
                 cats.into_iter().collect()
             }
             // Categories given with another mode are enabled too: they cost nothing to honour.
-            ToolMode::Managed | ToolMode::Minimal => {
-                resolve_categories(&config.categories)?.into_iter().collect()
-            }
+            ToolMode::Managed | ToolMode::Minimal => resolve_categories(&config.categories)?
+                .into_iter()
+                .collect(),
         };
         Ok(Session {
             mode: config.mode,

@@ -27,15 +27,24 @@ pub fn load_env_file(explicit: Option<&Path>) -> anyhow::Result<()> {
 ///
 /// The host must be one of the spec's Mist clouds; `api_url` (`--api-url`, `MIST_API_URL`)
 /// takes any http(s) base URL instead, for tests and private deployments.
-pub fn credentials(token: Option<String>, host: Option<String>, api_url: Option<String>) -> anyhow::Result<Credentials> {
+pub fn credentials(
+    token: Option<String>,
+    host: Option<String>,
+    api_url: Option<String>,
+) -> anyhow::Result<Credentials> {
     let token = token.filter(|t| !t.trim().is_empty()).map(Secret::new);
-    let base = match (api_url.filter(|u| !u.trim().is_empty()), host.filter(|h| !h.trim().is_empty())) {
+    let base = match (
+        api_url.filter(|u| !u.trim().is_empty()),
+        host.filter(|h| !h.trim().is_empty()),
+    ) {
         (Some(url), _) => custom_base(&url)?,
         (None, Some(host)) => cloud_base(&host)?,
         (None, None) => Credentials::anonymous().base,
     };
     if let Some(t) = &token
-        && t.expose().chars().any(|c| c.is_whitespace() || c.is_control())
+        && t.expose()
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
     {
         bail!("MIST_APITOKEN contains spaces or control characters: paste the token alone");
     }

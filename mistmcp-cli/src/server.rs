@@ -5,7 +5,8 @@ use mistcore::mcp::{self, CallError};
 use mistcore::session::Session;
 use mistcore::tools::ToolRef;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerConfig,
+    Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -20,12 +21,17 @@ pub struct MistServer {
 impl MistServer {
     /// A server for one client.
     pub fn new(session: Session, transport: Arc<dyn HttpTransport>) -> Self {
-        MistServer { session: Mutex::new(session), transport }
+        MistServer {
+            session: Mutex::new(session),
+            transport,
+        }
     }
 
     fn session(&self) -> MutexGuard<'_, Session> {
         // A panic while holding the lock cannot leave a Session half-updated: keep serving.
-        self.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -55,12 +61,17 @@ impl ServerHandler for MistServer {
     ) -> Result<CallToolResponse, ErrorData> {
         // The call works on a snapshot: a slow Mist answer never holds the lock.
         let session = self.session().clone();
-        let outcome = mcp::call_tool(&session, self.transport.as_ref(), &request.name, request.arguments)
-            .await
-            .map_err(|e| match e {
-                CallError::UnknownTool { .. } => ErrorData::invalid_params(e.to_string(), None),
-                other => ErrorData::internal_error(other.to_string(), None),
-            })?;
+        let outcome = mcp::call_tool(
+            &session,
+            self.transport.as_ref(),
+            &request.name,
+            request.arguments,
+        )
+        .await
+        .map_err(|e| match e {
+            CallError::UnknownTool { .. } => ErrorData::invalid_params(e.to_string(), None),
+            other => ErrorData::internal_error(other.to_string(), None),
+        })?;
         if let Some(change) = &outcome.change {
             let changed = self.session().apply(change);
             if changed && let Err(e) = context.peer.notify_tool_list_changed().await {

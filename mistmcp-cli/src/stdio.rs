@@ -5,6 +5,7 @@
 //! (`-32700`, id `null`) and logs it on stderr. One writer task owns stdout, so rmcp's
 //! messages and these errors never interleave within a line.
 
+use rmcp::model::ClientJsonRpcMessage;
 use rmcp::{ServerHandler, ServiceExt};
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -43,22 +44,15 @@ where
             if text.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            match serde_json::from_slice::<serde::de::IgnoredAny>(text) {
-                Ok(_) => {
-                    if to_rmcp.write_all(text).await.is_err() || to_rmcp.write_all(b"\n").await.is_err() {
+            match check_line(text) {
+                None => {
+                    if to_rmcp.write_all(text).await.is_err()
+                        || to_rmcp.write_all(b"\n").await.is_err()
+                    {
                         break;
                     }
                 }
-                Err(e) => {
-                    tracing::warn!("ignoring a line that is not JSON: {e}");
-                    let answer = json!({
-                        "jsonrpc": "2.0",
-                        "id": null,
-                        "error": {
-                            "code": -32700,
-                            "message": format!("Parse error: the line is not valid JSON ({e}); send one JSON-RPC message per line"),
-                        }
-                    });
+                Some(answer) => {
                     if errors_tx.send(answer.to_string()).is_err() {
                         break;
                     }
@@ -78,8 +72,54 @@ where
     Ok(())
 }
 
+/// The error answer to a line that is not a JSON-RPC message, or `None` to pass it on.
+///
+/// Not JSON at all: a parse error (`-32700`, id `null`). A request (it has an `id`) that rmcp
+/// cannot read: an invalid request (`-32600`) with that id and the reason, where rmcp itself
+/// would answer without an id. Unreadable notifications go on to rmcp, which ignores them.
+fn check_line(text: &[u8]) -> Option<serde_json::Value> {
+    let value: serde_json::Value = match serde_json::from_slice(text) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!("ignoring a line that is not JSON: {e}");
+            return Some(json!({
+                "jsonrpc": "2.0",
+                "id": null,
+                "error": {
+                    "code": -32700,
+                    "message": format!("Parse error: the line is not valid JSON ({e}); send one JSON-RPC 2.0 message per line"),
+                }
+            }));
+        }
+    };
+    let id = value
+        .get("id")
+        .filter(|id| id.is_string() || id.is_number())?
+        .clone();
+    // Without a method it is a response from the client (e.g. to an elicitation).
+    value.get("method")?;
+    match serde_json::from_value::<ClientJsonRpcMessage>(value) {
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!("refusing an invalid request: {e}");
+            Some(json!({
+                "jsonrpc": "2.0",
+                "id": id,
+                "error": {
+                    "code": -32600,
+                    "message": format!("Invalid request: {e}; check `method` and that `params` is an object of that method's shape"),
+                }
+            }))
+        }
+    }
+}
+
 /// Copies rmcp's output lines and the parse-error lines to `output`, one whole line at a time.
-async fn write_lines<R, W>(rmcp_output: R, mut errors: mpsc::UnboundedReceiver<String>, mut output: W) -> anyhow::Result<()>
+async fn write_lines<R, W>(
+    rmcp_output: R,
+    mut errors: mpsc::UnboundedReceiver<String>,
+    mut output: W,
+) -> anyhow::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,

@@ -42,7 +42,9 @@ impl HttpTransport for ReqwestTransport {
         let classify = |e: reqwest::Error| {
             // reqwest's messages name the URL, never the headers: no token can leak here.
             if e.is_timeout() {
-                TransportError::Timeout { seconds: self.timeout.as_secs() }
+                TransportError::Timeout {
+                    seconds: self.timeout.as_secs(),
+                }
             } else if e.is_connect() {
                 TransportError::Connect(e.without_url().to_string())
             } else {
@@ -57,6 +59,10 @@ impl HttpTransport for ReqwestTransport {
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
         let body = response.bytes().await.map_err(classify)?.to_vec();
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }

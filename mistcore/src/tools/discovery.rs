@@ -58,7 +58,10 @@ pub fn call_schema() -> Value {
 
 fn check_keys(args: &Map<String, Value>, accepted: &[&str]) -> Result<(), String> {
     match args.keys().find(|k| !accepted.contains(&k.as_str())) {
-        Some(k) => Err(format!("unknown argument `{k}`; accepted arguments: {}", accepted.join(", "))),
+        Some(k) => Err(format!(
+            "unknown argument `{k}`; accepted arguments: {}",
+            accepted.join(", ")
+        )),
         None => Ok(()),
     }
 }
@@ -66,7 +69,9 @@ fn check_keys(args: &Map<String, Value>, accepted: &[&str]) -> Result<(), String
 fn required_str<'a>(args: &'a Map<String, Value>, name: &str) -> Result<&'a str, String> {
     match args.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
-        Some(other) if !other.is_null() => Err(format!("`{name}` must be a non-empty string, got {other}")),
+        Some(other) if !other.is_null() => {
+            Err(format!("`{name}` must be a non-empty string, got {other}"))
+        }
         _ => Err(format!("missing required argument `{name}`")),
     }
 }
@@ -115,7 +120,11 @@ fn words(text: &str) -> Vec<String> {
 
 /// `sites` and `site` match each other.
 fn stem(w: &str) -> &str {
-    if w.len() > 3 { w.strip_suffix('s').unwrap_or(w) } else { w }
+    if w.len() > 3 {
+        w.strip_suffix('s').unwrap_or(w)
+    } else {
+        w
+    }
 }
 
 /// A relevance score of `op` for the query terms; 0 when a term matches nothing.
@@ -171,15 +180,18 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Str
         Some(other) => return Err(format!("`category` must be a string, got {other}")),
     };
     let method = match args.get("method") {
-        Some(Value::String(m)) => Some(
-            Method::parse(m).ok_or_else(|| format!("`method` must be one of GET, POST, PUT, DELETE, got \"{m}\""))?,
-        ),
+        Some(Value::String(m)) => Some(Method::parse(m).ok_or_else(|| {
+            format!("`method` must be one of GET, POST, PUT, DELETE, got \"{m}\"")
+        })?),
         None | Some(Value::Null) => None,
         Some(other) => return Err(format!("`method` must be a string, got {other}")),
     };
     let limit = match args.get("limit") {
         None | Some(Value::Null) => 10,
-        Some(v) => match v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())) {
+        Some(v) => match v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        {
             Some(n @ 1..=50) => n as usize,
             _ => return Err(format!("`limit` must be an integer from 1 to 50, got {v}")),
         },
@@ -187,7 +199,11 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Str
     let mut hits: Vec<(u32, &Operation)> = OPERATIONS
         .iter()
         .filter(|op| operation_allowed(session, op).is_ok())
-        .filter(|op| categories.as_ref().is_none_or(|cs| cs.contains(&op.category)))
+        .filter(|op| {
+            categories
+                .as_ref()
+                .is_none_or(|cs| cs.contains(&op.category))
+        })
         .filter(|op| method.is_none_or(|m| op.method == m))
         .map(|op| (score(op, &terms), op))
         .filter(|(s, _)| *s > 0)
@@ -209,7 +225,9 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Str
         .collect();
     let mut answer = json!({ "total_matches": total, "results": results });
     if total == 0 {
-        answer["hint"] = json!("no operation matches every word: try fewer or more general words (site, device, client, stats, events)");
+        answer["hint"] = json!(
+            "no operation matches every word: try fewer or more general words (site, device, client, stats, events)"
+        );
     }
     Ok(answer)
 }
@@ -264,7 +282,11 @@ pub fn call_target(
         Some(Value::String(s)) if s.trim().is_empty() => Map::new(),
         Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
             Ok(Value::Object(o)) => o,
-            _ => return Err("`arguments` must be a JSON object such as {\"org_id\": \"...\"}".into()),
+            _ => {
+                return Err(
+                    "`arguments` must be a JSON object such as {\"org_id\": \"...\"}".into(),
+                );
+            }
         },
         Some(other) => return Err(format!("`arguments` must be a JSON object, got {other}")),
     };

@@ -36,7 +36,9 @@ fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, Str
         a.iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s.trim().to_string()),
-                other => Err(format!("`{name}` must list category names as strings, got {other}")),
+                other => Err(format!(
+                    "`{name}` must list category names as strings, got {other}"
+                )),
             })
             .collect()
     };
@@ -51,7 +53,10 @@ fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, Str
                     _ => Err(format!("`{name}` holds malformed JSON: {t}")),
                 }
             } else {
-                Ok(t.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+                Ok(t.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect())
             }
         }
         Some(other) => Err(format!(
@@ -65,16 +70,25 @@ fn tool_count(session: &Session, slug: &str) -> usize {
     CATEGORIES
         .iter()
         .find(|c| c.slug == slug)
-        .map(|c| c.operations().filter(|op| operation_allowed(session, op).is_ok()).count())
+        .map(|c| {
+            c.operations()
+                .filter(|op| operation_allowed(session, op).is_ok())
+                .count()
+        })
         .unwrap_or(0)
 }
 
 /// Runs the tool: a listing (no change) or a change of the enabled categories.
 ///
 /// Nothing changes when any name is unknown: the error lists the closest names.
-pub fn run(session: &Session, args: &Map<String, Value>) -> Result<(Value, CategoryChange), String> {
+pub fn run(
+    session: &Session,
+    args: &Map<String, Value>,
+) -> Result<(Value, CategoryChange), String> {
     if let Some(extra) = args.keys().find(|k| *k != ENABLE && *k != DISABLE) {
-        return Err(format!("unknown argument `{extra}`; accepted arguments: {ENABLE}, {DISABLE}"));
+        return Err(format!(
+            "unknown argument `{extra}`; accepted arguments: {ENABLE}, {DISABLE}"
+        ));
     }
     let enable = string_list(args, ENABLE)?;
     let disable = string_list(args, DISABLE)?;
@@ -85,12 +99,31 @@ pub fn run(session: &Session, args: &Map<String, Value>) -> Result<(Value, Categ
     let disable = resolve_categories(&disable).map_err(|e| e.to_string())?;
 
     let mut after = session.clone();
-    let change = CategoryChange { enable: enable.clone(), disable: disable.clone() };
+    let change = CategoryChange {
+        enable: enable.clone(),
+        disable: disable.clone(),
+    };
     after.apply(&change);
-    let newly_enabled: Vec<&str> = enable.iter().copied().filter(|c| !session.enabled.contains(c) && after.enabled.contains(c)).collect();
-    let already: Vec<&str> = enable.iter().copied().filter(|c| session.enabled.contains(c)).collect();
-    let newly_disabled: Vec<&str> = disable.iter().copied().filter(|c| session.enabled.contains(c)).collect();
-    let without_tools: Vec<&str> = newly_enabled.iter().copied().filter(|c| tool_count(session, c) == 0).collect();
+    let newly_enabled: Vec<&str> = enable
+        .iter()
+        .copied()
+        .filter(|c| !session.enabled.contains(c) && after.enabled.contains(c))
+        .collect();
+    let already: Vec<&str> = enable
+        .iter()
+        .copied()
+        .filter(|c| session.enabled.contains(c))
+        .collect();
+    let newly_disabled: Vec<&str> = disable
+        .iter()
+        .copied()
+        .filter(|c| session.enabled.contains(c))
+        .collect();
+    let without_tools: Vec<&str> = newly_enabled
+        .iter()
+        .copied()
+        .filter(|c| tool_count(session, c) == 0)
+        .collect();
     let listed = super::visible(&after).len();
     let mut answer = json!({
         "enabled": newly_enabled,

@@ -67,7 +67,12 @@ impl ToolRef {
     pub fn definition(&self) -> Tool {
         match self {
             ToolRef::Operation(op) => operation_tool(op),
-            ToolRef::Manage => local_tool(MANAGE_TOOLS, manage::DESCRIPTION, manage::input_schema(), false),
+            ToolRef::Manage => local_tool(
+                MANAGE_TOOLS,
+                manage::DESCRIPTION,
+                manage::input_schema(),
+                false,
+            ),
             ToolRef::Search => local_tool(
                 SEARCH_OPERATIONS,
                 discovery::SEARCH_DESCRIPTION,
@@ -94,13 +99,21 @@ impl ToolRef {
     }
 }
 
-fn local_tool(name: &'static str, description: &'static str, schema: Value, read_only: bool) -> Tool {
+fn local_tool(
+    name: &'static str,
+    description: &'static str,
+    schema: Value,
+    read_only: bool,
+) -> Tool {
     let schema = match schema {
         Value::Object(o) => o,
         _ => JsonObject::new(),
     };
-    Tool::new(name, description, Arc::new(schema))
-        .annotate(ToolAnnotations::new().read_only(read_only).open_world(false))
+    Tool::new(name, description, Arc::new(schema)).annotate(
+        ToolAnnotations::new()
+            .read_only(read_only)
+            .open_world(false),
+    )
 }
 
 /// Whether a session may call an operation: reads always, writes never in this version.

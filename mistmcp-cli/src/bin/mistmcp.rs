@@ -25,13 +25,29 @@ enum Transport {
 #[command(name = "mistmcp", version)]
 struct Args {
     /// Transport.
-    #[arg(short = 't', long, env = "MISTMCP_TRANSPORT_MODE", value_enum, default_value = "stdio")]
+    #[arg(
+        short = 't',
+        long,
+        env = "MISTMCP_TRANSPORT_MODE",
+        value_enum,
+        default_value = "stdio"
+    )]
     transport: Transport,
     /// Tool loading mode: minimal, managed, all or custom.
-    #[arg(short = 'm', long, env = "MISTMCP_TOOL_LOADING_MODE", default_value = "managed")]
+    #[arg(
+        short = 'm',
+        long,
+        env = "MISTMCP_TOOL_LOADING_MODE",
+        default_value = "managed"
+    )]
     mode: ToolMode,
     /// Categories to enable, comma-separated; patterns such as sites_* work (required by custom).
-    #[arg(short = 'c', long, env = "MISTMCP_TOOL_CATEGORIES", value_delimiter = ',')]
+    #[arg(
+        short = 'c',
+        long,
+        env = "MISTMCP_TOOL_CATEGORIES",
+        value_delimiter = ','
+    )]
     categories: Vec<String>,
     /// A .env file with MIST_APITOKEN / MIST_HOST (default: ./.env when present).
     #[arg(short = 'e', long, env = "MIST_ENV_FILE")]
@@ -63,14 +79,20 @@ fn main() -> anyhow::Result<()> {
         args.api_url.clone(),
     )?;
     let session = Session::new(
-        &SessionConfig { mode: args.mode, categories: args.categories.clone(), write_tools: args.enable_write_tools },
+        &SessionConfig {
+            mode: args.mode,
+            categories: args.categories.clone(),
+            write_tools: args.enable_write_tools,
+        },
         credentials,
     )?;
     if args.enable_write_tools {
         tracing::warn!("--enable-write-tools: this version offers read operations only");
     }
     if session.credentials.token.is_none() {
-        tracing::warn!("MIST_APITOKEN is not set: tools are listed, calls to Mist will fail until it is");
+        tracing::warn!(
+            "MIST_APITOKEN is not set: tools are listed, calls to Mist will fail until it is"
+        );
     }
     if std::io::stdin().is_terminal() {
         eprintln!(
@@ -82,7 +104,9 @@ fn main() -> anyhow::Result<()> {
             session.credentials.base,
         );
     }
-    let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(args.timeout.max(1)))?);
+    let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(
+        args.timeout.max(1),
+    ))?);
     let handler = MistServer::new(session, transport);
     match args.transport {
         Transport::Stdio => tokio::runtime::Builder::new_current_thread()
@@ -95,8 +119,11 @@ fn main() -> anyhow::Result<()> {
 
 fn init_logs(debug: bool) {
     let default = if debug { "debug" } else { "info" };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MISTMCP_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},rustls=warn,hyper=warn,reqwest=warn,h2=warn")));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MISTMCP_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "{default},rmcp=warn,rustls=warn,hyper=warn,reqwest=warn,h2=warn"
+        ))
+    });
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())

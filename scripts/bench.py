@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Prints the figures of mistmcp over stdio: start to initialize answer (median of 20 runs),
+peak RSS of a session, and tools/list size per mode. Run it with scripts/bench.sh."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/mistmcp")
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+ENV = {"PATH": os.environ.get("PATH", ""), "MIST_APITOKEN": "bench-token", "MIST_API_URL": "http://127.0.0.1:9"}
+
+
+def start(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([BINARY, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=ENV, cwd=tempfile.gettempdir(), bufsize=0)
+
+
+def send(proc: subprocess.Popen, message: dict) -> None:
+    proc.stdin.write((json.dumps(message) + "\n").encode())
+    proc.stdin.flush()
+
+
+def answer(proc: subprocess.Popen, request_id: int) -> bytes:
+    while True:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("server exited")
+        if json.loads(line).get("id") == request_id:
+            return line
+
+
+def startup_ms() -> float:
+    t0 = time.perf_counter()
+    proc = start([])
+    send(proc, INIT)
+    answer(proc, 1)
+    elapsed = (time.perf_counter() - t0) * 1000
+    proc.stdin.close()
+    proc.wait()
+    return elapsed
+
+
+def peak_rss_kib(proc: subprocess.Popen) -> int:
+    with open(f"/proc/{proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def session_figures(args: list[str]) -> tuple[int, int, int]:
+    """tools/list bytes and tool count, then peak RSS after a few calls."""
+    proc = start(args)
+    send(proc, INIT)
+    answer(proc, 1)
+    send(proc, INITIALIZED)
+    send(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+    line = answer(proc, 2)
+    result = json.loads(line)["result"]
+    size = len(json.dumps(result, separators=(",", ":")))
+    for i, (name, arguments) in enumerate([
+        ("manageMcpTools", {}),
+        ("mist_search_operations", {"query": "site device stats"}),
+        ("getSelf", {}),
+    ]):
+        send(proc, {"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call", "params": {"name": name, "arguments": arguments}})
+        answer(proc, 10 + i)
+    rss = peak_rss_kib(proc)
+    proc.stdin.close()
+    proc.wait()
+    return size, len(result["tools"]), rss
+
+
+def main() -> None:
+    startup_ms()  # warm the page cache
+    runs = sorted(startup_ms() for _ in range(20))
+    print(f"binary: {BINARY} ({os.path.getsize(BINARY) / 1e6:.1f} MB)")
+    print(f"start to initialize answer: median {statistics.median(runs):.1f} ms, "
+          f"min {runs[0]:.1f} ms, max {runs[-1]:.1f} ms (20 runs; target < 20 ms)")
+    print(f"{'mode':<28} {'tools':>6} {'tools/list bytes':>17} {'peak RSS':>10}")
+    worst = 0
+    for label, args in [("minimal", ["-m", "minimal"]), ("managed (default)", []),
+                        ("custom orgs_sites,sites_*", ["-m", "custom", "-c", "orgs_sites,sites_*"]),
+                        ("all", ["-m", "all"])]:
+        size, count, rss = session_figures(args)
+        worst = max(worst, rss)
+        print(f"{label:<28} {count:>6} {size:>17,} {rss / 1024:>8.1f} MB")
+    print(f"peak RSS over all modes: {worst / 1024:.1f} MB (target < 20 MB); managed manifest target < 6 KB")
+
+
+if __name__ == "__main__":
+    main()

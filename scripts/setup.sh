@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the tests need, idempotently: the wasm32 target, a Python venv with the
+# official MCP SDK and pytest, and Prism (npm). Fast when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the wasm32-unknown-unknown target" >&2
+  rustup target add wasm32-unknown-unknown >&2
+fi
+
+stamp=.venv/.requirements
+if [ ! -x .venv/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then
+  echo "setup: creating .venv with tests/requirements.txt" >&2
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt >&2
+  cp tests/requirements.txt "$stamp"
+fi
+
+if [ ! -x tests/node_modules/.bin/prism ] || [ tests/package.json -nt tests/node_modules/.stamp ]; then
+  echo "setup: installing Prism with npm" >&2
+  (cd tests && npm install --no-audit --no-fund --loglevel=error >&2)
+  touch tests/node_modules/.stamp
+fi

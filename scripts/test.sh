@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what the tests need (scripts/setup.sh),
+# then formatting, lints, Rust tests, the wasm32 build of mistcore, and the integration tests
+# that drive the mistmcp binary with the official MCP Python SDK against Prism.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step setup
+scripts/setup.sh
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+step "cargo test"
+cargo test --locked --workspace
+step "mistcore for wasm32-unknown-unknown"
+cargo build --locked -p mistcore --target wasm32-unknown-unknown
+step "integration tests (tests/)"
+cargo build --locked --bin mistmcp
+.venv/bin/python -m pytest -q tests "$@"

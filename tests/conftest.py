@@ -1,0 +1,103 @@
+"""Shared fixtures: the built mistmcp binary, Prism serving the Mist spec, MCP client sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-token-7f3e9c2a1b"  # distinctive, so a leak into any output is easy to spot
+ORG_ID = "6748cfa6-4e12-11e6-9188-0242ac110007"
+
+
+def spec_path() -> Path:
+    """The spec, found as mistcore/build.rs finds it."""
+    candidates = [
+        os.environ.get("MIST_OPENAPI_SPEC", ""),
+        str(ROOT / "mist_openapi" / "mist.openapi.json"),
+        str(ROOT.parent / "shared" / "mist_openapi" / "mist.openapi.json"),
+    ]
+    for c in candidates:
+        if c and Path(c).is_file():
+            return Path(c)
+    raise RuntimeError("mist.openapi.json not found (see mist_openapi/README.md)")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def mistmcp_bin() -> str:
+    path = os.environ.get("MISTMCP_BIN") or str(ROOT / "target" / "debug" / "mistmcp")
+    if not Path(path).is_file():
+        subprocess.run(["cargo", "build", "--bin", "mistmcp"], cwd=ROOT, check=True)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture(scope="session")
+def prism() -> str:
+    """Prism mocking the whole Mist spec; yields its base URL."""
+    prism_bin = ROOT / "tests" / "node_modules" / ".bin" / "prism"
+    if not prism_bin.exists():
+        raise RuntimeError("Prism is missing: run scripts/setup.sh")
+    port = free_port()
+    log = open(ROOT / "target" / "prism.log", "w")
+    proc = subprocess.Popen(
+        [str(prism_bin), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec_path())],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        if not wait_http(port, 180):
+            raise RuntimeError("Prism did not start within 180 s (see target/prism.log)")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(10)
+        log.close()
+
+
+def server_env(api_url: str | None = None, token: str | None = TOKEN, **extra: str) -> dict[str, str]:
+    """A clean environment for the server: only what a test gives it."""
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
+    if token is not None:
+        env["MIST_APITOKEN"] = token
+    if api_url is not None:
+        env["MIST_API_URL"] = api_url
+    env.update(extra)
+    return env
+
+
+def result_text(result) -> str:
+    return "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
+
+
+def result_json(result):
+    return json.loads(result.content[0].text)
