@@ -34,8 +34,9 @@ class Client:
 
 
 @contextlib.asynccontextmanager
-async def connect(binary: str, args: list[str] | None = None, env: dict[str, str] | None = None):
-    """Starts `binary` and yields an initialized Client."""
+async def connect(binary: str, args: list[str] | None = None, env: dict[str, str] | None = None, elicitation=None):
+    """Starts `binary` and yields an initialized Client; `elicitation` answers confirmations
+    (the client declares the capability only when it is given)."""
     # A scratch working directory: a developer's ./.env must not leak into the tests.
     with tempfile.TemporaryFile("w+") as errlog, tempfile.TemporaryDirectory() as cwd:
         params = StdioServerParameters(command=binary, args=args or [], env=env, cwd=cwd)
@@ -46,7 +47,7 @@ async def connect(binary: str, args: list[str] | None = None, env: dict[str, str
                 if holder:
                     holder[0].notifications.append(message)
 
-            async with ClientSession(read, write, message_handler=on_message) as session:
+            async with ClientSession(read, write, message_handler=on_message, elicitation_callback=elicitation) as session:
                 client = Client(session, errlog)
                 holder.append(client)
                 await session.initialize()

@@ -311,7 +311,6 @@ pub fn build_request(
     op: &Operation,
     args: &ValidatedArgs,
 ) -> Result<HttpRequest, ApiError> {
-    let token = credentials.token.as_ref().ok_or(ApiError::MissingToken)?;
     let mut url = credentials.base.clone();
     let prefix = url.path().trim_end_matches('/').to_string();
     url.set_path(&format!("{prefix}{}", fill_path(op, args)));
@@ -321,6 +320,25 @@ pub fn build_request(
             q.append_pair(k, v);
         }
     }
+    request(credentials, op.method, url, args.body.as_ref())
+}
+
+/// Builds the request of a relative path and query (`mist_get_next_page`), already checked.
+pub fn build_path_request(
+    credentials: &Credentials,
+    method: Method,
+    path_and_query: &str,
+) -> Result<HttpRequest, ApiError> {
+    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let mut url = credentials.base.clone();
+    let prefix = url.path().trim_end_matches('/').to_string();
+    url.set_path(&format!("{prefix}{path}"));
+    url.set_query(Some(query).filter(|q| !q.is_empty()));
+    request(credentials, method, url, None)
+}
+
+fn request(credentials: &Credentials, method: Method, url: Url, body: Option<&Value>) -> Result<HttpRequest, ApiError> {
+    let token = credentials.token.as_ref().ok_or(ApiError::MissingToken)?;
     let mut headers = vec![
         (
             "authorization".to_string(),
@@ -329,12 +347,12 @@ pub fn build_request(
         ("accept".to_string(), "application/json".to_string()),
         ("user-agent".to_string(), USER_AGENT.to_string()),
     ];
-    let body = args.body.as_ref().map(|b| {
+    let body = body.map(|b| {
         headers.push(("content-type".to_string(), "application/json".to_string()));
         b.to_string().into_bytes()
     });
     Ok(HttpRequest {
-        method: op.method,
+        method,
         url,
         headers,
         body,
@@ -348,7 +366,17 @@ pub async fn execute(
     op: &Operation,
     args: &ValidatedArgs,
 ) -> Result<ApiResponse, ApiError> {
-    let request = build_request(credentials, op, args)?;
+    send(transport, credentials, op, build_request(credentials, op, args)?).await
+}
+
+/// Sends exactly one prepared request for `op` and interprets the answer.
+pub async fn send(
+    transport: &dyn HttpTransport,
+    credentials: &Credentials,
+    op: &Operation,
+    request: HttpRequest,
+) -> Result<ApiResponse, ApiError> {
+    let url = request.url.clone();
     let path = request.url.path().to_string();
     tracing::debug!(operation = op.id, method = %op.method, %path, "calling Mist");
     let response = transport
@@ -366,7 +394,99 @@ pub async fn execute(
         bytes = response.body.len(),
         "Mist answered"
     );
-    interpret(op, &path, response)
+    let mut answer = interpret(op, &path, response)?;
+    if let Some(p) = answer.pagination.as_mut()
+        && p.has_more
+        && p.next.is_none()
+        && let Some(page) = p.page
+    {
+        p.next = Some(with_page(&url, credentials, page + 1));
+    }
+    Ok(answer)
+}
+
+/// The relative path and query of `url` asking for another page.
+fn with_page(url: &Url, credentials: &Credentials, page: u64) -> String {
+    let mut next = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    next.query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs)
+        .append_pair("page", &page.to_string());
+    relative_to(&next, credentials)
+}
+
+/// `url`'s path (without the base's prefix) and query.
+fn relative_to(url: &Url, credentials: &Credentials) -> String {
+    let prefix = credentials.base.path().trim_end_matches('/');
+    let path = url.path().strip_prefix(prefix).unwrap_or(url.path());
+    match url.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    }
+}
+
+/// Checks a `next` path for `mist_get_next_page` and finds the GET operation it belongs to.
+///
+/// Accepted: a relative `/api/v1/...` path, or an absolute URL on the session's own cloud
+/// (same scheme, host and port). Anything else is refused, so a crafted "next" link can
+/// never send the token to another host.
+pub fn next_page_target(
+    credentials: &Credentials,
+    next: &str,
+) -> Result<(&'static Operation, String), String> {
+    let next = next.trim();
+    let relative = if next.starts_with('/') && !next.starts_with("//") {
+        next.to_string()
+    } else {
+        let url = Url::parse(next).map_err(|_| {
+            format!("refused: `{next}` is neither a relative /api/v1/ path nor a URL of this session's Mist cloud")
+        })?;
+        let base = &credentials.base;
+        if url.scheme() != base.scheme()
+            || url.host_str() != base.host_str()
+            || url.port_or_known_default() != base.port_or_known_default()
+        {
+            return Err(format!(
+                "refused: `{next}` is not on this session's Mist cloud ({}); only relative /api/v1/ paths are followed",
+                base.origin().ascii_serialization()
+            ));
+        }
+        relative_to(&url, credentials)
+    };
+    let path = relative.split('?').next().unwrap_or("");
+    let lower = path.to_ascii_lowercase();
+    if !path.starts_with("/api/v1/")
+        || path.split('/').any(|seg| seg == ".." || seg == ".")
+        || lower.contains("%2e")
+        || lower.contains("%2f")
+        || relative.contains(['\\', '#'])
+        || relative.chars().any(char::is_control)
+    {
+        return Err(format!("refused: `{next}` is not a plain /api/v1/ path"));
+    }
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    // The matching template with the most literal segments: `/devices/search` before `/devices/{device_id}`.
+    let op = crate::catalog::OPERATIONS
+        .iter()
+        .filter(|op| op.method == Method::Get)
+        .filter_map(|op| {
+            let template: Vec<&str> = op.path.split('/').collect();
+            let fits = template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
+            fits.then(|| (template.iter().filter(|t| !t.starts_with('{')).count(), op))
+        })
+        .max_by_key(|(literals, _)| *literals)
+        .map(|(_, op)| op)
+        .ok_or_else(|| format!("refused: `{path}` is not the path of a Mist read operation"))?;
+    Ok((op, relative))
 }
 
 /// Turns an HTTP answer into a result or an error.

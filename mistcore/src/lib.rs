@@ -17,3 +17,4 @@ pub mod mcp;
 pub mod schema;
 pub mod session;
 pub mod tools;
+pub mod workflows;

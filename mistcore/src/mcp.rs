@@ -3,12 +3,13 @@
 
 use crate::api::{self, HttpTransport};
 use crate::catalog::{OPERATIONS, Operation};
-use crate::schema;
-use crate::session::{CategoryChange, Session};
+use crate::schema::{self, ValidatedArgs};
+use crate::session::{CategoryChange, ResponseFormat, Session};
 use crate::tools::{self, ToolRef, discovery, json_text, manage};
+use crate::workflows::{self, After, Args, Source};
 use rmcp::model::{
-    CallToolResult, ContentBlock as Content, Implementation, JsonObject, ServerCapabilities,
-    ServerConfig, Tool,
+    CallToolResult, ContentBlock as Content, ElicitRequestParams, ElicitationSchema, Implementation,
+    JsonObject, ServerCapabilities, ServerConfig, Tool,
 };
 use serde_json::{Value, json};
 
@@ -18,10 +19,10 @@ pub const SERVER_NAME: &str = "mistmcp";
 /// Instructions sent to the client in `initialize`.
 pub fn instructions() -> String {
     format!(
-        "Juniper Mist API ({} operations). Start with getSelf to learn the org and site ids the token can see. \
+        "Juniper Mist API ({} operations). Start with getSelf (or mist_get_self) to learn the org and site ids the token can see. \
 Find operations with mist_search_operations, read their arguments with mist_describe_operation, call them \
 with mist_call_operation, or enable whole categories of tools with manageMcpTools. Results that say \
-has_more have further pages (page/limit or the next path).",
+has_more have further pages: pass their `next` path to mist_get_next_page.",
         OPERATIONS.len()
     )
 }
@@ -42,7 +43,7 @@ pub fn server_config() -> ServerConfig {
 pub fn list_tools(session: &Session) -> Vec<Tool> {
     tools::visible(session)
         .iter()
-        .map(ToolRef::definition)
+        .map(|t| t.definition_for(session))
         .collect()
 }
 
@@ -59,6 +60,42 @@ pub enum CallError {
         hint: String,
     },
 }
+
+/// The human's answer to a write confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Go ahead.
+    Accepted,
+    /// The human said no.
+    Declined,
+    /// The human dismissed the question.
+    Cancelled,
+    /// The question could not be asked (the reason says why).
+    Failed(String),
+}
+
+/// Asks the human to confirm a write (MCP elicitation natively; whatever a host offers elsewhere).
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub trait Elicitor: Send + Sync {
+    /// Sends the confirmation request and waits for the human's answer.
+    async fn confirm(&self, request: ElicitRequestParams) -> Confirmation;
+}
+
+/// An elicitor for hosts that cannot ask: every write is refused.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoElicitor;
+
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+impl Elicitor for NoElicitor {
+    async fn confirm(&self, _request: ElicitRequestParams) -> Confirmation {
+        Confirmation::Failed("this host cannot ask for confirmations".into())
+    }
+}
+
+/// The name of the one field of the confirmation form.
+pub const CONFIRM_FIELD: &str = "confirm";
 
 /// The answer to one tool call.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,19 +122,38 @@ impl ToolOutcome {
     }
 }
 
-/// Calls a tool for a session. Operation calls send exactly one request through `transport`.
+/// What a call needs besides its arguments.
+#[derive(Clone, Copy)]
+pub struct CallContext<'a> {
+    /// The client's session.
+    pub session: &'a Session,
+    /// The way to Mist.
+    pub transport: &'a dyn HttpTransport,
+    /// The way to the human, for writes.
+    pub elicitor: &'a dyn Elicitor,
+}
+
+/// How an operation's answer is wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// JSON text (operation and discovery tools).
+    Plain,
+    /// JSON text plus `structuredContent` `{"result": ...}` (workflow tools, json format).
+    Wrapped,
+}
+
+/// Calls a tool for a session. Operation calls send exactly one request through the transport.
 ///
 /// Every problem with the arguments or upstream is a tool error (`isError: true`) whose text
 /// says what was wrong and what to do; only an unknown tool name is a protocol error.
 pub async fn call_tool(
-    session: &Session,
-    transport: &dyn HttpTransport,
+    ctx: CallContext<'_>,
     name: &str,
     arguments: Option<JsonObject>,
 ) -> Result<ToolOutcome, CallError> {
+    let session = ctx.session;
     let Some(tool) = ToolRef::lookup(name) else {
-        let near =
-            crate::catalog::closest(name, tools::visible(session).iter().map(ToolRef::name), 3);
+        let near = crate::catalog::closest(name, tools::visible(session).iter().map(ToolRef::name), 3);
         return Err(CallError::UnknownTool {
             name: name.to_string(),
             hint: if near.is_empty() {
@@ -124,19 +180,62 @@ pub async fn call_tool(
         ToolRef::Describe => discovery::describe(session, &args)
             .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
         ToolRef::Call => match discovery::call_target(session, &args) {
-            Ok((op, inner)) => call_operation(session, transport, op, &inner).await,
+            Ok((op, inner)) => call_operation(ctx, op, &inner, &After::Nothing, None, Shape::Plain).await,
             Err(e) => ToolOutcome::error(e),
         },
-        ToolRef::Operation(op) => call_operation(session, transport, op, &args).await,
+        ToolRef::Operation(op) => call_operation(ctx, op, &args, &After::Nothing, None, Shape::Plain).await,
+        ToolRef::Workflow(w) => call_workflow(ctx, w, &args).await,
     })
+}
+
+async fn call_workflow(ctx: CallContext<'_>, w: &'static workflows::Workflow, args: &JsonObject) -> ToolOutcome {
+    if let Err(e) = workflows::check(&(w.schema)(), args) {
+        return ToolOutcome::error(format!("{}: {e}", w.name));
+    }
+    let shape = match ctx.session.response_format {
+        ResponseFormat::Json => Shape::Wrapped,
+        ResponseFormat::String => Shape::Plain,
+    };
+    match w.source {
+        Source::Api(plan) => match plan(&Args(args)) {
+            Ok(plan) => match crate::catalog::operation(plan.operation) {
+                Some(op) => {
+                    call_operation(ctx, op, &plan.args, &plan.after, plan.object_type.as_deref(), shape).await
+                }
+                None => ToolOutcome::error(format!("{}: operation {} is missing from the catalog", w.name, plan.operation)),
+            },
+            Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
+        },
+        Source::Local(answer) => match answer(&Args(args)) {
+            Ok(value) => answer_value(&value, None, shape),
+            Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
+        },
+        Source::NextPage => {
+            let url = Args(args).selector("url");
+            match api::next_page_target(&ctx.session.credentials, url) {
+                Ok((op, relative)) => {
+                    let request = api::build_path_request(&ctx.session.credentials, op.method, &relative);
+                    match request {
+                        Ok(request) => match api::send(ctx.transport, &ctx.session.credentials, op, request).await {
+                            Ok(r) => answer_value(&r.body, r.pagination.as_ref(), shape),
+                            Err(e) => ToolOutcome::error(e.to_string()),
+                        },
+                        Err(e) => ToolOutcome::error(e.to_string()),
+                    }
+                }
+                Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
+            }
+        }
+    }
 }
 
 fn not_listed(session: &Session, tool: &ToolRef) -> String {
     match tool {
-        ToolRef::Operation(op) if op.is_write() => tools::operation_allowed(session, op)
-            .err()
-            .unwrap_or_default(),
-        ToolRef::Operation(op) => {
+        ToolRef::Operation(op) if op.is_write() => tools::operation_allowed(session, op).err().unwrap_or_default(),
+        ToolRef::Workflow(w) if w.write.is_some() => {
+            tools::write_allowed(session, &format!("`{}`", w.name)).err().unwrap_or_default()
+        }
+        ToolRef::Operation(op) if session.has_session_tools() => {
             let via = if session.mode.has_discovery() {
                 format!(", or call it through {}", tools::CALL_OPERATION)
             } else {
@@ -144,13 +243,18 @@ fn not_listed(session: &Session, tool: &ToolRef) -> String {
             };
             format!(
                 "tool `{}` belongs to category `{}`, which is not enabled in this session: enable it with {} {{\"{}\": [\"{}\"]}}{via}",
-                op.id,
-                op.category,
-                tools::MANAGE_TOOLS,
-                manage::ENABLE,
-                op.category
+                op.id, op.category, tools::MANAGE_TOOLS, manage::ENABLE, op.category
             )
         }
+        ToolRef::Workflow(w) => format!(
+            "tool `{}` is a workflow tool: enable the `workflows` category with {} or start with --mode custom --categories workflows",
+            w.name,
+            tools::MANAGE_TOOLS
+        ),
+        other if !session.has_session_tools() => format!(
+            "tool `{}` is not listed: the custom mode with `workflows` lists exactly the workflow tools; add other categories or use --mode managed",
+            other.name()
+        ),
         other => format!(
             "tool `{}` is not available in the {} mode; start the server with --mode managed",
             other.name(),
@@ -160,29 +264,115 @@ fn not_listed(session: &Session, tool: &ToolRef) -> String {
 }
 
 async fn call_operation(
-    session: &Session,
-    transport: &dyn HttpTransport,
+    ctx: CallContext<'_>,
     op: &'static Operation,
     args: &JsonObject,
+    after: &After,
+    object_type: Option<&str>,
+    shape: Shape,
 ) -> ToolOutcome {
+    if let Err(e) = tools::operation_allowed(ctx.session, op) {
+        return ToolOutcome::error(e);
+    }
     let validated = match schema::validate(op, args) {
         Ok(v) => v,
-        Err(e) => {
-            return ToolOutcome::error(format!("{e}. `{}` takes: {}", op.id, signature(op)));
-        }
+        Err(e) => return ToolOutcome::error(format!("{e}. `{}` takes: {}", op.id, signature(op))),
     };
-    match api::execute(transport, &session.credentials, op, &validated).await {
-        Ok(response) => {
-            let mut content = vec![Content::text(json_text(&response.body))];
-            if let Some(p) = response.pagination {
-                content.push(Content::text(json_text(&json!({ "pagination": p }))));
-            }
-            ToolOutcome {
-                result: CallToolResult::success(content),
-                change: None,
+    if op.is_write() && !ctx.session.skip_confirmation {
+        let request = confirmation_request(op, &validated, object_type);
+        match ctx.elicitor.confirm(request).await {
+            Confirmation::Accepted => {}
+            Confirmation::Declined => return declined("declined by the user: nothing was sent to Mist"),
+            Confirmation::Cancelled => return declined("cancelled by the user: nothing was sent to Mist"),
+            Confirmation::Failed(why) => {
+                return ToolOutcome::error(format!("the write was not confirmed ({why}): nothing was sent to Mist"));
             }
         }
+    }
+    match api::execute(ctx.transport, &ctx.session.credentials, op, &validated).await {
+        Ok(response) => answer_value(&workflows::apply(after, response.body), response.pagination.as_ref(), shape),
         Err(e) => ToolOutcome::error(e.to_string()),
+    }
+}
+
+fn declined(text: &str) -> ToolOutcome {
+    ToolOutcome {
+        result: CallToolResult::success(vec![Content::text(text)]),
+        change: None,
+    }
+}
+
+fn answer_value(body: &Value, pagination: Option<&api::Pagination>, shape: Shape) -> ToolOutcome {
+    // The workflow output schema has no room for `null` (an empty answer, e.g. to a DELETE).
+    let empty = json!({});
+    let body = if shape == Shape::Wrapped && body.is_null() { &empty } else { body };
+    let mut content = vec![Content::text(json_text(body))];
+    let pagination = pagination.map(|p| json!(p));
+    if let Some(p) = &pagination {
+        content.push(Content::text(json_text(&json!({ "pagination": p }))));
+    }
+    let mut result = CallToolResult::success(content);
+    if shape == Shape::Wrapped {
+        let mut structured = json!({ "result": body });
+        if let Some(p) = pagination {
+            structured["pagination"] = p;
+        }
+        result.structured_content = Some(structured);
+    }
+    ToolOutcome { result, change: None }
+}
+
+/// The question asked before a write: the action, the request, the object type and the fields.
+pub fn confirmation_message(op: &Operation, args: &ValidatedArgs, object_type: Option<&str>) -> String {
+    let mut lines = vec![
+        "Confirm this change on the Mist cloud:".to_string(),
+        format!("Action: {} ({})", op.summary, op.id),
+        format!("Request: {} {}", op.method, api::fill_path(op, args)),
+    ];
+    let object = match (object_type, op.body.and_then(|b| b.schema)) {
+        (Some(t), Some(s)) => Some(format!("{t} (schema {s})")),
+        (Some(t), None) => Some(t.to_string()),
+        (None, Some(s)) => Some(s.to_string()),
+        (None, None) => None,
+    };
+    if let Some(o) = object {
+        lines.push(format!("Object type: {o}"));
+    }
+    if !args.query.is_empty() {
+        let q: Vec<String> = args.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        lines.push(format!("Parameters: {}", q.join(", ")));
+    }
+    match &args.body {
+        Some(Value::Object(fields)) if !fields.is_empty() => {
+            lines.push(format!("Fields ({}):", fields.len()));
+            for (k, v) in fields.iter().take(25) {
+                let mut shown = v.to_string();
+                if shown.chars().count() > 100 {
+                    shown = format!("{}…", shown.chars().take(100).collect::<String>());
+                }
+                lines.push(format!("  {k} = {shown}"));
+            }
+            if fields.len() > 25 {
+                lines.push(format!("  … and {} more", fields.len() - 25));
+            }
+        }
+        Some(other) => lines.push(format!("Body: {}", other)),
+        None => {}
+    }
+    if op.method == crate::catalog::Method::Delete {
+        lines.push("This deletes the object.".into());
+    }
+    lines.join("\n")
+}
+
+/// The elicitation request asking the human to confirm a write.
+pub fn confirmation_request(op: &Operation, args: &ValidatedArgs, object_type: Option<&str>) -> ElicitRequestParams {
+    ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message: confirmation_message(op, args, object_type),
+        requested_schema: ElicitationSchema::builder()
+            .required_bool(CONFIRM_FIELD)
+            .build_unchecked(),
     }
 }
 
@@ -191,20 +381,10 @@ fn signature(op: &Operation) -> String {
     let mut parts: Vec<String> = op
         .params
         .iter()
-        .map(|p| {
-            if p.required {
-                format!("{} (required)", p.name)
-            } else {
-                p.name.to_string()
-            }
-        })
+        .map(|p| if p.required { format!("{} (required)", p.name) } else { p.name.to_string() })
         .collect();
     if op.body.is_some() {
         parts.push(schema::BODY_ARGUMENT.to_string());
     }
-    if parts.is_empty() {
-        "no arguments".into()
-    } else {
-        parts.join(", ")
-    }
+    if parts.is_empty() { "no arguments".into() } else { parts.join(", ") }
 }

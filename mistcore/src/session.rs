@@ -74,6 +74,14 @@ pub enum SessionError {
     CustomWithoutCategories,
 }
 
+/// The category of the workflow tools (not a spec tag).
+pub const WORKFLOWS: &str = "workflows";
+
+/// Every category slug: the spec's tags, then `workflows`.
+pub fn category_slugs() -> impl Iterator<Item = &'static str> {
+    CATEGORIES.iter().map(|c| c.slug).chain(std::iter::once(WORKFLOWS))
+}
+
 /// Resolves category names and glob patterns (`sites_*`) to slugs.
 ///
 /// Every name must match at least one category; the error names those that do not, each
@@ -89,19 +97,18 @@ pub fn resolve_categories<S: AsRef<str>>(names: &[S]) -> Result<Vec<&'static str
         let lower = name.to_ascii_lowercase();
         if lower.contains(['*', '?']) {
             let pattern = wildmatch::WildMatch::new(&lower);
-            let matched: Vec<&'static str> = CATEGORIES
-                .iter()
-                .filter(|c| pattern.matches(c.slug))
-                .map(|c| c.slug)
-                .collect();
+            let matched: Vec<&'static str> =
+                category_slugs().filter(|c| pattern.matches(c)).collect();
             if matched.is_empty() {
                 unknown.push(format!("pattern `{name}` matches no category"));
             }
             found.extend(matched);
         } else if let Some(c) = category(&lower) {
             found.push(c.slug);
+        } else if lower == WORKFLOWS {
+            found.push(WORKFLOWS);
         } else {
-            let near = closest(&lower, CATEGORIES.iter().map(|c| c.slug), 3);
+            let near = closest(&lower, category_slugs(), 3);
             let hint = if near.is_empty() {
                 String::new()
             } else {
@@ -121,6 +128,27 @@ pub fn resolve_categories<S: AsRef<str>>(names: &[S]) -> Result<Vec<&'static str
     Ok(found)
 }
 
+/// How results are returned, as the official server's `--response-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseFormat {
+    /// JSON text, plus `structuredContent` `{"result": ...}` for the workflow tools (default).
+    #[default]
+    Json,
+    /// JSON text only, without structured content or output schemas.
+    String,
+}
+
+impl FromStr for ResponseFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "json" | "" => Ok(ResponseFormat::Json),
+            "string" => Ok(ResponseFormat::String),
+            other => Err(format!("unknown response format `{other}`: use json or string")),
+        }
+    }
+}
+
 /// What the client said it can do in `initialize`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ClientCapabilities {
@@ -137,6 +165,10 @@ pub struct SessionConfig {
     pub categories: Vec<String>,
     /// Whether write operations may be offered (`--enable-write-tools`).
     pub write_tools: bool,
+    /// Run writes without asking the human (`--disable-elicitation`): for trusted test setups only.
+    pub skip_confirmation: bool,
+    /// How results are returned.
+    pub response_format: ResponseFormat,
 }
 
 /// A change of the enabled categories, as made by `manageMcpTools`.
@@ -157,6 +189,10 @@ pub struct Session {
     pub enabled: BTreeSet<&'static str>,
     /// Whether write operations may be offered.
     pub write_tools: bool,
+    /// Whether writes run without a human confirmation.
+    pub skip_confirmation: bool,
+    /// How results are returned.
+    pub response_format: ResponseFormat,
     /// What the client can do.
     pub client: ClientCapabilities,
     /// The token and cloud of this client.
@@ -167,7 +203,7 @@ impl Session {
     /// A new session in the configured mode.
     pub fn new(config: &SessionConfig, credentials: Credentials) -> Result<Self, SessionError> {
         let enabled: BTreeSet<&'static str> = match config.mode {
-            ToolMode::All => CATEGORIES.iter().map(|c| c.slug).collect(),
+            ToolMode::All => category_slugs().collect(),
             ToolMode::Custom => {
                 let cats = resolve_categories(&config.categories)?;
                 if cats.is_empty() {
@@ -184,6 +220,8 @@ impl Session {
             mode: config.mode,
             enabled,
             write_tools: config.write_tools,
+            skip_confirmation: config.skip_confirmation,
+            response_format: config.response_format,
             client: ClientCapabilities::default(),
             credentials,
         })
@@ -199,8 +237,20 @@ impl Session {
         before != self.enabled
     }
 
+    /// Whether write tools are offered: writes are enabled, and the client can confirm them
+    /// (elicitation) or the operator turned confirmations off.
+    pub fn offers_writes(&self) -> bool {
+        self.write_tools && (self.client.elicitation || self.skip_confirmation)
+    }
+
     /// Whether the operation tools of a category are listed.
     pub fn is_enabled(&self, category: &Category) -> bool {
         self.enabled.contains(category.slug)
+    }
+
+    /// Whether the session tools (`manageMcpTools`, `getSelf`, discovery) are listed: always,
+    /// but in the custom mode with `workflows`, which lists exactly the official server's set.
+    pub fn has_session_tools(&self) -> bool {
+        !(self.mode == ToolMode::Custom && self.enabled.contains(WORKFLOWS))
     }
 }

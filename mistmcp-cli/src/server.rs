@@ -1,14 +1,14 @@
 //! The rmcp server handler: one [`Session`] per connection, delegating to mistcore.
 
 use mistcore::api::HttpTransport;
-use mistcore::mcp::{self, CallError};
+use mistcore::mcp::{self, CallContext, CallError, Confirmation, Elicitor};
 use mistcore::session::Session;
 use mistcore::tools::ToolRef;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, ListToolsResult, PaginatedRequestParams, ServerConfig,
-    Tool,
+    CallToolRequestParams, CallToolResponse, ElicitRequestParams, ElicitationAction,
+    ListToolsResult, PaginatedRequestParams, ServerConfig, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -33,6 +33,46 @@ impl MistServer {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// A snapshot of the session, with what the client declared in `initialize`.
+    fn session_for(&self, peer: &Peer<RoleServer>) -> Session {
+        let mut session = self.session();
+        session.client.elicitation = peer
+            .peer_info()
+            .is_some_and(|info| info.capabilities.elicitation.is_some());
+        session.clone()
+    }
+}
+
+/// Asks the human through MCP elicitation: a form with one `confirm` checkbox.
+struct PeerElicitor<'a>(&'a Peer<RoleServer>);
+
+#[async_trait::async_trait]
+impl Elicitor for PeerElicitor<'_> {
+    async fn confirm(&self, request: ElicitRequestParams) -> Confirmation {
+        match self.0.create_elicitation(request).await {
+            Ok(answer) => match answer.action {
+                ElicitationAction::Accept => {
+                    // Accepting the form with the box unticked is a "no".
+                    let confirmed = answer
+                        .content
+                        .as_ref()
+                        .and_then(|c| c.get(mcp::CONFIRM_FIELD))
+                        .and_then(serde_json::Value::as_bool)
+                        .unwrap_or(true);
+                    if confirmed {
+                        Confirmation::Accepted
+                    } else {
+                        Confirmation::Declined
+                    }
+                }
+                ElicitationAction::Decline => Confirmation::Declined,
+                ElicitationAction::Cancel => Confirmation::Cancelled,
+                other => Confirmation::Failed(format!("unexpected answer {other:?}")),
+            },
+            Err(e) => Confirmation::Failed(e.to_string()),
+        }
+    }
 }
 
 impl ServerHandler for MistServer {
@@ -43,15 +83,16 @@ impl ServerHandler for MistServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools = mcp::list_tools(&self.session());
+        let tools = mcp::list_tools(&self.session_for(&context.peer));
         Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         let tool = ToolRef::lookup(name)?;
-        mistcore::tools::is_visible(&self.session(), &tool).then(|| tool.definition())
+        let session = self.session();
+        mistcore::tools::is_visible(&session, &tool).then(|| tool.definition_for(&session))
     }
 
     async fn call_tool(
@@ -60,18 +101,19 @@ impl ServerHandler for MistServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         // The call works on a snapshot: a slow Mist answer never holds the lock.
-        let session = self.session().clone();
-        let outcome = mcp::call_tool(
-            &session,
-            self.transport.as_ref(),
-            &request.name,
-            request.arguments,
-        )
-        .await
-        .map_err(|e| match e {
-            CallError::UnknownTool { .. } => ErrorData::invalid_params(e.to_string(), None),
-            other => ErrorData::internal_error(other.to_string(), None),
-        })?;
+        let session = self.session_for(&context.peer);
+        let elicitor = PeerElicitor(&context.peer);
+        let ctx = CallContext {
+            session: &session,
+            transport: self.transport.as_ref(),
+            elicitor: &elicitor,
+        };
+        let outcome = mcp::call_tool(ctx, &request.name, request.arguments)
+            .await
+            .map_err(|e| match e {
+                CallError::UnknownTool { .. } => ErrorData::invalid_params(e.to_string(), None),
+                other => ErrorData::internal_error(other.to_string(), None),
+            })?;
         if let Some(change) = &outcome.change {
             let changed = self.session().apply(change);
             if changed && let Err(e) = context.peer.notify_tool_list_changed().await {

@@ -9,7 +9,8 @@ pub mod manage;
 
 use crate::catalog::{OPERATIONS, Operation, operation};
 use crate::schema::input_schema;
-use crate::session::Session;
+use crate::session::{ResponseFormat, Session, WORKFLOWS};
+use crate::workflows::{self, Workflow};
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
@@ -26,7 +27,7 @@ pub const DESCRIBE_OPERATION: &str = "mist_describe_operation";
 pub const CALL_OPERATION: &str = "mist_call_operation";
 
 /// A tool, by what answers it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub enum ToolRef {
     /// The tool of one Mist operation.
     Operation(&'static Operation),
@@ -38,6 +39,14 @@ pub enum ToolRef {
     Describe,
     /// `mist_call_operation`.
     Call,
+    /// A workflow tool of the official server.
+    Workflow(&'static Workflow),
+}
+
+impl PartialEq for ToolRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
 }
 
 impl ToolRef {
@@ -48,7 +57,10 @@ impl ToolRef {
             SEARCH_OPERATIONS => ToolRef::Search,
             DESCRIBE_OPERATION => ToolRef::Describe,
             CALL_OPERATION => ToolRef::Call,
-            _ => ToolRef::Operation(operation(name)?),
+            _ => match workflows::find(name) {
+                Some(w) => ToolRef::Workflow(w),
+                None => ToolRef::Operation(operation(name)?),
+            },
         })
     }
 
@@ -60,12 +72,31 @@ impl ToolRef {
             ToolRef::Search => SEARCH_OPERATIONS,
             ToolRef::Describe => DESCRIBE_OPERATION,
             ToolRef::Call => CALL_OPERATION,
+            ToolRef::Workflow(w) => w.name,
+        }
+    }
+
+    /// Whether calling the tool may change something on the Mist cloud.
+    pub fn is_write(&self) -> bool {
+        match self {
+            ToolRef::Operation(op) => op.is_write(),
+            ToolRef::Workflow(w) => w.write.is_some(),
+            _ => false,
+        }
+    }
+
+    /// The MCP definition of the tool, for a session (the response format decides output schemas).
+    pub fn definition_for(&self, session: &Session) -> Tool {
+        match self {
+            ToolRef::Workflow(w) => workflow_tool(w, session.response_format),
+            other => other.definition(),
         }
     }
 
     /// The MCP definition of the tool.
     pub fn definition(&self) -> Tool {
         match self {
+            ToolRef::Workflow(w) => workflow_tool(w, ResponseFormat::Json),
             ToolRef::Operation(op) => operation_tool(op),
             ToolRef::Manage => local_tool(
                 MANAGE_TOOLS,
@@ -116,30 +147,52 @@ fn local_tool(
     )
 }
 
-/// Whether a session may call an operation: reads always, writes never in this version.
-///
-/// Writes need a human confirmation through MCP elicitation, which is not built yet; until it
-/// is, no write operation is offered, whatever `--enable-write-tools` says.
-pub fn operation_allowed(_session: &Session, op: &Operation) -> Result<(), String> {
+/// Whether a session may call an operation: reads always; writes when the server was started
+/// with `--enable-write-tools` and the client can confirm them (or confirmations are off).
+pub fn operation_allowed(session: &Session, op: &Operation) -> Result<(), String> {
     if op.is_write() {
+        write_allowed(session, &format!("`{}` ({} {})", op.id, op.method, op.path))?;
+    }
+    Ok(())
+}
+
+/// Whether a session may run a write; the error says what would allow it.
+pub fn write_allowed(session: &Session, what: &str) -> Result<(), String> {
+    if !session.write_tools {
         return Err(format!(
-            "`{}` is a write operation ({} {}); this server offers read operations only: write tools with a human confirmation are not available yet",
-            op.id, op.method, op.path
+            "{what} is a write operation, and write tools are off: the server must be started with --enable-write-tools (MISTMCP_ENABLE_WRITE_TOOLS=true)"
+        ));
+    }
+    if !session.offers_writes() {
+        return Err(format!(
+            "{what} is a write operation, and this client cannot confirm writes: it did not declare the MCP elicitation capability, so write tools are disabled for it"
         ));
     }
     Ok(())
 }
 
-/// The tools a session lists, in a stable order: session tools, discovery, then operations.
+/// The tools a session lists, in a stable order: session tools, discovery, workflows, operations.
 pub fn visible(session: &Session) -> Vec<ToolRef> {
-    let mut tools = vec![ToolRef::Manage];
-    if session.mode.has_discovery() {
-        tools.extend([ToolRef::Search, ToolRef::Describe, ToolRef::Call]);
+    let session_tools = session.has_session_tools();
+    let mut tools = Vec::new();
+    if session_tools {
+        tools.push(ToolRef::Manage);
+        if session.mode.has_discovery() {
+            tools.extend([ToolRef::Search, ToolRef::Describe, ToolRef::Call]);
+        }
+    }
+    if session.enabled.contains(WORKFLOWS) {
+        tools.extend(
+            workflows::all()
+                .iter()
+                .filter(|w| w.write.is_none() || session.offers_writes())
+                .map(ToolRef::Workflow),
+        );
     }
     tools.extend(
         OPERATIONS
             .iter()
-            .filter(|op| op.id == GET_SELF || session.enabled.contains(op.category))
+            .filter(|op| (session_tools && op.id == GET_SELF) || session.enabled.contains(op.category))
             .filter(|op| operation_allowed(session, op).is_ok())
             .map(ToolRef::Operation),
     );
@@ -148,14 +201,22 @@ pub fn visible(session: &Session) -> Vec<ToolRef> {
 
 /// Whether a session lists a tool (and so may call it by name).
 pub fn is_visible(session: &Session, tool: &ToolRef) -> bool {
-    match tool {
-        ToolRef::Manage => true,
-        ToolRef::Search | ToolRef::Describe | ToolRef::Call => session.mode.has_discovery(),
-        ToolRef::Operation(op) => {
-            (op.id == GET_SELF || session.enabled.contains(op.category))
-                && operation_allowed(session, op).is_ok()
-        }
+    visible(session).iter().any(|t| t.name() == tool.name())
+}
+
+fn workflow_tool(w: &'static Workflow, format: ResponseFormat) -> Tool {
+    let annotations = ToolAnnotations::with_title(w.title)
+        .read_only(w.write.is_none())
+        .destructive(w.write.is_some_and(|d| d.0))
+        .idempotent(w.write.is_none())
+        .open_world(true);
+    let mut tool = local_tool(w.name, w.description, (w.schema)(), true).annotate(annotations);
+    if format == ResponseFormat::Json
+        && let Value::Object(o) = workflows::output_schema()
+    {
+        tool.output_schema = Some(Arc::new(o));
     }
+    tool
 }
 
 /// The definition of an operation tool (built once per operation, then cloned).

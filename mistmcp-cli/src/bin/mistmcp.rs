@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use mistcore::session::{Session, SessionConfig, ToolMode};
+use mistcore::session::{ResponseFormat, Session, SessionConfig, ToolMode};
 use mistmcp_cli::{config, server::MistServer, stdio, transport::ReqwestTransport};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -55,9 +55,15 @@ struct Args {
     /// Debug logs on stderr.
     #[arg(short = 'd', long, env = "MISTMCP_DEBUG", value_parser = clap::builder::FalseyValueParser::new())]
     debug: bool,
-    /// Ask for write tools (not offered by this version: reads only).
+    /// Offer write tools (POST/PUT/DELETE), each confirmed by the human through elicitation.
     #[arg(long, env = "MISTMCP_ENABLE_WRITE_TOOLS", value_parser = clap::builder::FalseyValueParser::new())]
     enable_write_tools: bool,
+    /// DANGER: run writes without asking the human (trusted test setups only).
+    #[arg(long, env = "MISTMCP_DISABLE_ELICITATION", value_parser = clap::builder::FalseyValueParser::new())]
+    disable_elicitation: bool,
+    /// Result format: json (with structured content) or string (text only).
+    #[arg(short = 'r', long = "response-format", alias = "response_format", env = "MISTMCP_RESPONSE_FORMAT", default_value = "json")]
+    response_format: ResponseFormat,
     /// Explicit API base URL instead of a Mist cloud (tests, private deployments).
     #[arg(long, env = "MIST_API_URL")]
     api_url: Option<String>,
@@ -83,11 +89,17 @@ fn main() -> anyhow::Result<()> {
             mode: args.mode,
             categories: args.categories.clone(),
             write_tools: args.enable_write_tools,
+            skip_confirmation: args.disable_elicitation,
+            response_format: args.response_format,
         },
         credentials,
     )?;
-    if args.enable_write_tools {
-        tracing::warn!("--enable-write-tools: this version offers read operations only");
+    if args.disable_elicitation {
+        if args.enable_write_tools {
+            tracing::warn!("--disable-elicitation: write tools run WITHOUT asking the human for confirmation");
+        } else {
+            tracing::warn!("--disable-elicitation has no effect without --enable-write-tools");
+        }
     }
     if session.credentials.token.is_none() {
         tracing::warn!(

@@ -1,0 +1,6 @@
+//! Workflows (filled in below).
+
+use super::Workflow;
+
+/// The workflows of this module.
+pub const WORKFLOWS: &[Workflow] = &[];
