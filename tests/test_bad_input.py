@@ -129,10 +129,17 @@ def test_bad_input_battery(mistmcp_bin, prism):
 
 
 class FaultHandler(BaseHTTPRequestHandler):
-    """Answers what Prism cannot: 401 for getSelf, paginated lists with X-Page-* headers."""
+    """Answers what Prism cannot: 401 for getSelf, paginated lists with X-Page-* headers,
+    search answers with a `next` path, `null` lists."""
+
+    paths: list[str] = []
 
     def do_GET(self):  # noqa: N802 - http.server's naming
-        if self.path.startswith("/api/v1/self"):
+        FaultHandler.paths.append(self.path)
+        if "/devices/search" in self.path:
+            nxt = None if "search_after" in self.path else f"/api/v1/orgs/{ORG_ID}/devices/search?limit=1&search_after=x1"
+            self.send_json(200, {"results": [{"mac": "5c5b350e0001"}], "total": 2, "limit": 1, "next": nxt})
+        elif self.path.startswith("/api/v1/self"):
             self.send_json(401, {"detail": "Authentication credentials were not provided."})
         elif "/sites" in self.path:
             self.send_json(200, [{"id": ORG_ID, "name": "HQ"}], {"X-Page-Total": "250", "X-Page-Limit": "100", "X-Page-Page": "1"})
@@ -179,12 +186,26 @@ def test_upstream_401_is_a_clear_tool_error(mistmcp_bin, fault_server):
 
 
 def test_pagination_headers_and_null_lists(mistmcp_bin, fault_server):
-    server = RawServer(mistmcp_bin, ["-m", "custom", "-c", "orgs_sites,orgs_wxtags"], server_env(fault_server))
+    FaultHandler.paths.clear()
+    server = RawServer(mistmcp_bin, ["-m", "custom", "-c", "orgs_sites,orgs_wxtags,orgs_devices,workflows"], server_env(fault_server))
     server.initialize()
-    answer = server.call("listOrgSites", {"org_id": ORG_ID})
+    answer = server.call("listOrgSites", {"org_id": ORG_ID, "limit": 100})
     blocks = [json.loads(c["text"]) for c in answer["result"]["content"]]
     assert blocks[0] == [{"id": ORG_ID, "name": "HQ"}]
-    assert blocks[1]["pagination"] == {"total": 250, "limit": 100, "page": 1, "has_more": True}
+    next_path = f"/api/v1/orgs/{ORG_ID}/sites?limit=100&page=2"
+    assert blocks[1]["pagination"] == {"total": 250, "limit": 100, "page": 1, "has_more": True, "next": next_path}
+    # mist_get_next_page follows it: one request, for page 2.
+    answer = server.call("mist_get_next_page", {"url": next_path})
+    assert answer["result"]["structuredContent"]["result"] == [{"id": ORG_ID, "name": "HQ"}]
+    assert FaultHandler.paths[-1] == next_path
+
+    # Search answers: `next` from the body, followed until it is gone.
+    answer = server.call("searchOrgDevices", {"org_id": ORG_ID, "limit": 1})
+    pagination = json.loads(answer["result"]["content"][1]["text"])["pagination"]
+    assert pagination["has_more"] is True and pagination["next"].endswith("search_after=x1")
+    answer = server.call("mist_get_next_page", {"url": pagination["next"]})
+    assert answer["result"]["structuredContent"]["pagination"]["has_more"] is False
+    assert FaultHandler.paths[-1].endswith("search_after=x1")
     answer = server.call("listOrgWxTags", {"org_id": ORG_ID})
     assert json.loads(answer["result"]["content"][0]["text"]) == []
     server.close()

@@ -329,7 +329,9 @@ pub fn build_path_request(
     method: Method,
     path_and_query: &str,
 ) -> Result<HttpRequest, ApiError> {
-    let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
     let mut url = credentials.base.clone();
     let prefix = url.path().trim_end_matches('/').to_string();
     url.set_path(&format!("{prefix}{path}"));
@@ -337,7 +339,12 @@ pub fn build_path_request(
     request(credentials, method, url, None)
 }
 
-fn request(credentials: &Credentials, method: Method, url: Url, body: Option<&Value>) -> Result<HttpRequest, ApiError> {
+fn request(
+    credentials: &Credentials,
+    method: Method,
+    url: Url,
+    body: Option<&Value>,
+) -> Result<HttpRequest, ApiError> {
     let token = credentials.token.as_ref().ok_or(ApiError::MissingToken)?;
     let mut headers = vec![
         (
@@ -366,7 +373,13 @@ pub async fn execute(
     op: &Operation,
     args: &ValidatedArgs,
 ) -> Result<ApiResponse, ApiError> {
-    send(transport, credentials, op, build_request(credentials, op, args)?).await
+    send(
+        transport,
+        credentials,
+        op,
+        build_request(credentials, op, args)?,
+    )
+    .await
 }
 
 /// Sends exactly one prepared request for `op` and interprets the answer.

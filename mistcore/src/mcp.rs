@@ -8,8 +8,8 @@ use crate::session::{CategoryChange, ResponseFormat, Session};
 use crate::tools::{self, ToolRef, discovery, json_text, manage};
 use crate::workflows::{self, After, Args, Source};
 use rmcp::model::{
-    CallToolResult, ContentBlock as Content, ElicitRequestParams, ElicitationSchema, Implementation,
-    JsonObject, ServerCapabilities, ServerConfig, Tool,
+    CallToolResult, ContentBlock as Content, ElicitRequestParams, ElicitationSchema,
+    Implementation, JsonObject, ServerCapabilities, ServerConfig, Tool,
 };
 use serde_json::{Value, json};
 
@@ -153,7 +153,8 @@ pub async fn call_tool(
 ) -> Result<ToolOutcome, CallError> {
     let session = ctx.session;
     let Some(tool) = ToolRef::lookup(name) else {
-        let near = crate::catalog::closest(name, tools::visible(session).iter().map(ToolRef::name), 3);
+        let near =
+            crate::catalog::closest(name, tools::visible(session).iter().map(ToolRef::name), 3);
         return Err(CallError::UnknownTool {
             name: name.to_string(),
             hint: if near.is_empty() {
@@ -180,15 +181,23 @@ pub async fn call_tool(
         ToolRef::Describe => discovery::describe(session, &args)
             .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
         ToolRef::Call => match discovery::call_target(session, &args) {
-            Ok((op, inner)) => call_operation(ctx, op, &inner, &After::Nothing, None, Shape::Plain).await,
+            Ok((op, inner)) => {
+                call_operation(ctx, op, &inner, &After::Nothing, None, Shape::Plain).await
+            }
             Err(e) => ToolOutcome::error(e),
         },
-        ToolRef::Operation(op) => call_operation(ctx, op, &args, &After::Nothing, None, Shape::Plain).await,
+        ToolRef::Operation(op) => {
+            call_operation(ctx, op, &args, &After::Nothing, None, Shape::Plain).await
+        }
         ToolRef::Workflow(w) => call_workflow(ctx, w, &args).await,
     })
 }
 
-async fn call_workflow(ctx: CallContext<'_>, w: &'static workflows::Workflow, args: &JsonObject) -> ToolOutcome {
+async fn call_workflow(
+    ctx: CallContext<'_>,
+    w: &'static workflows::Workflow,
+    args: &JsonObject,
+) -> ToolOutcome {
     if let Err(e) = workflows::check(&(w.schema)(), args) {
         return ToolOutcome::error(format!("{}: {e}", w.name));
     }
@@ -200,9 +209,20 @@ async fn call_workflow(ctx: CallContext<'_>, w: &'static workflows::Workflow, ar
         Source::Api(plan) => match plan(&Args(args)) {
             Ok(plan) => match crate::catalog::operation(plan.operation) {
                 Some(op) => {
-                    call_operation(ctx, op, &plan.args, &plan.after, plan.object_type.as_deref(), shape).await
+                    call_operation(
+                        ctx,
+                        op,
+                        &plan.args,
+                        &plan.after,
+                        plan.object_type.as_deref(),
+                        shape,
+                    )
+                    .await
                 }
-                None => ToolOutcome::error(format!("{}: operation {} is missing from the catalog", w.name, plan.operation)),
+                None => ToolOutcome::error(format!(
+                    "{}: operation {} is missing from the catalog",
+                    w.name, plan.operation
+                )),
             },
             Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
         },
@@ -214,12 +234,17 @@ async fn call_workflow(ctx: CallContext<'_>, w: &'static workflows::Workflow, ar
             let url = Args(args).selector("url");
             match api::next_page_target(&ctx.session.credentials, url) {
                 Ok((op, relative)) => {
-                    let request = api::build_path_request(&ctx.session.credentials, op.method, &relative);
+                    let request =
+                        api::build_path_request(&ctx.session.credentials, op.method, &relative);
                     match request {
-                        Ok(request) => match api::send(ctx.transport, &ctx.session.credentials, op, request).await {
-                            Ok(r) => answer_value(&r.body, r.pagination.as_ref(), shape),
-                            Err(e) => ToolOutcome::error(e.to_string()),
-                        },
+                        Ok(request) => {
+                            match api::send(ctx.transport, &ctx.session.credentials, op, request)
+                                .await
+                            {
+                                Ok(r) => answer_value(&r.body, r.pagination.as_ref(), shape),
+                                Err(e) => ToolOutcome::error(e.to_string()),
+                            }
+                        }
                         Err(e) => ToolOutcome::error(e.to_string()),
                     }
                 }
@@ -231,9 +256,13 @@ async fn call_workflow(ctx: CallContext<'_>, w: &'static workflows::Workflow, ar
 
 fn not_listed(session: &Session, tool: &ToolRef) -> String {
     match tool {
-        ToolRef::Operation(op) if op.is_write() => tools::operation_allowed(session, op).err().unwrap_or_default(),
+        ToolRef::Operation(op) if op.is_write() => tools::operation_allowed(session, op)
+            .err()
+            .unwrap_or_default(),
         ToolRef::Workflow(w) if w.write.is_some() => {
-            tools::write_allowed(session, &format!("`{}`", w.name)).err().unwrap_or_default()
+            tools::write_allowed(session, &format!("`{}`", w.name))
+                .err()
+                .unwrap_or_default()
         }
         ToolRef::Operation(op) if session.has_session_tools() => {
             let via = if session.mode.has_discovery() {
@@ -243,7 +272,11 @@ fn not_listed(session: &Session, tool: &ToolRef) -> String {
             };
             format!(
                 "tool `{}` belongs to category `{}`, which is not enabled in this session: enable it with {} {{\"{}\": [\"{}\"]}}{via}",
-                op.id, op.category, tools::MANAGE_TOOLS, manage::ENABLE, op.category
+                op.id,
+                op.category,
+                tools::MANAGE_TOOLS,
+                manage::ENABLE,
+                op.category
             )
         }
         ToolRef::Workflow(w) => format!(
@@ -282,15 +315,25 @@ async fn call_operation(
         let request = confirmation_request(op, &validated, object_type);
         match ctx.elicitor.confirm(request).await {
             Confirmation::Accepted => {}
-            Confirmation::Declined => return declined("declined by the user: nothing was sent to Mist"),
-            Confirmation::Cancelled => return declined("cancelled by the user: nothing was sent to Mist"),
+            Confirmation::Declined => {
+                return declined("declined by the user: nothing was sent to Mist");
+            }
+            Confirmation::Cancelled => {
+                return declined("cancelled by the user: nothing was sent to Mist");
+            }
             Confirmation::Failed(why) => {
-                return ToolOutcome::error(format!("the write was not confirmed ({why}): nothing was sent to Mist"));
+                return ToolOutcome::error(format!(
+                    "the write was not confirmed ({why}): nothing was sent to Mist"
+                ));
             }
         }
     }
     match api::execute(ctx.transport, &ctx.session.credentials, op, &validated).await {
-        Ok(response) => answer_value(&workflows::apply(after, response.body), response.pagination.as_ref(), shape),
+        Ok(response) => answer_value(
+            &workflows::apply(after, response.body),
+            response.pagination.as_ref(),
+            shape,
+        ),
         Err(e) => ToolOutcome::error(e.to_string()),
     }
 }
@@ -305,7 +348,11 @@ fn declined(text: &str) -> ToolOutcome {
 fn answer_value(body: &Value, pagination: Option<&api::Pagination>, shape: Shape) -> ToolOutcome {
     // The workflow output schema has no room for `null` (an empty answer, e.g. to a DELETE).
     let empty = json!({});
-    let body = if shape == Shape::Wrapped && body.is_null() { &empty } else { body };
+    let body = if shape == Shape::Wrapped && body.is_null() {
+        &empty
+    } else {
+        body
+    };
     let mut content = vec![Content::text(json_text(body))];
     let pagination = pagination.map(|p| json!(p));
     if let Some(p) = &pagination {
@@ -319,11 +366,18 @@ fn answer_value(body: &Value, pagination: Option<&api::Pagination>, shape: Shape
         }
         result.structured_content = Some(structured);
     }
-    ToolOutcome { result, change: None }
+    ToolOutcome {
+        result,
+        change: None,
+    }
 }
 
 /// The question asked before a write: the action, the request, the object type and the fields.
-pub fn confirmation_message(op: &Operation, args: &ValidatedArgs, object_type: Option<&str>) -> String {
+pub fn confirmation_message(
+    op: &Operation,
+    args: &ValidatedArgs,
+    object_type: Option<&str>,
+) -> String {
     let mut lines = vec![
         "Confirm this change on the Mist cloud:".to_string(),
         format!("Action: {} ({})", op.summary, op.id),
@@ -366,7 +420,11 @@ pub fn confirmation_message(op: &Operation, args: &ValidatedArgs, object_type: O
 }
 
 /// The elicitation request asking the human to confirm a write.
-pub fn confirmation_request(op: &Operation, args: &ValidatedArgs, object_type: Option<&str>) -> ElicitRequestParams {
+pub fn confirmation_request(
+    op: &Operation,
+    args: &ValidatedArgs,
+    object_type: Option<&str>,
+) -> ElicitRequestParams {
     ElicitRequestParams::FormElicitationParams {
         meta: None,
         message: confirmation_message(op, args, object_type),
@@ -381,10 +439,20 @@ fn signature(op: &Operation) -> String {
     let mut parts: Vec<String> = op
         .params
         .iter()
-        .map(|p| if p.required { format!("{} (required)", p.name) } else { p.name.to_string() })
+        .map(|p| {
+            if p.required {
+                format!("{} (required)", p.name)
+            } else {
+                p.name.to_string()
+            }
+        })
         .collect();
     if op.body.is_some() {
         parts.push(schema::BODY_ARGUMENT.to_string());
     }
-    if parts.is_empty() { "no arguments".into() } else { parts.join(", ") }
+    if parts.is_empty() {
+        "no arguments".into()
+    } else {
+        parts.join(", ")
+    }
 }

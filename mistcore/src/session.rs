@@ -79,7 +79,10 @@ pub const WORKFLOWS: &str = "workflows";
 
 /// Every category slug: the spec's tags, then `workflows`.
 pub fn category_slugs() -> impl Iterator<Item = &'static str> {
-    CATEGORIES.iter().map(|c| c.slug).chain(std::iter::once(WORKFLOWS))
+    CATEGORIES
+        .iter()
+        .map(|c| c.slug)
+        .chain(std::iter::once(WORKFLOWS))
 }
 
 /// Resolves category names and glob patterns (`sites_*`) to slugs.
@@ -144,7 +147,9 @@ impl FromStr for ResponseFormat {
         match s.trim().to_ascii_lowercase().as_str() {
             "json" | "" => Ok(ResponseFormat::Json),
             "string" => Ok(ResponseFormat::String),
-            other => Err(format!("unknown response format `{other}`: use json or string")),
+            other => Err(format!(
+                "unknown response format `{other}`: use json or string"
+            )),
         }
     }
 }

@@ -5,7 +5,7 @@ use mistcore::api::{
     fill_path,
 };
 use mistcore::catalog::{OPERATIONS, ParamLocation, ParamType, operation};
-use mistcore::mcp::{self, CallError};
+use mistcore::mcp::{self, CallContext, CallError, NoElicitor};
 use mistcore::schema::validate;
 use mistcore::session::{CategoryChange, Session, SessionConfig, ToolMode, resolve_categories};
 use serde_json::{Map, Value, json};
@@ -50,13 +50,21 @@ fn session(mode: ToolMode, categories: &[&str]) -> Session {
     let config = SessionConfig {
         mode,
         categories: categories.iter().map(|c| c.to_string()).collect(),
-        write_tools: false,
+        ..Default::default()
     };
     let credentials = Credentials {
         token: Some(Secret::new("secret-token")),
         base: url::Url::parse("http://mist.test/prefix").expect("url"),
     };
     Session::new(&config, credentials).expect("session")
+}
+
+fn ctx<'a>(session: &'a Session, recorder: &'a Recorder) -> CallContext<'a> {
+    CallContext {
+        session,
+        transport: recorder,
+        elicitor: &NoElicitor,
+    }
 }
 
 fn args(v: Value) -> Map<String, Value> {
@@ -200,7 +208,11 @@ fn clouds_and_secrets() {
 
 #[test]
 fn sessions_and_modes() {
-    assert_eq!(session(ToolMode::All, &[]).enabled.len(), 203);
+    assert_eq!(
+        session(ToolMode::All, &[]).enabled.len(),
+        203 + 1,
+        "every spec category and workflows"
+    );
     let err = Session::new(
         &SessionConfig {
             mode: ToolMode::Custom,
@@ -248,7 +260,15 @@ fn tool_lists_per_mode() {
         .expect("json")
         .len();
     assert!(bytes < 6 * 1024, "managed manifest is {bytes} bytes");
-    assert_eq!(names(&session(ToolMode::All, &[])).len(), 490 + 4);
+    let read_workflows = mistcore::workflows::all()
+        .iter()
+        .filter(|w| w.write.is_none())
+        .count();
+    assert_eq!(read_workflows, 25);
+    assert_eq!(
+        names(&session(ToolMode::All, &[])).len(),
+        490 + 4 + read_workflows
+    );
 }
 
 #[tokio::test]
@@ -264,8 +284,7 @@ async fn one_request_per_call_with_token_query_and_prefix() {
     );
     let s = session(ToolMode::Custom, &["orgs_sites"]);
     let outcome = mcp::call_tool(
-        &s,
-        &recorder,
+        ctx(&s, &recorder),
         "listOrgSites",
         Some(args(json!({"org_id": ORG, "limit": 2}))),
     )
@@ -306,13 +325,13 @@ async fn refused_calls_send_nothing() {
             json!({"operation_id": "listOrgSites", "arguments": {"org_id": "nope"}}),
         ),
     ] {
-        let outcome = mcp::call_tool(&s, &recorder, name, Some(args(a)))
+        let outcome = mcp::call_tool(ctx(&s, &recorder), name, Some(args(a)))
             .await
             .expect("known tool");
         assert_eq!(outcome.result.is_error, Some(true), "{name}");
     }
     assert!(recorder.sent().is_empty());
-    let err = mcp::call_tool(&s, &recorder, "getSelff", None)
+    let err = mcp::call_tool(ctx(&s, &recorder), "getSelff", None)
         .await
         .expect_err("unknown tool");
     assert!(matches!(&err, CallError::UnknownTool { .. }) && err.to_string().contains("getSelf"));
@@ -328,7 +347,7 @@ async fn upstream_errors_carry_status_message_and_hint() {
         (429, "5000 calls per hour"),
     ] {
         let recorder = Recorder::answering(status, json!({"detail": "mist says no"}), &[]);
-        let outcome = mcp::call_tool(&s, &recorder, "getSelf", None)
+        let outcome = mcp::call_tool(ctx(&s, &recorder), "getSelf", None)
             .await
             .expect("known tool");
         let t = text(&outcome);
@@ -345,7 +364,7 @@ async fn upstream_errors_carry_status_message_and_hint() {
 async fn missing_token_is_explained() {
     let recorder = Recorder::answering(200, json!({}), &[]);
     let s = Session::new(&SessionConfig::default(), Credentials::anonymous()).expect("session");
-    let outcome = mcp::call_tool(&s, &recorder, "getSelf", None)
+    let outcome = mcp::call_tool(ctx(&s, &recorder), "getSelf", None)
         .await
         .expect("known tool");
     assert!(text(&outcome).contains("MIST_APITOKEN"));
@@ -357,8 +376,7 @@ async fn manage_and_search() {
     let recorder = Recorder::answering(200, json!({}), &[]);
     let s = session(ToolMode::Managed, &[]);
     let outcome = mcp::call_tool(
-        &s,
-        &recorder,
+        ctx(&s, &recorder),
         "manageMcpTools",
         Some(args(json!({"enable_mcp_tools_categories": "orgs_sites"}))),
     )
@@ -372,8 +390,7 @@ async fn manage_and_search() {
         })
     );
     let outcome = mcp::call_tool(
-        &s,
-        &recorder,
+        ctx(&s, &recorder),
         "manageMcpTools",
         Some(args(json!({"enable_mcp_tools_categories": ["orgs_sitez"]}))),
     )
@@ -388,8 +405,7 @@ async fn manage_and_search() {
         ("site device events", "searchSiteDeviceEvents"),
     ] {
         let outcome = mcp::call_tool(
-            &s,
-            &recorder,
+            ctx(&s, &recorder),
             "mist_search_operations",
             Some(args(json!({"query": query}))),
         )

@@ -2,7 +2,7 @@
 
 use super::operation_allowed;
 use crate::catalog::CATEGORIES;
-use crate::session::{CategoryChange, Session, resolve_categories};
+use crate::session::{CategoryChange, Session, WORKFLOWS, resolve_categories};
 use serde_json::{Map, Value, json};
 
 /// The tool's description.
@@ -67,6 +67,12 @@ fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, Str
 
 /// How many tools a category gives this session.
 fn tool_count(session: &Session, slug: &str) -> usize {
+    if slug == WORKFLOWS {
+        return crate::workflows::all()
+            .iter()
+            .filter(|w| w.write.is_none() || session.offers_writes())
+            .count();
+    }
     CATEGORIES
         .iter()
         .find(|c| c.slug == slug)
@@ -134,7 +140,7 @@ pub fn run(
     });
     if !without_tools.is_empty() {
         answer["note"] = json!(format!(
-            "{} hold only write operations, which this server does not offer",
+            "{} hold only write operations, which this session does not offer (--enable-write-tools and a client with elicitation)",
             without_tools.join(", ")
         ));
     } else if !newly_enabled.is_empty() || !newly_disabled.is_empty() {
@@ -148,7 +154,12 @@ pub fn run(
 }
 
 fn listing(session: &Session) -> Value {
-    let mut categories = Vec::new();
+    let mut categories = vec![json!({
+        "name": WORKFLOWS,
+        "tools": tool_count(session, WORKFLOWS),
+        "description": "The official Mist MCP server's workflow tools (mist_get_self, mist_search_device, ...): few tools, each covering many operations",
+        "enabled": session.enabled.contains(WORKFLOWS),
+    })];
     let mut write_only = 0;
     for c in CATEGORIES {
         let tools = tool_count(session, c.slug);

@@ -192,7 +192,9 @@ pub fn visible(session: &Session) -> Vec<ToolRef> {
     tools.extend(
         OPERATIONS
             .iter()
-            .filter(|op| (session_tools && op.id == GET_SELF) || session.enabled.contains(op.category))
+            .filter(|op| {
+                (session_tools && op.id == GET_SELF) || session.enabled.contains(op.category)
+            })
             .filter(|op| operation_allowed(session, op).is_ok())
             .map(ToolRef::Operation),
     );

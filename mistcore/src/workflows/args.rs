@@ -16,7 +16,10 @@ impl<'a> Args<'a> {
 
     /// A present, non-empty string argument.
     pub fn str(&self, name: &str) -> Option<&'a str> {
-        self.value(name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+        self.value(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
     }
 
     /// A string argument the current branch needs; the error says when it is needed.
@@ -28,6 +31,39 @@ impl<'a> Args<'a> {
     /// The selector argument (an enum the schema made required).
     pub fn selector(&self, name: &str) -> &'a str {
         self.str(name).unwrap_or("")
+    }
+
+    /// `limit` as given, or the tool's default.
+    pub fn limit_or(&self, default: i64) -> Value {
+        self.value("limit").cloned().unwrap_or(Value::from(default))
+    }
+
+    /// The scope of an org-or-site call: `site_id` (required) when `site`, else `org_id`.
+    pub fn org_or_site(
+        &self,
+        site: bool,
+        when: &str,
+    ) -> Result<(bool, Map<String, Value>), String> {
+        if site {
+            self.require("site_id", when)?;
+            Ok((true, self.pick(&[("site_id", "site_id")])))
+        } else {
+            self.require("org_id", when)?;
+            Ok((false, self.pick(&[("org_id", "org_id")])))
+        }
+    }
+
+    /// Whether `site_id` was given.
+    pub fn has_site(&self) -> bool {
+        self.str("site_id").is_some()
+    }
+
+    /// Refuses arguments the chosen operation cannot take, naming them and why.
+    pub fn refuse(&self, names: &[&str], why: &str) -> Result<(), String> {
+        match names.iter().find(|n| self.value(n).is_some()) {
+            Some(n) => Err(format!("`{n}` is not supported {why}")),
+            None => Ok(()),
+        }
     }
 
     /// Copies the present arguments `from` under the names `to`.
@@ -54,16 +90,29 @@ pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
         }
         let Some(prop) = props.get(name) else {
             let near = closest(name, props.keys().map(String::as_str), 1);
-            let hint = near.first().map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
+            let hint = near
+                .first()
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
             let names: Vec<&str> = props.keys().map(String::as_str).collect();
-            return Err(format!("invalid argument `{name}`: unknown argument; {hint}accepted arguments: {}", names.join(", ")));
+            return Err(format!(
+                "invalid argument `{name}`: unknown argument; {hint}accepted arguments: {}",
+                names.join(", ")
+            ));
         };
         if let Some(allowed) = prop["enum"].as_array() {
             if !allowed.contains(value) {
                 let words: Vec<&str> = allowed.iter().filter_map(Value::as_str).collect();
                 let near = closest(value.as_str().unwrap_or(""), words.iter().copied(), 3);
-                let hint = if near.is_empty() { String::new() } else { format!(" (closest: {})", near.join(", ")) };
-                return Err(format!("invalid argument `{name}`: {value} is not allowed; expected one of {}{hint}", words.join(", ")));
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (closest: {})", near.join(", "))
+                };
+                return Err(format!(
+                    "invalid argument `{name}`: {value} is not allowed; expected one of {}{hint}",
+                    words.join(", ")
+                ));
             }
             continue;
         }
@@ -81,13 +130,26 @@ pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
             _ => false,
         };
         if !fits {
-            let expected = if prop["format"] == "uuid" { "a UUID such as 6748cfa6-4e12-11e6-9188-0242ac110007".to_string() } else { format!("a {ty}") };
-            return Err(format!("invalid argument `{name}`: expected {expected}, got {value}"));
+            let expected = if prop["format"] == "uuid" {
+                "a UUID such as 6748cfa6-4e12-11e6-9188-0242ac110007".to_string()
+            } else {
+                format!("a {ty}")
+            };
+            return Err(format!(
+                "invalid argument `{name}`: expected {expected}, got {value}"
+            ));
         }
     }
-    for name in schema["required"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+    for name in schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
         if args.get(name).is_none_or(Value::is_null) {
-            return Err(format!("invalid argument `{name}`: missing required argument"));
+            return Err(format!(
+                "invalid argument `{name}`: missing required argument"
+            ));
         }
     }
     Ok(())

@@ -13,7 +13,13 @@ pub const WORKFLOWS: &[Workflow] = &[
         write: None,
         schema: || {
             object(
-                vec![("action_type", choice(&["account_info", "api_usage", "login_failures"], "What to retrieve: account_info, api_usage or login_failures"))],
+                vec![(
+                    "action_type",
+                    choice(
+                        &["account_info", "api_usage", "login_failures"],
+                        "What to retrieve: account_info, api_usage or login_failures",
+                    ),
+                )],
                 &["action_type"],
             )
         },
@@ -36,7 +42,10 @@ pub const WORKFLOWS: &[Workflow] = &[
         schema: || {
             object(
                 vec![
-                    ("info_type", choice(&["org", "site"], "Type of information: `org` or `site`")),
+                    (
+                        "info_type",
+                        choice(&["org", "site"], "Type of information: `org` or `site`"),
+                    ),
                     ("org_id", uuid("Organization ID")),
                     ("site_id", opt_uuid("Site ID")),
                 ],
@@ -61,7 +70,19 @@ pub const WORKFLOWS: &[Workflow] = &[
                 vec![(
                     "object_type",
                     choice(
-                        &["fingerprint_types", "insight_metrics", "license_types", "webhook_topics", "device_models", "device_events", "mxedge_models", "alarm_definitions", "client_events", "mxedge_events", "nac_events"],
+                        &[
+                            "fingerprint_types",
+                            "insight_metrics",
+                            "license_types",
+                            "webhook_topics",
+                            "device_models",
+                            "device_events",
+                            "mxedge_models",
+                            "alarm_definitions",
+                            "client_events",
+                            "mxedge_events",
+                            "nac_events",
+                        ],
                         "Type of constant to retrieve",
                     ),
                 )],
@@ -94,7 +115,13 @@ pub const WORKFLOWS: &[Workflow] = &[
             object(
                 vec![
                     ("org_id", uuid("Organization ID")),
-                    ("response_type", choice(&["claim_status", "by_site", "summary"], "Type of license information: claim_status, by_site or summary")),
+                    (
+                        "response_type",
+                        choice(
+                            &["claim_status", "by_site", "summary"],
+                            "Type of license information: claim_status, by_site or summary",
+                        ),
+                    ),
                 ],
                 &["org_id", "response_type"],
             )
@@ -113,8 +140,17 @@ pub const WORKFLOWS: &[Workflow] = &[
         title: "Get next page",
         description: "The next page of a list or search result: pass the `next` path given in a previous result (`pagination.next`, or the `next` field of search results). Only relative /api/v1/ paths of this session's Mist cloud are accepted.",
         write: None,
-        schema: || object(vec![("url", string("The `next` path from a previous result, e.g. /api/v1/orgs/.../devices/search?...&search_after=..."))], &["url"]),
+        schema: || {
+            object(
+                vec![(
+                    "url",
+                    string(
+                        "The `next` path from a previous result, e.g. /api/v1/orgs/.../devices/search?...&search_after=...",
+                    ),
+                )],
+                &["url"],
+            )
+        },
         source: Source::NextPage,
     },
 ];
-

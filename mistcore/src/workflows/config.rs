@@ -2,7 +2,7 @@
 
 use super::props::*;
 use super::{After, Args, Destructive, Plan, Source, Workflow};
-use crate::catalog::{CONFIG_SCHEMAS, CONFIG_SCHEMA_COMPONENTS};
+use crate::catalog::{CONFIG_SCHEMA_COMPONENTS, CONFIG_SCHEMAS};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
@@ -29,56 +29,366 @@ const fn r(
     name_attr: Option<&'static str>,
     summary: bool,
 ) -> Readable {
-    Readable { object_type, list, get, id, paged, name_attr, summary }
+    Readable {
+        object_type,
+        list,
+        get,
+        id,
+        paged,
+        name_attr,
+        summary,
+    }
 }
 
 const N: Option<&str> = Some("name");
 
 /// The object types with a plain list/get pair (org_sites, site_devices and org are special).
 const READABLE: &[Readable] = &[
-    r("org_alarmtemplates", "listOrgAlarmTemplates", "getOrgAlarmTemplate", "alarmtemplate_id", true, N, true),
-    r("org_wlans", "listOrgWlans", "getOrgWLAN", "wlan_id", true, Some("ssid"), true),
-    r("org_sitegroups", "listOrgSiteGroups", "getOrgSiteGroup", "sitegroup_id", true, N, false),
-    r("org_avprofiles", "listOrgAntivirusProfiles", "getOrgAntivirusProfile", "avprofile_id", true, N, true),
-    r("org_deviceprofiles", "listOrgDeviceProfiles", "getOrgDeviceProfile", "deviceprofile_id", true, N, true),
-    r("org_evpn_topologies", "listOrgEvpnTopologies", "getOrgEvpnTopology", "evpn_topology_id", true, N, true),
-    r("org_gatewaytemplates", "listOrgGatewayTemplates", "getOrgGatewayTemplate", "gatewaytemplate_id", true, N, true),
-    r("org_idpprofiles", "listOrgIdpProfiles", "getOrgIdpProfile", "idpprofile_id", true, N, true),
-    r("org_aamwprofiles", "listOrgAAMWProfiles", "getOrgAAMWProfile", "aamwprofile_id", false, N, true),
-    r("org_mxclusters", "listOrgMxEdgeClusters", "getOrgMxEdgeCluster", "mxcluster_id", true, N, true),
-    r("org_mxedges", "listOrgMxEdges", "getOrgMxEdge", "mxedge_id", true, N, true),
-    r("org_mxtunnels", "listOrgMxTunnels", "getOrgMxTunnel", "mxtunnel_id", true, N, true),
-    r("org_nactags", "listOrgNacTags", "getOrgNacTag", "nactag_id", true, N, false),
-    r("org_nacrules", "listOrgNacRules", "getOrgNacRule", "nacrule_id", true, N, false),
-    r("org_networktemplates", "listOrgNetworkTemplates", "getOrgNetworkTemplate", "networktemplate_id", true, N, true),
-    r("org_networks", "listOrgNetworks", "getOrgNetwork", "network_id", true, N, false),
-    r("org_psks", "listOrgPsks", "getOrgPsk", "psk_id", true, N, false),
-    r("org_rftemplates", "listOrgRfTemplates", "getOrgRfTemplate", "rftemplate_id", true, N, true),
-    r("org_services", "listOrgServices", "getOrgService", "service_id", true, N, true),
-    r("org_servicepolicies", "listOrgServicePolicies", "getOrgServicePolicy", "servicepolicy_id", true, N, true),
-    r("org_sitetemplates", "listOrgSiteTemplates", "getOrgSiteTemplate", "sitetemplate_id", true, N, true),
-    r("org_vpns", "listOrgVpns", "getOrgVpn", "vpn_id", true, N, false),
-    r("org_webhooks", "listOrgWebhooks", "getOrgWebhook", "webhook_id", true, N, true),
-    r("org_wlantemplates", "listOrgTemplates", "getOrgTemplate", "template_id", true, N, true),
-    r("org_wxrules", "listOrgWxRules", "getOrgWxRule", "wxrule_id", true, None, false),
-    r("org_wxtags", "listOrgWxTags", "getOrgWxTag", "wxtag_id", true, N, false),
-    r("site_evpn_topologies", "listSiteEvpnTopologies", "getSiteEvpnTopology", "evpn_topology_id", true, N, true),
-    r("site_maps", "listSiteMaps", "getSiteMap", "map_id", true, N, true),
-    r("site_mxedges", "listSiteMxEdges", "getSiteMxEdge", "mxedge_id", true, N, true),
-    r("site_psks", "listSitePsks", "getSitePsk", "psk_id", true, N, false),
-    r("site_webhooks", "listSiteWebhooks", "getSiteWebhook", "webhook_id", true, N, true),
-    r("site_wlans", "listSiteWlans", "getSiteWlan", "wlan_id", true, Some("ssid"), true),
-    r("site_wxrules", "listSiteWxRules", "getSiteWxRule", "wxrule_id", true, None, false),
-    r("site_wxtags", "listSiteWxTags", "getSiteWxTag", "wxtag_id", true, N, false),
+    r(
+        "org_alarmtemplates",
+        "listOrgAlarmTemplates",
+        "getOrgAlarmTemplate",
+        "alarmtemplate_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_wlans",
+        "listOrgWlans",
+        "getOrgWLAN",
+        "wlan_id",
+        true,
+        Some("ssid"),
+        true,
+    ),
+    r(
+        "org_sitegroups",
+        "listOrgSiteGroups",
+        "getOrgSiteGroup",
+        "sitegroup_id",
+        true,
+        N,
+        false,
+    ),
+    r(
+        "org_avprofiles",
+        "listOrgAntivirusProfiles",
+        "getOrgAntivirusProfile",
+        "avprofile_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_deviceprofiles",
+        "listOrgDeviceProfiles",
+        "getOrgDeviceProfile",
+        "deviceprofile_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_evpn_topologies",
+        "listOrgEvpnTopologies",
+        "getOrgEvpnTopology",
+        "evpn_topology_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_gatewaytemplates",
+        "listOrgGatewayTemplates",
+        "getOrgGatewayTemplate",
+        "gatewaytemplate_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_idpprofiles",
+        "listOrgIdpProfiles",
+        "getOrgIdpProfile",
+        "idpprofile_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_aamwprofiles",
+        "listOrgAAMWProfiles",
+        "getOrgAAMWProfile",
+        "aamwprofile_id",
+        false,
+        N,
+        true,
+    ),
+    r(
+        "org_mxclusters",
+        "listOrgMxEdgeClusters",
+        "getOrgMxEdgeCluster",
+        "mxcluster_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_mxedges",
+        "listOrgMxEdges",
+        "getOrgMxEdge",
+        "mxedge_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_mxtunnels",
+        "listOrgMxTunnels",
+        "getOrgMxTunnel",
+        "mxtunnel_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_nactags",
+        "listOrgNacTags",
+        "getOrgNacTag",
+        "nactag_id",
+        true,
+        N,
+        false,
+    ),
+    r(
+        "org_nacrules",
+        "listOrgNacRules",
+        "getOrgNacRule",
+        "nacrule_id",
+        true,
+        N,
+        false,
+    ),
+    r(
+        "org_networktemplates",
+        "listOrgNetworkTemplates",
+        "getOrgNetworkTemplate",
+        "networktemplate_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_networks",
+        "listOrgNetworks",
+        "getOrgNetwork",
+        "network_id",
+        true,
+        N,
+        false,
+    ),
+    r(
+        "org_psks",
+        "listOrgPsks",
+        "getOrgPsk",
+        "psk_id",
+        true,
+        N,
+        false,
+    ),
+    r(
+        "org_rftemplates",
+        "listOrgRfTemplates",
+        "getOrgRfTemplate",
+        "rftemplate_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_services",
+        "listOrgServices",
+        "getOrgService",
+        "service_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_servicepolicies",
+        "listOrgServicePolicies",
+        "getOrgServicePolicy",
+        "servicepolicy_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_sitetemplates",
+        "listOrgSiteTemplates",
+        "getOrgSiteTemplate",
+        "sitetemplate_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_vpns",
+        "listOrgVpns",
+        "getOrgVpn",
+        "vpn_id",
+        true,
+        N,
+        false,
+    ),
+    r(
+        "org_webhooks",
+        "listOrgWebhooks",
+        "getOrgWebhook",
+        "webhook_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_wlantemplates",
+        "listOrgTemplates",
+        "getOrgTemplate",
+        "template_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "org_wxrules",
+        "listOrgWxRules",
+        "getOrgWxRule",
+        "wxrule_id",
+        true,
+        None,
+        false,
+    ),
+    r(
+        "org_wxtags",
+        "listOrgWxTags",
+        "getOrgWxTag",
+        "wxtag_id",
+        true,
+        N,
+        false,
+    ),
+    r(
+        "site_evpn_topologies",
+        "listSiteEvpnTopologies",
+        "getSiteEvpnTopology",
+        "evpn_topology_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "site_maps",
+        "listSiteMaps",
+        "getSiteMap",
+        "map_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "site_mxedges",
+        "listSiteMxEdges",
+        "getSiteMxEdge",
+        "mxedge_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "site_psks",
+        "listSitePsks",
+        "getSitePsk",
+        "psk_id",
+        true,
+        N,
+        false,
+    ),
+    r(
+        "site_webhooks",
+        "listSiteWebhooks",
+        "getSiteWebhook",
+        "webhook_id",
+        true,
+        N,
+        true,
+    ),
+    r(
+        "site_wlans",
+        "listSiteWlans",
+        "getSiteWlan",
+        "wlan_id",
+        true,
+        Some("ssid"),
+        true,
+    ),
+    r(
+        "site_wxrules",
+        "listSiteWxRules",
+        "getSiteWxRule",
+        "wxrule_id",
+        true,
+        None,
+        false,
+    ),
+    r(
+        "site_wxtags",
+        "listSiteWxTags",
+        "getSiteWxTag",
+        "wxtag_id",
+        true,
+        N,
+        false,
+    ),
 ];
 
 const READ_TYPES: &[&str] = &[
-    "org", "org_alarmtemplates", "org_wlans", "org_sitegroups", "org_avprofiles", "org_deviceprofiles",
-    "org_evpn_topologies", "org_gatewaytemplates", "org_idpprofiles", "org_aamwprofiles", "org_mxclusters",
-    "org_mxedges", "org_mxtunnels", "org_nactags", "org_nacrules", "org_networktemplates", "org_networks",
-    "org_psks", "org_rftemplates", "org_services", "org_servicepolicies", "org_sites", "org_sitetemplates",
-    "org_vpns", "org_webhooks", "org_wlantemplates", "org_wxrules", "org_wxtags", "site_evpn_topologies",
-    "site_maps", "site_mxedges", "site_psks", "site_webhooks", "site_wlans", "site_wxrules", "site_wxtags",
+    "org",
+    "org_alarmtemplates",
+    "org_wlans",
+    "org_sitegroups",
+    "org_avprofiles",
+    "org_deviceprofiles",
+    "org_evpn_topologies",
+    "org_gatewaytemplates",
+    "org_idpprofiles",
+    "org_aamwprofiles",
+    "org_mxclusters",
+    "org_mxedges",
+    "org_mxtunnels",
+    "org_nactags",
+    "org_nacrules",
+    "org_networktemplates",
+    "org_networks",
+    "org_psks",
+    "org_rftemplates",
+    "org_services",
+    "org_servicepolicies",
+    "org_sites",
+    "org_sitetemplates",
+    "org_vpns",
+    "org_webhooks",
+    "org_wlantemplates",
+    "org_wxrules",
+    "org_wxtags",
+    "site_evpn_topologies",
+    "site_maps",
+    "site_mxedges",
+    "site_psks",
+    "site_webhooks",
+    "site_wlans",
+    "site_wxrules",
+    "site_wxtags",
     "site_devices",
 ];
 
@@ -98,7 +408,13 @@ const fn w(
     delete: Option<&'static str>,
     id: Option<&'static str>,
 ) -> Writable {
-    Writable { object_type, create, update, delete, id }
+    Writable {
+        object_type,
+        create,
+        update,
+        delete,
+        id,
+    }
 }
 
 /// Create/update/delete of each object type (singletons and devices are update-only; an org
@@ -106,36 +422,210 @@ const fn w(
 const WRITABLE: &[Writable] = &[
     w("org_info", None, "updateOrg", None, None),
     w("org_settings", None, "updateOrgSettings", None, None),
-    w("org_alarmtemplates", Some("createOrgAlarmTemplate"), "updateOrgAlarmTemplate", Some("deleteOrgAlarmTemplate"), Some("alarmtemplate_id")),
-    w("org_wlans", Some("createOrgWlan"), "updateOrgWlan", Some("deleteOrgWlan"), Some("wlan_id")),
-    w("org_sitegroups", Some("createOrgSiteGroup"), "updateOrgSiteGroup", Some("deleteOrgSiteGroup"), Some("sitegroup_id")),
-    w("org_avprofiles", Some("createOrgAntivirusProfile"), "updateOrgAntivirusProfile", Some("deleteOrgAntivirusProfile"), Some("avprofile_id")),
-    w("org_deviceprofiles", Some("createOrgDeviceProfile"), "updateOrgDeviceProfile", Some("deleteOrgDeviceProfile"), Some("deviceprofile_id")),
-    w("org_gatewaytemplates", Some("createOrgGatewayTemplate"), "updateOrgGatewayTemplate", Some("deleteOrgGatewayTemplate"), Some("gatewaytemplate_id")),
-    w("org_idpprofiles", Some("createOrgIdpProfile"), "updateOrgIdpProfile", Some("deleteOrgIdpProfile"), Some("idpprofile_id")),
-    w("org_aamwprofiles", Some("createOrgAAMWProfile"), "updateOrgAAMWProfile", Some("deleteOrgAAMWProfile"), Some("aamwprofile_id")),
-    w("org_nactags", Some("createOrgNacTag"), "updateOrgNacTag", Some("deleteOrgNacTag"), Some("nactag_id")),
-    w("org_nacrules", Some("createOrgNacRule"), "updateOrgNacRule", Some("deleteOrgNacRule"), Some("nacrule_id")),
-    w("org_networktemplates", Some("createOrgNetworkTemplate"), "updateOrgNetworkTemplate", Some("deleteOrgNetworkTemplate"), Some("networktemplate_id")),
-    w("org_networks", Some("createOrgNetwork"), "updateOrgNetwork", Some("deleteOrgNetwork"), Some("network_id")),
-    w("org_psks", Some("createOrgPsk"), "updateOrgPsk", Some("deleteOrgPsk"), Some("psk_id")),
-    w("org_rftemplates", Some("createOrgRfTemplate"), "updateOrgRfTemplate", Some("deleteOrgRfTemplate"), Some("rftemplate_id")),
-    w("org_services", Some("createOrgService"), "updateOrgService", Some("deleteOrgService"), Some("service_id")),
-    w("org_servicepolicies", Some("createOrgServicePolicy"), "updateOrgServicePolicy", Some("deleteOrgServicePolicy"), Some("servicepolicy_id")),
-    w("org_sites", Some("createOrgSite"), "updateSiteInfo", Some("deleteSite"), Some("site_id")),
-    w("org_sitetemplates", Some("createOrgSiteTemplate"), "updateOrgSiteTemplate", Some("deleteOrgSiteTemplate"), Some("sitetemplate_id")),
-    w("org_vpns", Some("createOrgVpn"), "updateOrgVpn", Some("deleteOrgVpn"), Some("vpn_id")),
-    w("org_webhooks", Some("createOrgWebhook"), "updateOrgWebhook", Some("deleteOrgWebhook"), Some("webhook_id")),
-    w("org_wlantemplates", Some("createOrgTemplate"), "updateOrgTemplate", Some("deleteOrgTemplate"), Some("template_id")),
-    w("org_wxrules", Some("createOrgWxRule"), "updateOrgWxRule", Some("deleteOrgWxRule"), Some("wxrule_id")),
-    w("org_wxtags", Some("createOrgWxTag"), "updateOrgWxTag", Some("deleteOrgWxTag"), Some("wxtag_id")),
+    w(
+        "org_alarmtemplates",
+        Some("createOrgAlarmTemplate"),
+        "updateOrgAlarmTemplate",
+        Some("deleteOrgAlarmTemplate"),
+        Some("alarmtemplate_id"),
+    ),
+    w(
+        "org_wlans",
+        Some("createOrgWlan"),
+        "updateOrgWlan",
+        Some("deleteOrgWlan"),
+        Some("wlan_id"),
+    ),
+    w(
+        "org_sitegroups",
+        Some("createOrgSiteGroup"),
+        "updateOrgSiteGroup",
+        Some("deleteOrgSiteGroup"),
+        Some("sitegroup_id"),
+    ),
+    w(
+        "org_avprofiles",
+        Some("createOrgAntivirusProfile"),
+        "updateOrgAntivirusProfile",
+        Some("deleteOrgAntivirusProfile"),
+        Some("avprofile_id"),
+    ),
+    w(
+        "org_deviceprofiles",
+        Some("createOrgDeviceProfile"),
+        "updateOrgDeviceProfile",
+        Some("deleteOrgDeviceProfile"),
+        Some("deviceprofile_id"),
+    ),
+    w(
+        "org_gatewaytemplates",
+        Some("createOrgGatewayTemplate"),
+        "updateOrgGatewayTemplate",
+        Some("deleteOrgGatewayTemplate"),
+        Some("gatewaytemplate_id"),
+    ),
+    w(
+        "org_idpprofiles",
+        Some("createOrgIdpProfile"),
+        "updateOrgIdpProfile",
+        Some("deleteOrgIdpProfile"),
+        Some("idpprofile_id"),
+    ),
+    w(
+        "org_aamwprofiles",
+        Some("createOrgAAMWProfile"),
+        "updateOrgAAMWProfile",
+        Some("deleteOrgAAMWProfile"),
+        Some("aamwprofile_id"),
+    ),
+    w(
+        "org_nactags",
+        Some("createOrgNacTag"),
+        "updateOrgNacTag",
+        Some("deleteOrgNacTag"),
+        Some("nactag_id"),
+    ),
+    w(
+        "org_nacrules",
+        Some("createOrgNacRule"),
+        "updateOrgNacRule",
+        Some("deleteOrgNacRule"),
+        Some("nacrule_id"),
+    ),
+    w(
+        "org_networktemplates",
+        Some("createOrgNetworkTemplate"),
+        "updateOrgNetworkTemplate",
+        Some("deleteOrgNetworkTemplate"),
+        Some("networktemplate_id"),
+    ),
+    w(
+        "org_networks",
+        Some("createOrgNetwork"),
+        "updateOrgNetwork",
+        Some("deleteOrgNetwork"),
+        Some("network_id"),
+    ),
+    w(
+        "org_psks",
+        Some("createOrgPsk"),
+        "updateOrgPsk",
+        Some("deleteOrgPsk"),
+        Some("psk_id"),
+    ),
+    w(
+        "org_rftemplates",
+        Some("createOrgRfTemplate"),
+        "updateOrgRfTemplate",
+        Some("deleteOrgRfTemplate"),
+        Some("rftemplate_id"),
+    ),
+    w(
+        "org_services",
+        Some("createOrgService"),
+        "updateOrgService",
+        Some("deleteOrgService"),
+        Some("service_id"),
+    ),
+    w(
+        "org_servicepolicies",
+        Some("createOrgServicePolicy"),
+        "updateOrgServicePolicy",
+        Some("deleteOrgServicePolicy"),
+        Some("servicepolicy_id"),
+    ),
+    w(
+        "org_sites",
+        Some("createOrgSite"),
+        "updateSiteInfo",
+        Some("deleteSite"),
+        Some("site_id"),
+    ),
+    w(
+        "org_sitetemplates",
+        Some("createOrgSiteTemplate"),
+        "updateOrgSiteTemplate",
+        Some("deleteOrgSiteTemplate"),
+        Some("sitetemplate_id"),
+    ),
+    w(
+        "org_vpns",
+        Some("createOrgVpn"),
+        "updateOrgVpn",
+        Some("deleteOrgVpn"),
+        Some("vpn_id"),
+    ),
+    w(
+        "org_webhooks",
+        Some("createOrgWebhook"),
+        "updateOrgWebhook",
+        Some("deleteOrgWebhook"),
+        Some("webhook_id"),
+    ),
+    w(
+        "org_wlantemplates",
+        Some("createOrgTemplate"),
+        "updateOrgTemplate",
+        Some("deleteOrgTemplate"),
+        Some("template_id"),
+    ),
+    w(
+        "org_wxrules",
+        Some("createOrgWxRule"),
+        "updateOrgWxRule",
+        Some("deleteOrgWxRule"),
+        Some("wxrule_id"),
+    ),
+    w(
+        "org_wxtags",
+        Some("createOrgWxTag"),
+        "updateOrgWxTag",
+        Some("deleteOrgWxTag"),
+        Some("wxtag_id"),
+    ),
     w("site_settings", None, "updateSiteSettings", None, None),
-    w("site_devices", None, "updateSiteDevice", None, Some("device_id")),
-    w("site_psks", Some("createSitePsk"), "updateSitePsk", Some("deleteSitePsk"), Some("psk_id")),
-    w("site_webhooks", Some("createSiteWebhook"), "updateSiteWebhook", Some("deleteSiteWebhook"), Some("webhook_id")),
-    w("site_wlans", Some("createSiteWlan"), "updateSiteWlan", Some("deleteSiteWlan"), Some("wlan_id")),
-    w("site_wxrules", Some("createSiteWxRule"), "updateSiteWxRule", Some("deleteSiteWxRule"), Some("wxrule_id")),
-    w("site_wxtags", Some("createSiteWxTag"), "updateSiteWxTag", Some("deleteSiteWxTag"), Some("wxtag_id")),
+    w(
+        "site_devices",
+        None,
+        "updateSiteDevice",
+        None,
+        Some("device_id"),
+    ),
+    w(
+        "site_psks",
+        Some("createSitePsk"),
+        "updateSitePsk",
+        Some("deleteSitePsk"),
+        Some("psk_id"),
+    ),
+    w(
+        "site_webhooks",
+        Some("createSiteWebhook"),
+        "updateSiteWebhook",
+        Some("deleteSiteWebhook"),
+        Some("webhook_id"),
+    ),
+    w(
+        "site_wlans",
+        Some("createSiteWlan"),
+        "updateSiteWlan",
+        Some("deleteSiteWlan"),
+        Some("wlan_id"),
+    ),
+    w(
+        "site_wxrules",
+        Some("createSiteWxRule"),
+        "updateSiteWxRule",
+        Some("deleteSiteWxRule"),
+        Some("wxrule_id"),
+    ),
+    w(
+        "site_wxtags",
+        Some("createSiteWxTag"),
+        "updateSiteWxTag",
+        Some("deleteSiteWxTag"),
+        Some("wxtag_id"),
+    ),
 ];
 
 fn write_types() -> Vec<&'static str> {
@@ -156,12 +646,34 @@ settings), site_wlans (derived WLANs), site_devices with object_id (the generate
             object(
                 vec![
                     ("org_id", uuid("Organization ID")),
-                    ("object_type", choice(READ_TYPES, "Type of configuration object")),
-                    ("site_id", opt_uuid("Site ID. Required when object_type starts with `site_`; for org_sites, the site to get")),
+                    (
+                        "object_type",
+                        choice(READ_TYPES, "Type of configuration object"),
+                    ),
+                    (
+                        "site_id",
+                        opt_uuid(
+                            "Site ID. Required when object_type starts with `site_`; for org_sites, the site to get",
+                        ),
+                    ),
                     ("object_id", opt_uuid("ID of one object to retrieve")),
-                    ("name", opt_string("Name of the objects to retrieve: case-insensitive, `prefix*`, `*substring*`; not for site_devices' computed view")),
-                    ("computed", json!({"type": "boolean", "default": null, "description": "Retrieve the computed configuration with inherited settings (org_sites, site_wlans, site_devices)"})),
-                    ("limit", int(json!(20), "Max number of results per page. Default is 20, Max is 1000")),
+                    (
+                        "name",
+                        opt_string(
+                            "Name of the objects to retrieve: case-insensitive, `prefix*`, `*substring*`; not for site_devices' computed view",
+                        ),
+                    ),
+                    (
+                        "computed",
+                        json!({"type": "boolean", "default": null, "description": "Retrieve the computed configuration with inherited settings (org_sites, site_wlans, site_devices)"}),
+                    ),
+                    (
+                        "limit",
+                        int(
+                            json!(20),
+                            "Max number of results per page. Default is 20, Max is 1000",
+                        ),
+                    ),
                 ],
                 &["org_id", "object_type"],
             )
@@ -179,8 +691,20 @@ whole schema with the schemas it references under `$defs`.",
             let names: Vec<&str> = CONFIG_SCHEMAS.iter().map(|(n, _)| *n).collect();
             object(
                 vec![
-                    ("schema_name", choice(&names, "Name of the configuration object schema to retrieve")),
-                    ("verbose", boolean(json!(false), "Return the full schema with all constraints and nested sub-schemas")),
+                    (
+                        "schema_name",
+                        choice(
+                            &names,
+                            "Name of the configuration object schema to retrieve",
+                        ),
+                    ),
+                    (
+                        "verbose",
+                        boolean(
+                            json!(false),
+                            "Return the full schema with all constraints and nested sub-schemas",
+                        ),
+                    ),
                 ],
                 &["schema_name"],
             )
@@ -198,12 +722,35 @@ is shown to the user for confirmation before it is sent.",
         schema: || {
             object(
                 vec![
-                    ("action_type", choice(&["create", "update"], "Create a new object, or update the one given by object_id")),
-                    ("object_type", choice(&write_types(), "Type of configuration object")),
-                    ("payload", json!({"type": "object", "additionalProperties": true, "description": "JSON of the object to create, or the whole updated object"})),
-                    ("org_id", opt_uuid("Organization ID. Required when object_type starts with 'org_'")),
-                    ("site_id", opt_uuid("Site ID. Required when object_type starts with 'site_'")),
-                    ("object_id", opt_uuid("ID of the object to update. Required when action_type is 'update'")),
+                    (
+                        "action_type",
+                        choice(
+                            &["create", "update"],
+                            "Create a new object, or update the one given by object_id",
+                        ),
+                    ),
+                    (
+                        "object_type",
+                        choice(&write_types(), "Type of configuration object"),
+                    ),
+                    (
+                        "payload",
+                        json!({"type": "object", "additionalProperties": true, "description": "JSON of the object to create, or the whole updated object"}),
+                    ),
+                    (
+                        "org_id",
+                        opt_uuid("Organization ID. Required when object_type starts with 'org_'"),
+                    ),
+                    (
+                        "site_id",
+                        opt_uuid("Site ID. Required when object_type starts with 'site_'"),
+                    ),
+                    (
+                        "object_id",
+                        opt_uuid(
+                            "ID of the object to update. Required when action_type is 'update'",
+                        ),
+                    ),
                 ],
                 &["action_type", "object_type", "payload"],
             )
@@ -219,12 +766,30 @@ Every change is shown to the user for confirmation before it is sent.",
         schema: || {
             object(
                 vec![
-                    ("action_type", choice(&["create", "update", "delete"], "Create, update or delete")),
-                    ("object_type", choice(&write_types(), "Type of configuration object")),
-                    ("payload", json!({"type": "object", "additionalProperties": true, "default": null, "description": "JSON of the object (create and update)"})),
-                    ("org_id", opt_uuid("Organization ID. Required when object_type starts with 'org_'")),
-                    ("site_id", opt_uuid("Site ID. Required when object_type starts with 'site_'")),
-                    ("object_id", opt_uuid("ID of the object. Required for update and delete")),
+                    (
+                        "action_type",
+                        choice(&["create", "update", "delete"], "Create, update or delete"),
+                    ),
+                    (
+                        "object_type",
+                        choice(&write_types(), "Type of configuration object"),
+                    ),
+                    (
+                        "payload",
+                        json!({"type": "object", "additionalProperties": true, "default": null, "description": "JSON of the object (create and update)"}),
+                    ),
+                    (
+                        "org_id",
+                        opt_uuid("Organization ID. Required when object_type starts with 'org_'"),
+                    ),
+                    (
+                        "site_id",
+                        opt_uuid("Site ID. Required when object_type starts with 'site_'"),
+                    ),
+                    (
+                        "object_id",
+                        opt_uuid("ID of the object. Required for update and delete"),
+                    ),
                 ],
                 &["action_type", "object_type"],
             )
@@ -245,7 +810,10 @@ fn scope_args(a: &Args, object_type: &str) -> Result<Map<String, Value>, String>
 
 fn limit_of(a: &Args) -> usize {
     a.value("limit")
-        .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+        .and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
         .map_or(20, |l| l.clamp(1, 1000) as usize)
 }
 
@@ -259,11 +827,21 @@ fn plan_get(a: &Args) -> Result<Plan, String> {
     let limit = limit_of(a);
     let name = a.str("name").map(str::to_string);
     match object_type {
-        "org" => Ok(Plan::call("getOrgSettings", a.pick(&[("org_id", "org_id")]))),
+        "org" => Ok(Plan::call(
+            "getOrgSettings",
+            a.pick(&[("org_id", "org_id")]),
+        )),
         "org_sites" => {
             if let Some(site) = a.str("object_id").or_else(|| a.str("site_id")) {
-                let op = if computed(a) { "getSiteSettingDerived" } else { "getSiteSetting" };
-                return Ok(Plan::call(op, Map::from_iter([("site_id".into(), json!(site))])));
+                let op = if computed(a) {
+                    "getSiteSettingDerived"
+                } else {
+                    "getSiteSetting"
+                };
+                return Ok(Plan::call(
+                    op,
+                    Map::from_iter([("site_id".into(), json!(site))]),
+                ));
             }
             let mut args = a.pick(&[("org_id", "org_id")]);
             args.insert("limit".into(), json!(limit));
@@ -272,32 +850,53 @@ fn plan_get(a: &Args) -> Result<Plan, String> {
                     args.insert("name".into(), json!(n));
                     Ok(Plan::call("searchOrgSites", args))
                 }
-                None => Ok(Plan::call("listOrgSites", args).then(After::Filter { attr: "name", pattern: None, limit: None, summary: true })),
+                None => Ok(Plan::call("listOrgSites", args).then(After::Filter {
+                    attr: "name",
+                    pattern: None,
+                    limit: None,
+                    summary: true,
+                })),
             }
         }
         "site_devices" => {
             let mut args = scope_args(a, object_type)?;
             if let Some(id) = a.str("object_id") {
                 args.insert("device_id".into(), json!(id));
-                let op = if computed(a) { "getSiteDeviceConfigCmd" } else { "getSiteDevice" };
+                let op = if computed(a) {
+                    "getSiteDeviceConfigCmd"
+                } else {
+                    "getSiteDevice"
+                };
                 return Ok(Plan::call(op, args));
             }
+            // Every device type (the spec's default is APs only); a name is matched here, over
+            // one page of up to 1000 devices, with the same wildcards as the other types.
             args.insert("type".into(), json!("all"));
-            args.insert("limit".into(), json!(limit));
-            match name {
-                Some(n) => {
-                    args.insert("hostname".into(), json!(n));
-                    Ok(Plan::call("searchSiteDevices", args))
-                }
-                None => Ok(Plan::call("listSiteDevices", args)),
-            }
+            args.insert(
+                "limit".into(),
+                json!(if name.is_some() { 1000 } else { limit }),
+            );
+            args.insert("page".into(), json!(1));
+            Ok(Plan::call("listSiteDevices", args).then(After::Filter {
+                attr: "name",
+                pattern: name,
+                limit: Some(limit),
+                summary: false,
+            }))
         }
         "site_wlans" if computed(a) => {
             let mut args = scope_args(a, object_type)?;
             if let Some(id) = a.str("object_id") {
                 args.insert("wlan_id".into(), json!(id));
             }
-            Ok(Plan::call("listSiteWlansDerived", args).then(After::Filter { attr: "ssid", pattern: name, limit: Some(limit), summary: false }))
+            Ok(
+                Plan::call("listSiteWlansDerived", args).then(After::Filter {
+                    attr: "ssid",
+                    pattern: name,
+                    limit: Some(limit),
+                    summary: false,
+                }),
+            )
         }
         other => {
             let t = READABLE
@@ -312,12 +911,20 @@ fn plan_get(a: &Args) -> Result<Plan, String> {
             let name = name.filter(|_| t.name_attr.is_some());
             if t.paged {
                 // With a name, one page of up to 1000 objects is searched.
-                args.insert("limit".into(), json!(if name.is_some() { 1000 } else { limit }));
+                args.insert(
+                    "limit".into(),
+                    json!(if name.is_some() { 1000 } else { limit }),
+                );
                 args.insert("page".into(), json!(1));
             }
             let attr = t.name_attr.unwrap_or("name");
             let summary = t.summary && name.is_none();
-            Ok(Plan::call(t.list, args).then(After::Filter { attr, pattern: name, limit: Some(limit), summary }))
+            Ok(Plan::call(t.list, args).then(After::Filter {
+                attr,
+                pattern: name,
+                limit: Some(limit),
+                summary,
+            }))
         }
     }
 }
@@ -330,8 +937,12 @@ fn plan_write(a: &Args) -> Result<Plan, String> {
         .find(|t| t.object_type == object_type)
         .ok_or_else(|| format!("unknown object_type `{object_type}`"))?;
     let op = match action {
-        "create" => t.create.ok_or_else(|| format!("`{object_type}` cannot be created, only updated: use action_type=update"))?,
-        "delete" => t.delete.ok_or_else(|| format!("`{object_type}` cannot be deleted, only updated"))?,
+        "create" => t.create.ok_or_else(|| {
+            format!("`{object_type}` cannot be created, only updated: use action_type=update")
+        })?,
+        "delete" => t
+            .delete
+            .ok_or_else(|| format!("`{object_type}` cannot be deleted, only updated"))?,
         _ => t.update,
     };
     let mut args = Map::new();
@@ -349,7 +960,9 @@ fn plan_write(a: &Args) -> Result<Plan, String> {
         }
     }
     if action != "delete" {
-        let payload = a.value("payload").ok_or("`payload` is required to create or update an object")?;
+        let payload = a
+            .value("payload")
+            .ok_or("`payload` is required to create or update an object")?;
         args.insert("body".into(), payload.clone());
     }
     let mut plan = Plan::call(op, args);
@@ -362,7 +975,8 @@ fn components() -> Result<&'static Map<String, Value>, String> {
     if let Some(m) = PARSED.get() {
         return Ok(m);
     }
-    let parsed: Map<String, Value> = serde_json::from_str(CONFIG_SCHEMA_COMPONENTS).map_err(|e| format!("embedded schemas: {e}"))?;
+    let parsed: Map<String, Value> = serde_json::from_str(CONFIG_SCHEMA_COMPONENTS)
+        .map_err(|e| format!("embedded schemas: {e}"))?;
     Ok(PARSED.get_or_init(|| parsed))
 }
 
@@ -391,8 +1005,13 @@ fn object_schema(a: &Args) -> Result<Value, String> {
         .map(|(_, c)| *c)
         .ok_or_else(|| format!("unknown schema_name `{name}`"))?;
     let all = components()?;
-    let mut root = all.get(component).cloned().ok_or_else(|| format!("schema {component} is missing"))?;
-    let verbose = a.value("verbose").is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
+    let mut root = all
+        .get(component)
+        .cloned()
+        .ok_or_else(|| format!("schema {component} is missing"))?;
+    let verbose = a
+        .value("verbose")
+        .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"));
     if verbose {
         let mut todo = Vec::new();
         rewrite_refs(&mut root, &mut todo);
@@ -409,7 +1028,12 @@ fn object_schema(a: &Args) -> Result<Value, String> {
         root["x-schema-name"] = json!(component);
         return Ok(root);
     }
-    let required: Vec<String> = root["required"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    let required: Vec<String> = root["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
     let mut compact = Map::new();
     let mut optional = 0;
     if let Some(props) = root["properties"].as_object() {
@@ -419,7 +1043,9 @@ fn object_schema(a: &Args) -> Result<Value, String> {
             } else {
                 optional += 1;
                 let ty = v.get("type").cloned().or_else(|| {
-                    v.get("$ref").and_then(Value::as_str).map(|r| json!(format!("object ({})", r.rsplit('/').next().unwrap_or(r))))
+                    v.get("$ref")
+                        .and_then(Value::as_str)
+                        .map(|r| json!(format!("object ({})", r.rsplit('/').next().unwrap_or(r))))
                 });
                 let mut entry = Map::new();
                 if let Some(t) = ty {

@@ -174,7 +174,10 @@ pub mod props {
     /// Optional `start`/`end` epoch seconds.
     pub fn time_range() -> [(&'static str, Value); 2] {
         [
-            ("start", int(Value::Null, "Start of time range (epoch seconds)")),
+            (
+                "start",
+                int(Value::Null, "Start of time range (epoch seconds)"),
+            ),
             ("end", int(Value::Null, "End of time range (epoch seconds)")),
         ]
     }
@@ -195,7 +198,11 @@ pub mod props {
 
 /// The device id Mist derives from a MAC address.
 pub fn device_id_from_mac(mac: &str) -> Option<String> {
-    let hex: String = mac.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
+    let hex: String = mac
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .collect::<String>()
+        .to_ascii_lowercase();
     (hex.len() == 12).then(|| format!("00000000-0000-0000-1000-{hex}"))
 }
 
@@ -206,7 +213,13 @@ pub fn apply(after: &After, body: Value) -> Value {
         After::DeviceIds => {
             let mut body = body;
             let add = |item: &mut Value| {
-                if let Some(id) = item.get("mac").and_then(Value::as_str).and_then(device_id_from_mac)
+                // A virtual chassis member is known by the chassis MAC, as the official server does.
+                let mac = ["vc_mac", "mac"].iter().find_map(|k| {
+                    item.get(*k)
+                        .and_then(Value::as_str)
+                        .filter(|m| !m.is_empty())
+                });
+                if let Some(id) = mac.and_then(device_id_from_mac)
                     && let Some(o) = item.as_object_mut()
                 {
                     o.entry("device_id").or_insert(Value::String(id));
@@ -223,8 +236,15 @@ pub fn apply(after: &After, body: Value) -> Value {
             }
             body
         }
-        After::Filter { attr, pattern, limit, summary } => {
-            let Value::Array(items) = body else { return body };
+        After::Filter {
+            attr,
+            pattern,
+            limit,
+            summary,
+        } => {
+            let Value::Array(items) = body else {
+                return body;
+            };
             let matcher = pattern.as_ref().map(|p| {
                 let p = p.to_ascii_lowercase();
                 wildmatch::WildMatch::new(&if p.contains('*') { p } else { format!("*{p}*") })
@@ -232,11 +252,20 @@ pub fn apply(after: &After, body: Value) -> Value {
             let kept = items
                 .into_iter()
                 .filter(|v| match &matcher {
-                    Some(m) => v.get(*attr).and_then(Value::as_str).is_some_and(|n| m.matches(&n.to_ascii_lowercase())),
+                    Some(m) => v
+                        .get(*attr)
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| m.matches(&n.to_ascii_lowercase())),
                     None => !*summary || v.get(*attr).is_some_and(|n| !n.is_null()),
                 })
                 .take(limit.unwrap_or(usize::MAX))
-                .map(|v| if *summary { json!({ *attr: v.get(*attr), "id": v.get("id") }) } else { v });
+                .map(|v| {
+                    if *summary {
+                        json!({ *attr: v.get(*attr), "id": v.get("id") })
+                    } else {
+                        v
+                    }
+                });
             Value::Array(kept.collect())
         }
     }

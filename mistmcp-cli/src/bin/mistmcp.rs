@@ -62,7 +62,13 @@ struct Args {
     #[arg(long, env = "MISTMCP_DISABLE_ELICITATION", value_parser = clap::builder::FalseyValueParser::new())]
     disable_elicitation: bool,
     /// Result format: json (with structured content) or string (text only).
-    #[arg(short = 'r', long = "response-format", alias = "response_format", env = "MISTMCP_RESPONSE_FORMAT", default_value = "json")]
+    #[arg(
+        short = 'r',
+        long = "response-format",
+        alias = "response_format",
+        env = "MISTMCP_RESPONSE_FORMAT",
+        default_value = "json"
+    )]
     response_format: ResponseFormat,
     /// Explicit API base URL instead of a Mist cloud (tests, private deployments).
     #[arg(long, env = "MIST_API_URL")]
@@ -96,7 +102,9 @@ fn main() -> anyhow::Result<()> {
     )?;
     if args.disable_elicitation {
         if args.enable_write_tools {
-            tracing::warn!("--disable-elicitation: write tools run WITHOUT asking the human for confirmation");
+            tracing::warn!(
+                "--disable-elicitation: write tools run WITHOUT asking the human for confirmation"
+            );
         } else {
             tracing::warn!("--disable-elicitation has no effect without --enable-write-tools");
         }
