@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints the figures of mistmcp over stdio: start to initialize answer (median of 20 runs),
-peak RSS of a session, and tools/list size per mode. Run it with scripts/bench.sh."""
+peak RSS of a session, and tools/list size per mode; and of mistcli: `mistcli sites list`
+against a local mock, start to exit (median of 20). Run it with scripts/bench.sh."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 BINARY = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/mistmcp")
+CLI = os.path.join(os.path.dirname(BINARY), "mistcli")
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
@@ -80,6 +84,41 @@ def session_figures(args: list[str]) -> tuple[int, int, int]:
     return size, len(result["tools"]), rss
 
 
+class Sites(BaseHTTPRequestHandler):
+    """A local Mist mock: a small list of sites, answered at once."""
+
+    body = json.dumps([{"id": f"{i:08d}-0000-0000-0000-000000000000", "name": f"site-{i}"} for i in range(20)]).encode()
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+def cli_figures() -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Sites)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    env = {"PATH": os.environ.get("PATH", ""), "MIST_APITOKEN": "bench-token",
+           "MIST_API_URL": f"http://127.0.0.1:{httpd.server_address[1]}",
+           "MIST_ORG_ID": "6748cfa6-4e12-11e6-9188-0242ac110007", "MISTCLI_CONFIG": "/nonexistent"}
+
+    def once() -> float:
+        t0 = time.perf_counter()
+        subprocess.run([CLI, "sites", "list"], env=env, cwd=tempfile.gettempdir(), check=True, capture_output=True)
+        return (time.perf_counter() - t0) * 1000
+
+    once()
+    runs = sorted(once() for _ in range(20))
+    httpd.shutdown()
+    print(f"mistcli sites list against a local mock, start to exit: median {statistics.median(runs):.1f} ms, "
+          f"min {runs[0]:.1f} ms, max {runs[-1]:.1f} ms (20 runs; target < 15 ms)")
+
+
 def main() -> None:
     startup_ms()  # warm the page cache
     runs = sorted(startup_ms() for _ in range(20))
@@ -95,6 +134,8 @@ def main() -> None:
         worst = max(worst, rss)
         print(f"{label:<28} {count:>6} {size:>17,} {rss / 1024:>8.1f} MB")
     print(f"peak RSS over all modes: {worst / 1024:.1f} MB (target < 20 MB); managed manifest target < 6 KB")
+    if os.path.exists(CLI):
+        cli_figures()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the release binary and prints start-up time, peak RSS and tools/list sizes.
+# Builds the release binaries and prints start-up time, peak RSS, tools/list sizes and mistcli's run time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked --bin mistmcp >&2
+cargo build --release --locked --bin mistmcp --bin mistcli >&2
 exec python3 scripts/bench.py target/release/mistmcp

@@ -1,6 +1,7 @@
 //! Shared pieces of the native frontends: configuration, the reqwest transport, the MCP
 //! server handler and the stdio framing. The binaries only parse arguments and wire these.
 
+pub mod cli;
 pub mod config;
 pub mod server;
 pub mod stdio;

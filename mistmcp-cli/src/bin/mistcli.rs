@@ -1,0 +1,17 @@
+//! `mistcli`: the Juniper Mist API from the shell (see `mistcli --help`).
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(mistmcp_cli::cli::exit::OTHER);
+        }
+    };
+    ExitCode::from(runtime.block_on(mistmcp_cli::cli::run(std::env::args_os().collect())))
+}

@@ -1,0 +1,791 @@
+//! `mistcli`: the Mist API from the shell. Commands are derived from the catalog
+//! ([`commands`]); answers are rendered by [`output`]; credentials come from the environment,
+//! a `.env` file or a profile ([`profiles`]).
+
+pub mod commands;
+pub mod output;
+pub mod profiles;
+
+use crate::config;
+use crate::transport::ReqwestTransport;
+use clap::{Arg, ArgAction, ArgMatches};
+use commands::{Command, Scope};
+use mistcore::api::{self, ApiError, Credentials, Pagination};
+use mistcore::catalog::{self, Operation, ParamLocation, ParamType};
+use mistcore::schema::{self, expected_form};
+use output::Format;
+use serde_json::{Map, Value, json};
+use std::ffi::OsString;
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::time::Duration;
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Any other failure (network, 5xx, unexpected answer).
+    pub const OTHER: u8 = 1;
+    /// Bad usage: unknown command, bad flag or value, refused write.
+    pub const USAGE: u8 = 2;
+    /// Authentication or permission: no token, 401, 403.
+    pub const AUTH: u8 = 3;
+    /// 404.
+    pub const NOT_FOUND: u8 = 4;
+    /// 429: the hourly API budget is spent.
+    pub const RATE_LIMITED: u8 = 5;
+}
+
+/// A failure: the exit code and what to print on stderr.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// The message (without the `error: ` prefix).
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::USAGE,
+            message: message.into(),
+        }
+    }
+    fn other(message: impl Into<String>) -> Self {
+        Failure {
+            code: exit::OTHER,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        let code = match &e {
+            ApiError::MissingToken => exit::AUTH,
+            ApiError::Status {
+                status: 401 | 403, ..
+            } => exit::AUTH,
+            ApiError::Status { status: 404, .. } => exit::NOT_FOUND,
+            ApiError::Status { status: 429, .. } => exit::RATE_LIMITED,
+            _ => exit::OTHER,
+        };
+        Failure {
+            code,
+            message: e.to_string().replace(
+                "MIST_APITOKEN (",
+                "MIST_APITOKEN, a profile (--profile) or (",
+            ),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::usage(format!("{e:#}"))
+    }
+}
+
+fn flag_name(param: &str) -> String {
+    param.replace('_', "-")
+}
+
+fn global_args() -> Vec<Arg> {
+    vec![
+        Arg::new("output")
+            .short('o')
+            .long("output")
+            .global(true)
+            .value_parser(clap::value_parser!(Format))
+            .default_value("json")
+            .help("Output format"),
+        Arg::new("org")
+            .long("org")
+            .global(true)
+            .value_name("ORG_ID")
+            .help("Org id (default: MIST_ORG_ID, the profile's, or the only org of the token)"),
+        Arg::new("site")
+            .long("site")
+            .global(true)
+            .value_name("SITE_ID")
+            .help("Site id: selects the site-level operation"),
+        Arg::new("msp")
+            .long("msp")
+            .global(true)
+            .value_name("MSP_ID")
+            .help("MSP id: selects the MSP-level operation"),
+        Arg::new("all")
+            .long("all")
+            .global(true)
+            .action(ArgAction::SetTrue)
+            .help("Follow pagination to the last page"),
+        Arg::new("columns")
+            .long("columns")
+            .global(true)
+            .value_delimiter(',')
+            .help("Table columns, comma-separated"),
+        Arg::new("profile")
+            .long("profile")
+            .global(true)
+            .env("MISTCLI_PROFILE")
+            .help("Profile of ~/.config/mistcli/config.toml"),
+        Arg::new("env_file")
+            .short('e')
+            .long("env-file")
+            .global(true)
+            .env("MIST_ENV_FILE")
+            .help("A .env file (default: ./.env when present)"),
+        Arg::new("yes")
+            .short('y')
+            .long("yes")
+            .global(true)
+            .action(ArgAction::SetTrue)
+            .help("Run writes without asking"),
+        Arg::new("api_url")
+            .long("api-url")
+            .global(true)
+            .env("MIST_API_URL")
+            .help("Explicit API base URL (tests, private deployments)"),
+        Arg::new("timeout")
+            .long("timeout")
+            .global(true)
+            .env("MISTCLI_TIMEOUT")
+            .value_parser(clap::value_parser!(u64))
+            .default_value("30")
+            .help("Seconds before a request is abandoned"),
+    ]
+}
+
+fn root(resources: Vec<clap::Command>) -> clap::Command {
+    clap::Command::new("mistcli")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("The Juniper Mist API from the shell: JSON on stdout, errors on stderr, honest exit codes.")
+        .after_help("Resources come from the Mist OpenAPI spec: `mistcli ops search <words>` finds the command of an operation, `mistcli <resource> --help` lists its verbs.\nExit codes: 0 ok, 1 other error, 2 usage, 3 auth (no token, 401, 403), 4 not found, 5 rate limited.")
+        .subcommand_required(true)
+        .args(global_args())
+        .subcommand(
+            clap::Command::new("call")
+                .about("Call any operation by id: mistcli call listOrgSites org_id=... limit=5")
+                .arg(Arg::new("operation").required(true))
+                .arg(Arg::new("params").num_args(0..).value_name("KEY=VALUE"))
+                .arg(Arg::new("body").long("body").value_name("@FILE|-|JSON").help("Request body of a write")),
+        )
+        .subcommand(
+            clap::Command::new("ops")
+                .about("Discover operations")
+                .subcommand_required(true)
+                .subcommand(clap::Command::new("search").about("Search operations by words").arg(Arg::new("words").num_args(1..).required(true)))
+                .subcommand(clap::Command::new("show").about("Describe an operation and its command").arg(Arg::new("operation").required(true)))
+                .subcommand(clap::Command::new("list").about("Every operation with its command")),
+        )
+        .subcommand(
+            clap::Command::new("completions")
+                .about("Shell completions: mistcli completions bash > /etc/bash_completion.d/mistcli")
+                .arg(Arg::new("shell").required(true).value_parser(clap::value_parser!(clap_complete::Shell))),
+        )
+        .subcommands(resources)
+}
+
+/// The clap command of a resource, with one subcommand per verb.
+fn resource_command(resource: &'static str, cmds: &[Command]) -> clap::Command {
+    let mut verbs: Vec<(&str, Vec<Command>)> = Vec::new();
+    for c in cmds {
+        match verbs.iter_mut().find(|(v, _)| *v == c.verb) {
+            Some((_, list)) => list.push(*c),
+            None => verbs.push((c.verb, vec![*c])),
+        }
+    }
+    let mut rc = clap::Command::new(resource)
+        .subcommand_required(true)
+        .about(format!(
+            "{} ({})",
+            cmds.first().map(|c| c.op.tag).unwrap_or(""),
+            verbs.iter().map(|(v, _)| *v).collect::<Vec<_>>().join(", ")
+        ));
+    for (verb, variants) in verbs {
+        rc = rc.subcommand(verb_command(verb, &variants));
+    }
+    rc
+}
+
+fn verb_command(verb: &'static str, variants: &[Command]) -> clap::Command {
+    let about = variants
+        .iter()
+        .map(|c| {
+            let how = match c.scope.flag() {
+                Some("--org") | None => String::new(),
+                Some(f) => format!("with {f}: "),
+            };
+            format!(
+                "{how}{} ({} {} {})",
+                c.op.summary, c.op.id, c.op.method, c.op.path
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut vc = clap::Command::new(verb).about(about);
+    let mut seen: Vec<&str> = Vec::new();
+    for c in variants {
+        for p in c.op.params {
+            if matches!(p.name, "org_id" | "site_id" | "msp_id") || seen.contains(&p.name) {
+                continue;
+            }
+            seen.push(p.name);
+            let in_all = variants
+                .iter()
+                .all(|v| v.op.param(p.name).is_some_and(|q| q.required));
+            let mut help = format!(
+                "{}{}",
+                p.description,
+                if p.description.is_empty() { "" } else { " " }
+            );
+            help.push_str(&format!("[{}]", expected_form(p)));
+            if let Some(d) = p.default {
+                help.push_str(&format!(" (default {d})"));
+            }
+            let mut arg = Arg::new(p.name)
+                .long(flag_name(p.name))
+                .help(help)
+                .required(in_all && p.location == ParamLocation::Path);
+            arg = match p.ty {
+                ParamType::Integer => arg.value_name("INT"),
+                ParamType::Number => arg.value_name("NUMBER"),
+                ParamType::Boolean => arg.value_name("BOOL").value_parser(["true", "false"]),
+                ParamType::Array => arg
+                    .value_name("LIST")
+                    .value_delimiter(',')
+                    .action(ArgAction::Append),
+                ParamType::String if !p.enum_values.is_empty() => arg.value_parser(
+                    clap::builder::PossibleValuesParser::new(p.enum_values.iter().copied()),
+                ),
+                ParamType::String => arg.value_name(p.name.to_uppercase()),
+            };
+            vc = vc.arg(arg);
+        }
+        if c.op.body.is_some() && !seen.contains(&"body") {
+            seen.push("body");
+            vc = vc.arg(
+                Arg::new("body")
+                    .long("body")
+                    .value_name("@FILE|-|JSON")
+                    .help(format!(
+                        "Request body{}",
+                        c.op.body
+                            .and_then(|b| b.schema)
+                            .map(|s| format!(" (schema {s})"))
+                            .unwrap_or_default()
+                    )),
+            );
+        }
+    }
+    vc
+}
+
+/// Runs mistcli with `argv`; returns the exit code.
+pub async fn run(argv: Vec<OsString>) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    match dispatch(argv, &mut stdout).await {
+        Ok(()) => exit::OK,
+        Err(f) => {
+            let _ = stdout.flush();
+            if !f.message.is_empty() {
+                eprintln!("error: {}", f.message);
+            }
+            f.code
+        }
+    }
+}
+
+async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failure> {
+    // Build only the resource that is asked for: 500 resources with all their flags would cost
+    // more than the whole call.
+    let wanted = argv
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find(|a| !a.starts_with('-'));
+    let resources = commands::resources();
+    let full = matches!(wanted, Some("completions"));
+    let subcommands: Vec<clap::Command> = resources
+        .iter()
+        .map(|(name, cmds)| {
+            if full || wanted == Some(*name) {
+                resource_command(name, cmds)
+            } else {
+                clap::Command::new(*name).about(format!("{} command(s)", cmds.len()))
+            }
+        })
+        .collect();
+    let mut app = root(subcommands);
+    let matches = match app.try_get_matches_from_mut(argv) {
+        Ok(m) => m,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            // clap has printed the error (with its suggestions) or the help.
+            return if code == exit::OK {
+                Ok(())
+            } else {
+                Err(Failure {
+                    code,
+                    message: String::new(),
+                })
+            };
+        }
+    };
+    let (name, sub) = matches
+        .subcommand()
+        .ok_or_else(|| Failure::usage("a command is needed"))?;
+    match name {
+        "completions" => {
+            let shell = *sub
+                .get_one::<clap_complete::Shell>("shell")
+                .ok_or_else(|| Failure::usage("a shell is needed"))?;
+            clap_complete::generate(shell, &mut app, "mistcli", out);
+            Ok(())
+        }
+        "ops" => ops(sub, out),
+        "call" => {
+            let id = sub
+                .get_one::<String>("operation")
+                .map(String::as_str)
+                .unwrap_or("");
+            let op = catalog::operation(id).ok_or_else(|| {
+                let near = catalog::closest(id, catalog::OPERATIONS.iter().map(|o| o.id), 3);
+                Failure::usage(format!(
+                    "unknown operation `{id}`{}; `mistcli ops search <words>` finds one",
+                    hint(&near)
+                ))
+            })?;
+            let mut args = Map::new();
+            for kv in sub.get_many::<String>("params").into_iter().flatten() {
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| Failure::usage(format!("`{kv}` is not KEY=VALUE")))?;
+                let value = match op.param(k) {
+                    Some(p) if p.ty == ParamType::Array => json!(v.split(',').collect::<Vec<_>>()),
+                    _ => json!(v),
+                };
+                args.insert(k.to_string(), value);
+            }
+            let mut ctx = Ctx::new(&matches)?;
+            execute(&mut ctx, op, args, sub.get_one::<String>("body"), out).await
+        }
+        resource => {
+            let (verb, vm) = sub.subcommand().ok_or_else(|| {
+                Failure::usage(format!(
+                    "`mistcli {resource}` needs a verb: see mistcli {resource} --help"
+                ))
+            })?;
+            let variants: Vec<&Command> = resources
+                .get(resource)
+                .into_iter()
+                .flatten()
+                .filter(|c| c.verb == verb)
+                .collect();
+            let scope = if matches.get_one::<String>("site").is_some()
+                && variants.iter().any(|c| c.scope == Scope::Site)
+            {
+                Scope::Site
+            } else if matches.get_one::<String>("msp").is_some()
+                && variants.iter().any(|c| c.scope == Scope::Msp)
+            {
+                Scope::Msp
+            } else if variants.iter().any(|c| c.scope == Scope::Org) {
+                Scope::Org
+            } else {
+                variants.first().map(|c| c.scope).unwrap_or(Scope::Global)
+            };
+            let command = variants
+                .iter()
+                .find(|c| c.scope == scope)
+                .ok_or_else(|| Failure::usage("no such command"))?;
+            let op = command.op;
+            let mut args = Map::new();
+            for p in op.params {
+                if let Some(values) = vm.try_get_many::<String>(p.name).ok().flatten() {
+                    let values: Vec<&String> = values.collect();
+                    let v = if p.ty == ParamType::Array {
+                        json!(values)
+                    } else {
+                        json!(values[0])
+                    };
+                    args.insert(p.name.to_string(), v);
+                }
+            }
+            let mut ctx = Ctx::new(&matches)?;
+            execute(
+                &mut ctx,
+                op,
+                args,
+                vm.try_get_one::<String>("body").ok().flatten(),
+                out,
+            )
+            .await
+        }
+    }
+}
+
+fn hint(near: &[&str]) -> String {
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!(" (closest: {})", near.join(", "))
+    }
+}
+
+fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
+    let write = |out: &mut dyn Write, line: String| {
+        writeln!(out, "{line}").map_err(|e| Failure::other(e.to_string()))
+    };
+    match sub.subcommand() {
+        Some(("search", m)) => {
+            let words: Vec<&str> = m
+                .get_many::<String>("words")
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            let session = mistcore::session::Session::new(
+                &mistcore::session::SessionConfig {
+                    write_tools: true,
+                    skip_confirmation: true,
+                    ..Default::default()
+                },
+                Credentials::anonymous(),
+            )
+            .map_err(|e| Failure::other(e.to_string()))?;
+            let args = Map::from_iter([
+                ("query".to_string(), json!(words.join(" "))),
+                ("limit".to_string(), json!(20)),
+            ]);
+            let answer =
+                mistcore::tools::discovery::search(&session, &args).map_err(Failure::usage)?;
+            let rows: Vec<Value> = answer["results"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    let c = commands::for_operation(r["operation_id"].as_str()?)?;
+                    Some(json!({"command": commands::usage(c), "operation": c.op.id, "method": c.op.method.as_str(), "summary": c.op.summary}))
+                })
+                .collect();
+            output::render(
+                out,
+                &Value::Array(rows),
+                Format::Table,
+                &[
+                    "command".into(),
+                    "operation".into(),
+                    "method".into(),
+                    "summary".into(),
+                ],
+                false,
+            )
+            .map_err(|e| Failure::other(e.to_string()))
+        }
+        Some(("show", m)) => {
+            let id = m
+                .get_one::<String>("operation")
+                .map(String::as_str)
+                .unwrap_or("");
+            let c = commands::for_operation(id).ok_or_else(|| {
+                let near = catalog::closest(id, catalog::OPERATIONS.iter().map(|o| o.id), 3);
+                Failure::usage(format!("unknown operation `{id}`{}", hint(&near)))
+            })?;
+            write(out, format!("{} — {}", c.op.id, c.op.summary))?;
+            write(out, format!("  {} {}", c.op.method, c.op.path))?;
+            write(out, format!("  command: {}", commands::usage(c)))?;
+            for p in c.op.params {
+                let flag = match p.name {
+                    "org_id" => "--org".to_string(),
+                    "site_id" => "--site".to_string(),
+                    "msp_id" => "--msp".to_string(),
+                    other => format!("--{}", flag_name(other)),
+                };
+                write(
+                    out,
+                    format!(
+                        "  {flag:<28} {}{}",
+                        expected_form(p),
+                        if p.required { " (required)" } else { "" }
+                    ),
+                )?;
+            }
+            if let Some(b) = c.op.body {
+                write(
+                    out,
+                    format!(
+                        "  {:<28} {}",
+                        "--body @file.json|-",
+                        b.schema.unwrap_or("JSON object")
+                    ),
+                )?;
+            }
+            Ok(())
+        }
+        _ => {
+            for c in commands::all() {
+                write(
+                    out,
+                    format!("{}\t{}\t{}", c.op.id, c.op.method, commands::usage(c)),
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What a call needs: credentials, the transport, the global flags.
+struct Ctx {
+    credentials: Credentials,
+    transport: ReqwestTransport,
+    org: Option<String>,
+    site: Option<String>,
+    msp: Option<String>,
+    format: Format,
+    columns: Vec<String>,
+    all: bool,
+    yes: bool,
+}
+
+impl Ctx {
+    fn new(m: &ArgMatches) -> Result<Self, Failure> {
+        let env_file = m
+            .get_one::<String>("env_file")
+            .map(std::path::PathBuf::from);
+        config::load_env_file(env_file.as_deref())?;
+        let config_file = profiles::load()?;
+        let token_in_env = std::env::var("MIST_APITOKEN").is_ok_and(|t| !t.trim().is_empty());
+        let profile = profiles::select(
+            &config_file,
+            m.get_one::<String>("profile").map(String::as_str),
+            token_in_env,
+        )?;
+        let explicit_profile = m.get_one::<String>("profile").is_some();
+        let pick = |env: &str, from_profile: Option<&String>| -> Option<String> {
+            let from_env = std::env::var(env).ok().filter(|v| !v.trim().is_empty());
+            if explicit_profile {
+                from_profile.cloned().or(from_env)
+            } else {
+                from_env.or_else(|| from_profile.cloned())
+            }
+        };
+        let p = profile.unwrap_or_default();
+        let api_url = m
+            .get_one::<String>("api_url")
+            .cloned()
+            .filter(|_| !explicit_profile || p.api_url.is_none())
+            .or(p.api_url.clone());
+        let credentials = config::credentials(
+            pick("MIST_APITOKEN", p.token.as_ref()),
+            pick("MIST_HOST", p.host.as_ref()),
+            api_url,
+        )?;
+        let timeout = Duration::from_secs((*m.get_one::<u64>("timeout").unwrap_or(&30)).max(1));
+        Ok(Ctx {
+            credentials,
+            transport: ReqwestTransport::new(timeout).map_err(|e| Failure::other(e.to_string()))?,
+            org: m
+                .get_one::<String>("org")
+                .cloned()
+                .or_else(|| pick("MIST_ORG_ID", p.org_id.as_ref())),
+            site: m.get_one::<String>("site").cloned(),
+            msp: m.get_one::<String>("msp").cloned(),
+            format: *m.get_one::<Format>("output").unwrap_or(&Format::Json),
+            columns: m
+                .get_many::<String>("columns")
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+            all: m.get_flag("all"),
+            yes: m.get_flag("yes"),
+        })
+    }
+
+    /// The org of a call: `--org`, `MIST_ORG_ID`, the profile's, or the only org the token sees.
+    async fn org_id(&mut self) -> Result<String, Failure> {
+        if let Some(o) = &self.org {
+            return Ok(o.clone());
+        }
+        let op = catalog::operation("getSelf")
+            .ok_or_else(|| Failure::other("getSelf is missing from the catalog"))?;
+        let me = api::execute(
+            &self.transport,
+            &self.credentials,
+            op,
+            &schema::ValidatedArgs::default(),
+        )
+        .await?;
+        let mut orgs: Vec<(String, String)> = Vec::new();
+        for p in me.body["privileges"].as_array().into_iter().flatten() {
+            if let Some(id) = p["org_id"].as_str()
+                && !orgs.iter().any(|(o, _)| o == id)
+            {
+                let name = p["org_name"]
+                    .as_str()
+                    .or(p["name"].as_str())
+                    .unwrap_or("")
+                    .to_string();
+                orgs.push((id.to_string(), name));
+            }
+        }
+        match orgs.as_slice() {
+            [(id, _)] => {
+                self.org = Some(id.clone());
+                Ok(id.clone())
+            }
+            [] => Err(Failure::usage(
+                "the token sees no organization: give --org <org_id>",
+            )),
+            many => Err(Failure::usage(format!(
+                "the token sees {} organizations; choose one with --org or MIST_ORG_ID:\n{}",
+                many.len(),
+                many.iter()
+                    .map(|(id, name)| format!("  {id}  {name}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ))),
+        }
+    }
+}
+
+fn read_body(spec: &str) -> Result<Value, Failure> {
+    let text = if spec == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Failure::usage(format!("cannot read the body from stdin: {e}")))?;
+        s
+    } else if let Some(path) = spec.strip_prefix('@') {
+        std::fs::read_to_string(path)
+            .map_err(|e| Failure::usage(format!("cannot read the body file {path}: {e}")))?
+    } else {
+        spec.to_string()
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::usage(format!("the body is not valid JSON: {e}")))
+}
+
+fn confirm(ctx: &Ctx, op: &Operation, validated: &schema::ValidatedArgs) -> Result<(), Failure> {
+    if ctx.yes {
+        return Ok(());
+    }
+    let what = format!(
+        "{} {} ({})",
+        op.method,
+        api::fill_path(op, validated),
+        op.id
+    );
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Failure::usage(format!(
+            "{what} changes the Mist cloud: add --yes to run it from a script"
+        )));
+    }
+    eprint!(
+        "{}\nSend this change? [y/N] ",
+        mistcore::mcp::confirmation_message(op, validated, None)
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Failure::other(e.to_string()))?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        Err(Failure::usage("not confirmed: nothing was sent"))
+    }
+}
+
+async fn execute(
+    ctx: &mut Ctx,
+    op: &'static Operation,
+    mut args: Map<String, Value>,
+    body: Option<&String>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    for (param, value) in [("site_id", ctx.site.clone()), ("msp_id", ctx.msp.clone())] {
+        if let Some(v) = value
+            && op.param(param).is_some()
+        {
+            args.entry(param).or_insert(json!(v));
+        }
+    }
+    if op.param("org_id").is_some() && !args.contains_key("org_id") {
+        let needed = op.param("org_id").is_some_and(|p| p.required);
+        if needed || ctx.org.is_some() {
+            let org = ctx.org_id().await?;
+            args.insert("org_id".into(), json!(org));
+        }
+    }
+    if let Some(b) = body {
+        args.insert("body".into(), read_body(b)?);
+    }
+    let validated = schema::validate(op, &args).map_err(|e| {
+        let flag = match e.argument.as_str() {
+            "org_id" => "--org".to_string(),
+            "site_id" => "--site".to_string(),
+            "msp_id" => "--msp".to_string(),
+            other => format!("--{}", flag_name(other)),
+        };
+        Failure::usage(format!("{flag}: {}", e.problem))
+    })?;
+    if op.is_write() {
+        confirm(ctx, op, &validated)?;
+    }
+    let first = api::execute(&ctx.transport, &ctx.credentials, op, &validated).await?;
+    let body = if ctx.all {
+        follow(ctx, op, first).await?
+    } else {
+        first.body
+    };
+    let tty = std::io::stdout().is_terminal();
+    output::render(out, &body, ctx.format, &ctx.columns, tty)
+        .map_err(|e| Failure::other(e.to_string()))
+}
+
+/// `--all`: the items of every page, as one list.
+async fn follow(
+    ctx: &Ctx,
+    op: &'static Operation,
+    first: api::ApiResponse,
+) -> Result<Value, Failure> {
+    let progress = std::io::stderr().is_terminal();
+    let mut items: Vec<Value> = output::items(&first.body).into_iter().cloned().collect();
+    let mut pagination: Option<Pagination> = first.pagination;
+    let mut pages = 1u64;
+    while let Some(next) = pagination
+        .as_ref()
+        .filter(|p| p.has_more)
+        .and_then(|p| p.next.clone())
+    {
+        if progress {
+            let total = pagination
+                .as_ref()
+                .and_then(|p| p.total)
+                .map(|t| format!(" of {t}"))
+                .unwrap_or_default();
+            eprint!("\rfetched {} items{total} ({pages} pages)", items.len());
+        }
+        let request = api::build_path_request(&ctx.credentials, op.method, &next)?;
+        let answer = api::send(&ctx.transport, &ctx.credentials, op, request).await?;
+        let before = items.len();
+        items.extend(output::items(&answer.body).into_iter().cloned());
+        pagination = answer.pagination;
+        pages += 1;
+        if items.len() == before || pages > 10_000 {
+            break;
+        }
+    }
+    if progress {
+        eprintln!("\rfetched {} items ({pages} pages){:20}", items.len(), "");
+    }
+    Ok(Value::Array(items))
+}

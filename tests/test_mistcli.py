@@ -1,0 +1,193 @@
+"""mistcli against Prism and against a mock of our own for paging and faults: stdout carries
+only JSON (or the asked format), errors go to stderr, exit codes are the documented ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import ORG_ID, ROOT, TOKEN
+
+SITE_ID = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f"
+
+
+@pytest.fixture(scope="session")
+def mistcli_bin() -> str:
+    path = os.environ.get("MISTCLI_BIN") or str(ROOT / "target" / "debug" / "mistcli")
+    if not Path(path).is_file():
+        subprocess.run(["cargo", "build", "--bin", "mistcli"], cwd=ROOT, check=True)
+    return path
+
+
+def run(binary, args, api_url=None, token=TOKEN, stdin="", **env):
+    """Runs mistcli in a scratch directory with a clean environment."""
+    e = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(), "MISTCLI_CONFIG": "/nonexistent"}
+    if token:
+        e["MIST_APITOKEN"] = token
+    if api_url:
+        e["MIST_API_URL"] = api_url
+    e.update(env)
+    with tempfile.TemporaryDirectory() as cwd:
+        return subprocess.run([binary, *args], input=stdin, capture_output=True, text=True, env=e, cwd=cwd, timeout=60)
+
+
+def test_sites_list_with_the_default_org(mistcli_bin, prism):
+    r = run(mistcli_bin, ["sites", "list"], prism)  # the only org of the token, from /self
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert isinstance(json.loads(r.stdout), list)
+
+
+def test_devices_search_in_a_site_and_formats(mistcli_bin, prism):
+    r = run(mistcli_bin, ["devices", "search", "--site", SITE_ID, "--type", "switch", "--limit", "5"], prism, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0, r.stderr
+    assert "results" in json.loads(r.stdout)
+    table = run(mistcli_bin, ["sites", "list", "-o", "table"], prism, MIST_ORG_ID=ORG_ID)
+    assert table.returncode == 0 and table.stdout.split()[0] == "NAME" and "Mist Office" in table.stdout
+    cols = run(mistcli_bin, ["sites", "list", "-o", "table", "--columns", "id,timezone"], prism, MIST_ORG_ID=ORG_ID)
+    assert cols.stdout.split()[:2] == ["ID", "TIMEZONE"]
+    nd = run(mistcli_bin, ["sites", "list", "-o", "ndjson"], prism, MIST_ORG_ID=ORG_ID)
+    assert all(json.loads(line)["name"] for line in nd.stdout.splitlines())
+    yaml = run(mistcli_bin, ["self", "get", "-o", "yaml"], prism)
+    assert yaml.returncode == 0 and "privileges:" in yaml.stdout
+
+
+def test_call_and_ops(mistcli_bin, prism):
+    r = run(mistcli_bin, ["call", "listOrgSites", f"org_id={ORG_ID}", "limit=2"], prism)
+    assert r.returncode == 0 and isinstance(json.loads(r.stdout), list), r.stderr
+    s = run(mistcli_bin, ["ops", "search", "site", "devices"])
+    assert s.returncode == 0 and "mistcli devices search --site <id>" in s.stdout
+    show = run(mistcli_bin, ["ops", "show", "searchOrgDevices"])
+    assert "mistcli devices search" in show.stdout and "--type" in show.stdout
+    bad = run(mistcli_bin, ["call", "listOrgSite"], prism)
+    assert bad.returncode == 2 and "listOrgSites" in bad.stderr and bad.stdout == ""
+
+
+def test_every_get_operation_has_exactly_one_command(mistcli_bin):
+    r = run(mistcli_bin, ["ops", "list"])
+    rows = [line.split("\t") for line in r.stdout.splitlines()]
+    spec = json.loads((ROOT.parent / "shared" / "mist_openapi" / "mist.openapi.json").read_text())
+    gets = {op["operationId"] for item in spec["paths"].values() for m, op in item.items() if m == "get"}
+    listed = [row[0] for row in rows if row[1] == "GET"]
+    assert sorted(listed) == sorted(gets)  # none missing, none twice
+    # No two operations share a command line (the scope flag is part of it).
+    assert len({row[2] for row in rows}) == len(rows)
+
+
+def test_resource_help_lists_verbs_with_operations(mistcli_bin):
+    r = run(mistcli_bin, ["devices", "--help"])
+    assert r.returncode == 0 and "searchOrgDevices" in r.stdout and "searchSiteDevices" in r.stdout
+
+
+def test_bad_input_exit_codes(mistcli_bin, prism):
+    unknown = run(mistcli_bin, ["sitez", "list"], prism)
+    assert unknown.returncode == 2 and "sites" in unknown.stderr and unknown.stdout == ""
+    bad_enum = run(mistcli_bin, ["devices", "search", "--type", "swich"], prism, MIST_ORG_ID=ORG_ID)
+    assert bad_enum.returncode == 2 and "switch" in bad_enum.stderr and bad_enum.stdout == ""
+    bad_uuid = run(mistcli_bin, ["sites", "list", "--org", "nope"], prism)
+    assert bad_uuid.returncode == 2 and "--org" in bad_uuid.stderr and "UUID" in bad_uuid.stderr
+    no_token = run(mistcli_bin, ["sites", "list"], prism, token=None)
+    assert no_token.returncode == 3 and "MIST_APITOKEN" in no_token.stderr and no_token.stdout == ""
+
+
+class Mock(BaseHTTPRequestHandler):
+    """Pages (X-Page-* headers and search `next`) and faults (401, 404, 429)."""
+
+    seen: list[tuple[str, str, str]] = []
+
+    def do_GET(self):  # noqa: N802
+        Mock.seen.append(("GET", self.path, self.headers.get("Authorization", "")))
+        path, _, query = self.path.partition("?")
+        params = dict(p.split("=", 1) for p in query.split("&") if "=" in p)
+        if path.endswith("/sites"):
+            page = int(params.get("page", "1"))
+            items = [{"id": f"{page}-{i}", "name": f"site-{page}-{i}"} for i in range(2 if page < 3 else 1)]
+            self.reply(200, items, {"X-Page-Total": "5", "X-Page-Limit": "2", "X-Page-Page": str(page)})
+        elif path.endswith("/devices/search"):
+            after = params.get("search_after")
+            nxt = None if after else f"{path}?limit=1&search_after=a"
+            self.reply(200, {"results": [{"name": "dev-" + (after or "first")}], "total": 2, "next": nxt})
+        elif path.endswith("/self"):
+            self.reply(401, {"detail": "Invalid token"})
+        elif path.endswith("/wlans"):
+            self.reply(429, {"detail": "Too many requests. 5000 per hour"})
+        else:
+            self.reply(404, {"detail": "not found"})
+
+    def do_POST(self):  # noqa: N802
+        Mock.seen.append(("POST", self.path, ""))
+        self.reply(200, {"id": "new"})
+
+    def reply(self, status, body, headers=None):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def mock():
+    Mock.seen = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Mock)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def test_all_follows_pages(mistcli_bin, mock):
+    r = run(mistcli_bin, ["sites", "list", "--all", "--limit", "2"], mock, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0, r.stderr
+    assert [s["name"] for s in json.loads(r.stdout)] == ["site-1-0", "site-1-1", "site-2-0", "site-2-1", "site-3-0"]
+    assert [p for _, p, _ in Mock.seen][-1].endswith("page=3")
+    r = run(mistcli_bin, ["devices", "search", "--all"], mock, MIST_ORG_ID=ORG_ID)
+    assert [d["name"] for d in json.loads(r.stdout)] == ["dev-first", "dev-a"]
+
+
+def test_http_errors_map_to_exit_codes(mistcli_bin, mock):
+    for args, code, words in [
+        (["self", "get"], 3, "401"),
+        (["sites", "get", "--site", SITE_ID], 4, "404"),
+        (["wlans", "list"], 5, "5000 calls per hour"),
+    ]:
+        r = run(mistcli_bin, args, mock, MIST_ORG_ID=ORG_ID)
+        assert r.returncode == code, (args, r.returncode, r.stderr)
+        assert words in r.stderr and r.stdout == ""
+        assert TOKEN not in r.stderr
+
+
+def test_writes_need_yes_outside_a_terminal(mistcli_bin, mock):
+    r = run(mistcli_bin, ["sites", "create", "--body", '{"name": "x"}'], mock, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 2 and "--yes" in r.stderr
+    assert not [s for s in Mock.seen if s[0] == "POST"]
+    r = run(mistcli_bin, ["sites", "create", "--body", "-", "--yes"], mock, stdin='{"name": "x"}', MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0, r.stderr
+    assert [s[0] for s in Mock.seen].count("POST") == 1
+
+
+def test_profiles_supply_the_token(mistcli_bin, mock, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'default = "lab"\n[profiles.lab]\ntoken = "{TOKEN}"\napi_url = "{mock}"\norg_id = "{ORG_ID}"\n')
+    r = run(mistcli_bin, ["sites", "list", "--limit", "2"], None, token=None, MISTCLI_CONFIG=str(config))
+    assert r.returncode == 0, r.stderr
+    assert Mock.seen[-1][2] == f"Token {TOKEN}" and ORG_ID in Mock.seen[-1][1]
+    r = run(mistcli_bin, ["sites", "list", "--profile", "prod"], None, token=None, MISTCLI_CONFIG=str(config))
+    assert r.returncode == 2 and "lab" in r.stderr
+
+
+def test_completions(mistcli_bin):
+    r = run(mistcli_bin, ["completions", "bash"])
+    assert r.returncode == 0 and "mistcli" in r.stdout and "devices" in r.stdout
