@@ -9,6 +9,12 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown >&2
 fi
 
+# jq, for the README's shell pipelines that the tests run.
+if ! command -v jq >/dev/null 2>&1; then
+  echo "setup: installing jq" >&2
+  apt-get install -y --no-install-recommends jq >&2 || { apt-get update >&2 && apt-get install -y --no-install-recommends jq >&2; }
+fi
+
 stamp=.venv/.requirements
 if [ ! -x .venv/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then
   echo "setup: creating .venv with tests/requirements.txt" >&2

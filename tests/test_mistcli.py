@@ -191,3 +191,20 @@ def test_profiles_supply_the_token(mistcli_bin, mock, tmp_path):
 def test_completions(mistcli_bin):
     r = run(mistcli_bin, ["completions", "bash"])
     assert r.returncode == 0 and "mistcli" in r.stdout and "devices" in r.stdout
+
+
+def test_readme_pipelines(mistcli_bin, prism, tmp_path):
+    """The three pipelines of the README's shell-scripting section, run by bash against Prism."""
+    env = {"PATH": f"{Path(mistcli_bin).parent}:{os.environ.get('PATH', '')}", "MIST_APITOKEN": TOKEN,
+           "MIST_API_URL": prism, "MISTCLI_CONFIG": "/nonexistent", "HOME": str(tmp_path)}
+    scripts = [
+        "mistcli devices-stats list --type switch --status disconnected --all -o ndjson"
+        " | jq -r '[.name, .mac, .site_id] | @csv'",
+        "mistcli inventory get --all -o ndjson | jq -c '{serial, mac, model, site_id}' | sort",
+        "mistcli sites list --all -o ndjson | jq -r '.id' | while read -r site; do"
+        " mistcli wlans list --site \"$site\" -o ndjson | jq -r --arg site \"$site\" '[$site, .ssid] | @tsv'; done",
+    ]
+    for script in scripts:
+        r = subprocess.run(["bash", "-c", "set -euo pipefail; " + script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+        assert r.returncode == 0, (script, r.stderr)
+        assert r.stdout.strip(), script
