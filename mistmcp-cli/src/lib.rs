@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod server;
 pub mod stdio;
+pub mod tokens;
 pub mod transport;

@@ -12,22 +12,44 @@ use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// The session an HTTP request carries: built from its query and headers by the HTTP gate,
+/// taken by the handler at the session's first request.
+#[derive(Debug, Clone)]
+pub struct RequestSession {
+    /// The session of the client.
+    pub session: Session,
+    /// Log every tool call of this session (query `debug=true`).
+    pub debug: bool,
+}
+
 /// Serves one MCP client: its session, and the transport that reaches Mist.
 pub struct MistServer {
-    session: Mutex<Session>,
+    /// `None` until the first request of an HTTP session brings it.
+    session: Mutex<Option<Session>>,
+    debug: std::sync::atomic::AtomicBool,
     transport: Arc<dyn HttpTransport>,
 }
 
 impl MistServer {
-    /// A server for one client.
+    /// A server for one client whose session is known (stdio).
     pub fn new(session: Session, transport: Arc<dyn HttpTransport>) -> Self {
         MistServer {
-            session: Mutex::new(session),
+            session: Mutex::new(Some(session)),
+            debug: false.into(),
             transport,
         }
     }
 
-    fn session(&self) -> MutexGuard<'_, Session> {
+    /// A server whose session comes with its first HTTP request ([`RequestSession`]).
+    pub fn from_requests(transport: Arc<dyn HttpTransport>) -> Self {
+        MistServer {
+            session: Mutex::new(None),
+            debug: false.into(),
+            transport,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Session>> {
         // A panic while holding the lock cannot leave a Session half-updated: keep serving.
         self.session
             .lock()
@@ -35,12 +57,24 @@ impl MistServer {
     }
 
     /// A snapshot of the session, with what the client declared in `initialize`.
-    fn session_for(&self, peer: &Peer<RoleServer>) -> Session {
-        let mut session = self.session();
-        session.client.elicitation = peer
+    fn session_for(&self, context: &RequestContext<RoleServer>) -> Result<Session, ErrorData> {
+        let mut guard = self.lock();
+        if guard.is_none() {
+            let from_request = context
+                .extensions
+                .get::<http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<RequestSession>())
+                .cloned()
+                .ok_or_else(|| ErrorData::internal_error("no session configuration on this request", None))?;
+            self.debug.store(from_request.debug, std::sync::atomic::Ordering::Relaxed);
+            *guard = Some(from_request.session);
+        }
+        let session = guard.as_mut().ok_or_else(|| ErrorData::internal_error("no session", None))?;
+        session.client.elicitation = context
+            .peer
             .peer_info()
             .is_some_and(|info| info.capabilities.elicitation.is_some());
-        session.clone()
+        Ok(session.clone())
     }
 }
 
@@ -85,14 +119,15 @@ impl ServerHandler for MistServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools = mcp::list_tools(&self.session_for(&context.peer));
+        let tools = mcp::list_tools(&self.session_for(&context)?);
         Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         let tool = ToolRef::lookup(name)?;
-        let session = self.session();
-        mistcore::tools::is_visible(&session, &tool).then(|| tool.definition_for(&session))
+        let guard = self.lock();
+        let session = guard.as_ref()?;
+        mistcore::tools::is_visible(session, &tool).then(|| tool.definition_for(session))
     }
 
     async fn call_tool(
@@ -101,7 +136,8 @@ impl ServerHandler for MistServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         // The call works on a snapshot: a slow Mist answer never holds the lock.
-        let session = self.session_for(&context.peer);
+        let session = self.session_for(&context)?;
+        let started = std::time::Instant::now();
         let elicitor = PeerElicitor(&context.peer);
         let ctx = CallContext {
             session: &session,
@@ -114,8 +150,16 @@ impl ServerHandler for MistServer {
                 CallError::UnknownTool { .. } => ErrorData::invalid_params(e.to_string(), None),
                 other => ErrorData::internal_error(other.to_string(), None),
             })?;
+        if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
+            tracing::info!(
+                tool = %request.name,
+                error = outcome.result.is_error.unwrap_or(false),
+                ms = started.elapsed().as_millis() as u64,
+                "tool call"
+            );
+        }
         if let Some(change) = &outcome.change {
-            let changed = self.session().apply(change);
+            let changed = self.lock().as_mut().is_some_and(|s| s.apply(change));
             if changed && let Err(e) = context.peer.notify_tool_list_changed().await {
                 tracing::warn!("could not send tools/list_changed: {e}");
             }

@@ -14,6 +14,43 @@ use std::time::Duration;
 enum Transport {
     /// JSON-RPC over stdin/stdout (Claude Desktop, VS Code, agents).
     Stdio,
+    /// Streamable HTTP at /mcp, one session per client (a team server).
+    Http,
+}
+
+/// Subcommands besides serving.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Manage the HTTP server's access tokens.
+    Tokens {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+/// Token management.
+#[derive(Debug, clap::Subcommand)]
+enum TokenAction {
+    /// Create a token and print it once.
+    Create {
+        /// A name for the token (a person, a team, a host).
+        #[arg(long)]
+        id: String,
+        /// What the token is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A .env file with MIST_APITOKEN (and MIST_HOST) used for this token's clients.
+        #[arg(long)]
+        mist_env_file: Option<PathBuf>,
+    },
+    /// List the tokens (never their values).
+    List,
+    /// Revoke a token; running servers refuse it at once.
+    Revoke {
+        /// The token's name.
+        #[arg(long)]
+        id: String,
+    },
 }
 
 /// The Juniper Mist API (1011 operations) as an MCP server.
@@ -24,6 +61,8 @@ enum Transport {
 #[derive(Debug, Parser)]
 #[command(name = "mistmcp", version)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Transport.
     #[arg(
         short = 't',
@@ -76,6 +115,77 @@ struct Args {
     /// Seconds before an upstream request is abandoned.
     #[arg(long, env = "MISTMCP_TIMEOUT", default_value_t = 30)]
     timeout: u64,
+    /// HTTP: address to bind.
+    #[arg(long, env = "MISTMCP_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// HTTP: port.
+    #[arg(short = 'p', long, env = "MISTMCP_PORT", default_value_t = 8000)]
+    port: u16,
+    /// HTTP: close sessions idle this long (e.g. 30m, 2h).
+    #[arg(long, env = "MISTMCP_SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = humantime::parse_duration)]
+    session_idle_timeout: Duration,
+    /// HTTP: most sessions at once.
+    #[arg(long, env = "MISTMCP_MAX_SESSIONS", default_value_t = 100)]
+    max_sessions: usize,
+    /// The server token store (default: ~/.config/mistmcp/tokens.json).
+    #[arg(long, env = "MISTMCP_TOKENS_FILE")]
+    tokens_file: Option<PathBuf>,
+    /// HTTP: serve a non-loopback address without server tokens.
+    #[arg(long, env = "MISTMCP_ALLOW_UNAUTHENTICATED", value_parser = clap::builder::FalseyValueParser::new())]
+    allow_unauthenticated: bool,
+    /// HTTP: accepted Origin headers, comma-separated (e.g. https://chat.example.com).
+    #[arg(long, env = "MISTMCP_ALLOWED_ORIGINS", value_delimiter = ',')]
+    allowed_origins: Vec<String>,
+    /// HTTP: accepted Host headers, comma-separated (default: loopback names and --host).
+    #[arg(long, env = "MISTMCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
+    /// HTTP: largest request body, in bytes.
+    #[arg(long, env = "MISTMCP_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    max_body_bytes: usize,
+    /// HTTP: TLS certificate (PEM); with --tls-key, serves HTTPS.
+    #[arg(long, env = "MISTMCP_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// HTTP: TLS private key (PEM).
+    #[arg(long, env = "MISTMCP_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+fn default_tokens_file() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("mistmcp").join("tokens.json"))
+}
+
+fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
+    let path = file.or_else(default_tokens_file).context("no token store path: give --tokens-file")?;
+    match action {
+        TokenAction::Create { id, description, mist_env_file } => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let token = mistmcp_cli::tokens::create(&path, id, description, mist_env_file.as_deref())?;
+            eprintln!("token `{id}` created in {}; it is shown only now:", path.display());
+            println!("{token}");
+        }
+        TokenAction::List => {
+            for t in mistmcp_cli::tokens::list(&path)? {
+                println!(
+                    "{}\tcreated {}\tlast used {}\t{}{}",
+                    t.id,
+                    mistmcp_cli::tokens::date(t.created),
+                    t.last_used.map(mistmcp_cli::tokens::date).unwrap_or_else(|| "never".into()),
+                    t.description,
+                    t.mist_env_file.map(|p| format!(" (Mist credentials: {})", p.display())).unwrap_or_default()
+                );
+            }
+        }
+        TokenAction::Revoke { id } => {
+            mistmcp_cli::tokens::revoke(&path, id)?;
+            eprintln!("token `{id}` revoked");
+        }
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -83,7 +193,13 @@ fn main() -> anyhow::Result<()> {
     let first = Args::parse();
     config::load_env_file(first.env_file.as_deref())?;
     let args = Args::parse();
+    if let Some(Command::Tokens { action }) = &args.command {
+        return tokens(action, args.tokens_file.clone());
+    }
     init_logs(args.debug);
+    if args.transport == Transport::Http {
+        return serve_http(args);
+    }
 
     let credentials = config::credentials(
         std::env::var("MIST_APITOKEN").ok(),
@@ -128,13 +244,59 @@ fn main() -> anyhow::Result<()> {
         args.timeout.max(1),
     ))?);
     let handler = MistServer::new(session, transport);
-    match args.transport {
-        Transport::Stdio => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?
-            .block_on(stdio::serve(handler)),
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(stdio::serve(handler))
+}
+
+fn serve_http(args: Args) -> anyhow::Result<()> {
+    let tokens_file = match args.tokens_file.clone() {
+        Some(p) if !p.exists() => anyhow::bail!(
+            "the token store {} does not exist: create a token with `mistmcp tokens create --tokens-file {} --id <name>`",
+            p.display(),
+            p.display()
+        ),
+        Some(p) => Some(p),
+        None => default_tokens_file().filter(|p| p.exists()),
+    };
+    let api_url = args.api_url.as_deref().map(mistcore::api::custom_base).transpose()?;
+    if let Some(host) = std::env::var("MIST_HOST").ok().filter(|h| !h.trim().is_empty()) {
+        mistcore::api::cloud_base(&host)?;
     }
+    if args.disable_elicitation && args.enable_write_tools {
+        tracing::warn!("--disable-elicitation: write tools run WITHOUT asking the human for confirmation");
+    }
+    let options = mistmcp_cli::http::HttpOptions {
+        host: args.host.clone(),
+        port: args.port,
+        idle_timeout: args.session_idle_timeout,
+        max_sessions: args.max_sessions.max(1),
+        tokens_file,
+        allow_unauthenticated: args.allow_unauthenticated,
+        allowed_origins: args.allowed_origins.clone(),
+        allowed_hosts: args.allowed_hosts.clone(),
+        max_body_bytes: args.max_body_bytes,
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+        defaults: SessionConfig {
+            mode: args.mode,
+            categories: args.categories.clone(),
+            write_tools: args.enable_write_tools,
+            skip_confirmation: args.disable_elicitation,
+            response_format: args.response_format,
+        },
+        default_cloud: std::env::var("MIST_HOST").ok().filter(|h| !h.trim().is_empty()),
+        api_url,
+        transport: Arc::new(ReqwestTransport::new(Duration::from_secs(args.timeout.max(1)))?),
+    };
+    // Validate the defaults once, so that a bad --categories fails at start, not per request.
+    Session::new(&options.defaults, mistcore::api::Credentials::anonymous())?;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(mistmcp_cli::http::serve(options))
 }
 
 fn init_logs(debug: bool) {

@@ -1,0 +1,297 @@
+//! MCP over streamable HTTP for a team: rmcp's service behind an axum gate that checks the
+//! server's own tokens, reads each request's Mist credentials and configuration, validates the
+//! cloud, caps sessions and body sizes.
+
+use crate::server::{MistServer, RequestSession};
+use crate::tokens::{TokenEntry, TokenStore};
+use anyhow::{Context, bail};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, Method, StatusCode};
+use mistcore::api::{Credentials, HttpTransport, Secret, cloud_base};
+use mistcore::session::{Session, SessionConfig, ToolMode};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// How the HTTP server runs.
+pub struct HttpOptions {
+    /// Address to bind.
+    pub host: String,
+    /// Port to bind.
+    pub port: u16,
+    /// Idle time after which a session is closed.
+    pub idle_timeout: Duration,
+    /// Most sessions at once.
+    pub max_sessions: usize,
+    /// The server token store, when one exists.
+    pub tokens_file: Option<PathBuf>,
+    /// Serve a non-loopback address without server tokens.
+    pub allow_unauthenticated: bool,
+    /// Accepted `Origin`s (empty: any request without a foreign Origin check).
+    pub allowed_origins: Vec<String>,
+    /// Accepted `Host`s (empty: loopback names, or any host when bound to all interfaces).
+    pub allowed_hosts: Vec<String>,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+    /// TLS certificate and key (PEM).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Mode, categories, write tools, response format of new sessions (a request may set mode and categories).
+    pub defaults: SessionConfig,
+    /// The cloud used when a request gives none (`MIST_HOST`).
+    pub default_cloud: Option<String>,
+    /// Every session's requests go here instead of the cloud (`--api-url`).
+    pub api_url: Option<Url>,
+    /// The way to Mist.
+    pub transport: Arc<dyn HttpTransport>,
+}
+
+struct Gate {
+    tokens: Option<TokenStore>,
+    defaults: SessionConfig,
+    default_cloud: Option<String>,
+    api_url: Option<Url>,
+    max_sessions: usize,
+    max_body_bytes: usize,
+    sessions: Arc<LocalSessionManager>,
+}
+
+fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
+    let mut r = (status, axum::Json(json!({ "error": message.into() }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
+    }
+    r
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `Bearer x`, `Token x` or `x` alone.
+fn strip_scheme(value: &str) -> &str {
+    for scheme in ["Bearer ", "bearer ", "Token ", "token "] {
+        if let Some(rest) = value.strip_prefix(scheme) {
+            return rest.trim();
+        }
+    }
+    value
+}
+
+/// Reads `MIST_APITOKEN` and `MIST_HOST` of a bound env file without touching the process environment.
+fn bound_credentials(entry: &TokenEntry) -> (Option<String>, Option<String>) {
+    let Some(path) = &entry.mist_env_file else { return (None, None) };
+    let (mut token, mut host) = (None, None);
+    if let Ok(iter) = dotenvy::from_path_iter(path) {
+        for (k, v) in iter.flatten() {
+            match k.as_str() {
+                "MIST_APITOKEN" => token = Some(v),
+                "MIST_HOST" => host = Some(v),
+                _ => {}
+            }
+        }
+    }
+    (token, host)
+}
+
+async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+
+    // 1. The server's own token, when the server has a store.
+    let bound = match &gate.tokens {
+        Some(store) => match header(&parts.headers, "authorization").map(strip_scheme) {
+            Some(presented) => match store.verify(presented) {
+                Some(entry) => Some(entry),
+                None => return json_error(StatusCode::UNAUTHORIZED, "invalid or revoked server token"),
+            },
+            None => {
+                return json_error(
+                    StatusCode::UNAUTHORIZED,
+                    "this server requires `Authorization: Bearer <server token>`; the Mist token goes in X-Authorization or X-Mist-Token",
+                );
+            }
+        },
+        None => None,
+    };
+    let (bound_token, bound_host) = bound.as_ref().map(bound_credentials).unwrap_or_default();
+
+    // 2. The Mist token: X-Mist-Token, X-Authorization, then Authorization when it is not the server's.
+    let mut mist_token = header(&parts.headers, "x-mist-token")
+        .or_else(|| header(&parts.headers, "x-authorization"))
+        .map(strip_scheme)
+        .map(str::to_string);
+    if mist_token.is_none() && gate.tokens.is_none() {
+        mist_token = header(&parts.headers, "authorization").map(strip_scheme).map(str::to_string);
+    }
+    let mist_token = mist_token.or(bound_token);
+
+    // 3. Cloud, mode and categories from the query.
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+    let Some(cloud) = param("cloud").or(bound_host).or_else(|| gate.default_cloud.clone()) else {
+        return json_error(StatusCode::BAD_REQUEST, "missing `cloud` query parameter, e.g. /mcp?cloud=api.mist.com");
+    };
+    let base = match cloud_base(&cloud) {
+        Ok(b) => b,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let mut config = gate.defaults.clone();
+    if let Some(mode) = param("mode") {
+        match mode.parse::<ToolMode>() {
+            Ok(m) => config.mode = m,
+            Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
+        }
+    }
+    if let Some(categories) = param("categories") {
+        config.categories = categories.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+    }
+    let credentials = Credentials {
+        token: mist_token.map(Secret::new),
+        base: gate.api_url.clone().unwrap_or(base),
+    };
+    let session = match Session::new(&config, credentials) {
+        Ok(s) => s,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let debug = param("debug").is_some_and(|d| d == "true" || d == "1");
+
+    // 4. The body, bounded; a new session only below the cap.
+    let bytes = match axum::body::to_bytes(body, gate.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return json_error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {} bytes", gate.max_body_bytes));
+        }
+    };
+    if parts.method == Method::POST && !parts.headers.contains_key("mcp-session-id") {
+        let is_initialize = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .is_some_and(|v| v.get("method").and_then(|m| m.as_str()) == Some("initialize"));
+        if is_initialize {
+            let active = gate.sessions.sessions.read().await.len();
+            if active >= gate.max_sessions {
+                tracing::warn!(active, max = gate.max_sessions, "session limit reached: refusing a new session");
+                return json_error(StatusCode::SERVICE_UNAVAILABLE, format!("the server holds its maximum of {} sessions; retry later", gate.max_sessions));
+            }
+            tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
+        }
+    }
+    parts.extensions.insert(RequestSession { session, debug });
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Serves MCP over HTTP until the process is stopped.
+pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
+    let tokens = match &opts.tokens_file {
+        Some(path) if path.exists() => Some(TokenStore::open(path)?),
+        _ => None,
+    };
+    if tokens.is_none() && !is_loopback(&opts.host) {
+        if !opts.allow_unauthenticated {
+            bail!(
+                "refusing to serve {} without access control: create a server token (`mistmcp tokens create --id <name>`) or pass --allow-unauthenticated",
+                opts.host
+            );
+        }
+        tracing::warn!("--allow-unauthenticated: anyone who reaches {}:{} can use this server", opts.host, opts.port);
+    }
+    match &tokens {
+        Some(_) => tracing::info!("server tokens required ({})", opts.tokens_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
+        None => tracing::info!("no server token store: loopback clients only need their Mist token"),
+    }
+
+    let mut manager = LocalSessionManager::default();
+    manager.session_config.keep_alive = Some(opts.idle_timeout);
+    let sessions = Arc::new(manager);
+    let mut config = StreamableHttpServerConfig::default().with_max_request_body_bytes(opts.max_body_bytes);
+    let hosts: Vec<String> = if !opts.allowed_hosts.is_empty() {
+        opts.allowed_hosts.clone()
+    } else if opts.host == "0.0.0.0" || opts.host == "::" {
+        Vec::new()
+    } else {
+        let mut h = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+        if !h.contains(&opts.host) {
+            h.push(opts.host.clone());
+        }
+        h
+    };
+    config = if hosts.is_empty() { config.disable_allowed_hosts() } else { config.with_allowed_hosts(hosts) };
+    if !opts.allowed_origins.is_empty() {
+        config = config.with_allowed_origins(opts.allowed_origins.clone());
+    }
+    let transport = opts.transport.clone();
+    let service = StreamableHttpService::new(
+        move || Ok(MistServer::from_requests(transport.clone())),
+        sessions.clone(),
+        config,
+    );
+    let gate_state = Arc::new(Gate {
+        tokens,
+        defaults: opts.defaults.clone(),
+        default_cloud: opts.default_cloud.clone(),
+        api_url: opts.api_url.clone(),
+        max_sessions: opts.max_sessions,
+        max_body_bytes: opts.max_body_bytes,
+        sessions: sessions.clone(),
+    });
+    let app = axum::Router::new()
+        .route_service("/mcp", service.clone())
+        .route_service("/mcp/", service)
+        .layer(middleware::from_fn_with_state(gate_state, gate));
+
+    tracing::info!(
+        idle_timeout = %humantime::format_duration(opts.idle_timeout),
+        max_sessions = opts.max_sessions,
+        "sessions expire when idle and are capped"
+    );
+    tokio::spawn(report_sessions(sessions));
+
+    let addr: SocketAddr = tokio::net::lookup_host((opts.host.as_str(), opts.port))
+        .await
+        .with_context(|| format!("cannot resolve {}", opts.host))?
+        .next()
+        .with_context(|| format!("no address for {}", opts.host))?;
+    match &opts.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .with_context(|| format!("cannot load TLS certificate {} and key {}", cert.display(), key.display()))?;
+            tracing::info!("serving MCP on https://{addr}/mcp");
+            axum_server::bind_rustls(addr, tls).serve(app.into_make_service()).await?;
+        }
+        None => {
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot bind {addr}"))?;
+            tracing::info!("serving MCP on http://{}/mcp", listener.local_addr()?);
+            axum::serve(listener, app).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Logs the number of sessions when it drops (idle sessions expiring, clients leaving).
+async fn report_sessions(sessions: Arc<LocalSessionManager>) {
+    let mut last = 0usize;
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let now = sessions.sessions.read().await.len();
+        if now < last {
+            tracing::info!(closed = last - now, active = now, "sessions closed or expired");
+        }
+        last = now;
+    }
+}

@@ -1,0 +1,95 @@
+"""Helpers for the HTTP tests: a running `mistmcp -t http`, MCP clients over streamable HTTP,
+and a Mist mock of our own that echoes the token it sees and can answer slowly."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx2
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from conftest import free_port, wait_http
+
+
+class HttpServer:
+    """`mistmcp -t http` on a free port, its log in a file."""
+
+    def __init__(self, binary: str, args: list[str], env: dict[str, str] | None = None, host: str = "127.0.0.1"):
+        self.port = free_port()
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+        base_env = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(), "XDG_CONFIG_HOME": tempfile.mkdtemp()}
+        base_env.update(env or {})
+        self.proc = subprocess.Popen(
+            [binary, "-t", "http", "--host", host, "-p", str(self.port), "-d", *args],
+            stdout=self.log, stderr=subprocess.STDOUT, env=base_env, cwd=tempfile.gettempdir(),
+        )
+        if not wait_http(self.port, 30):
+            self.stop()
+            raise RuntimeError(f"mistmcp -t http did not start: {self.text()}")
+        self.url = f"http://127.0.0.1:{self.port}/mcp"
+
+    def text(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
+
+
+@contextlib.asynccontextmanager
+async def http_session(url: str, headers: dict[str, str] | None = None, initialize: bool = True):
+    """A Python SDK ClientSession over streamable HTTP; yields (session, notifications)."""
+    notifications: list = []
+
+    async def on_message(message):
+        notifications.append(message)
+
+    async with httpx2.AsyncClient(headers=headers or {}, timeout=60) as client:
+        async with streamable_http_client(url, http_client=client) as (read, write):
+            async with ClientSession(read, write, message_handler=on_message) as session:
+                if initialize:
+                    await session.initialize()
+                yield session, notifications
+
+
+class EchoMist(BaseHTTPRequestHandler):
+    """/api/v1/self answers the token it was called with; token `slow` waits 5 s first."""
+
+    calls: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        token = self.headers.get("Authorization", "").removeprefix("Token ")
+        EchoMist.calls.append(token)
+        if token == "slow":
+            time.sleep(5)
+        body = json.dumps({"email": f"{token}@example.com", "privileges": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def echo_mist():
+    EchoMist.calls = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), EchoMist)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()

@@ -1,0 +1,162 @@
+"""mistmcp over streamable HTTP with real clients: isolation of 20 concurrent sessions, no
+head-of-line blocking, idle expiry, the session cap, sessionless clients."""
+
+from __future__ import annotations
+
+import anyio
+import httpx2
+import pytest
+
+from conftest import ORG_ID, result_json, result_text
+from http_support import EchoMist, HttpServer, echo_mist, http_session
+
+pytestmark = pytest.mark.anyio
+
+CATEGORY_SETS = ["orgs_sites", "sites_wlans", "orgs_devices", "constants_models", "orgs_alarms"]
+
+
+@pytest.fixture
+def mist():
+    with echo_mist() as url:
+        yield url
+
+
+async def test_twenty_concurrent_sessions_are_isolated(mistmcp_bin, mist):
+    server = HttpServer(mistmcp_bin, ["--api-url", mist])
+    failures: list[str] = []
+
+    async def client(i: int):
+        token = f"token-{i:02d}"
+        mode = "minimal" if i % 4 == 0 else "managed"
+        mine = CATEGORY_SETS[i % len(CATEGORY_SETS)]
+        url = f"{server.url}?cloud=api.mist.com&mode={mode}"
+        async with http_session(url, {"Authorization": f"Bearer {token}"}) as (s, notes):
+            before = {t.name for t in (await s.list_tools()).tools}
+            result = await s.call_tool("manageMcpTools", {"enable_mcp_tools_categories": [mine]})
+            if result.is_error:
+                failures.append(f"{i}: {result_text(result)}")
+            after = {t.name for t in (await s.list_tools()).tools}
+            others = [c for c in CATEGORY_SETS if c != mine]
+            listing = result_json(await s.call_tool("manageMcpTools"))
+            enabled = set(listing["enabled"])
+            if enabled != {mine} or any(c in enabled for c in others):
+                failures.append(f"{i}: enabled {enabled}")
+            if len(after) <= len(before):
+                failures.append(f"{i}: tools did not grow")
+            me = result_json(await s.call_tool("getSelf"))
+            if me["email"] != f"{token}@example.com":
+                failures.append(f"{i}: saw {me['email']}")
+            await s.call_tool("manageMcpTools", {"disable_mcp_tools_categories": [mine]})
+            if {t.name for t in (await s.list_tools()).tools} != before:
+                failures.append(f"{i}: disable did not restore the list")
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for i in range(20):
+                tg.start_soon(client, i)
+        assert not failures, failures
+        log = server.text()
+        assert "token-0" not in log and "token-1" not in log  # no Mist token in the log (debug on)
+    finally:
+        server.stop()
+
+
+async def test_a_slow_upstream_call_does_not_delay_other_sessions(mistmcp_bin, mist):
+    server = HttpServer(mistmcp_bin, ["--api-url", mist])
+    order: list[str] = []
+    try:
+        async def slow():
+            async with http_session(f"{server.url}?cloud=api.mist.com", {"Authorization": "Bearer slow"}) as (s, _):
+                await s.call_tool("getSelf")
+                order.append("slow")
+
+        async def fast():
+            async with http_session(f"{server.url}?cloud=api.mist.com", {"Authorization": "Bearer quick"}) as (s, _):
+                for _ in range(5):
+                    await s.call_tool("getSelf")
+                order.append("fast")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(slow)
+            await anyio.sleep(0.5)  # the slow call is in flight
+            tg.start_soon(fast)
+        assert order == ["fast", "slow"]
+    finally:
+        server.stop()
+
+
+async def test_list_changed_reaches_a_session_client(mistmcp_bin, mist):
+    server = HttpServer(mistmcp_bin, ["--api-url", mist])
+    try:
+        async with http_session(f"{server.url}?cloud=api.mist.com", {"X-Authorization": "t"}) as (s, notes):
+            await s.call_tool("manageMcpTools", {"enable_mcp_tools_categories": "orgs_sites"})
+            with anyio.fail_after(10):
+                while not any(type(n).__name__ == "ToolListChangedNotification" for n in notes):
+                    await anyio.sleep(0.05)
+    finally:
+        server.stop()
+
+
+async def test_sessionless_client_lists_and_calls(mistmcp_bin, mist):
+    server = HttpServer(mistmcp_bin, ["--api-url", mist])
+    try:
+        url = f"{server.url}?cloud=api.mist.com&mode=custom&categories=orgs_sites"
+        async with http_session(url, {"X-Mist-Token": "stateless"}, initialize=False) as (s, _):
+            await s.discover()
+            names = {t.name for t in (await s.list_tools()).tools}
+            assert "listOrgSites" in names and "mist_search_operations" in names
+            me = result_json(await s.call_tool("getSelf"))
+            assert me["email"] == "stateless@example.com"
+    finally:
+        server.stop()
+
+
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def initialize(client: httpx2.Client, url: str):
+    return client.post(url, json=INIT, headers=HEADERS)
+
+
+def test_idle_sessions_expire_and_the_cap_holds(mistmcp_bin, mist):
+    server = HttpServer(mistmcp_bin, ["--api-url", mist, "--session-idle-timeout", "2s", "--max-sessions", "2"])
+    url = f"{server.url}?cloud=api.mist.com"
+    try:
+        with httpx2.Client(timeout=30) as c:
+            first = initialize(c, url)
+            second = initialize(c, url)
+            assert first.status_code == 200 and second.status_code == 200
+            third = initialize(c, url)
+            assert third.status_code == 503 and "maximum of 2 sessions" in third.json()["error"]
+            sid = first.headers["mcp-session-id"]
+            anyio.run(anyio.sleep, 4)
+            # Expired: the old session id is unknown, and there is room again.
+            ping = c.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers={**HEADERS, "Mcp-Session-Id": sid})
+            assert ping.status_code == 404
+            assert initialize(c, url).status_code == 200
+        anyio.run(anyio.sleep, 6)
+        log = server.text()
+        assert "session limit reached" in log and "sessions closed or expired" in log
+    finally:
+        server.stop()
+
+
+def test_mcp_path_with_slash_and_bad_clouds(mistmcp_bin, mist):
+    server = HttpServer(mistmcp_bin, ["--api-url", mist])
+    try:
+        with httpx2.Client(timeout=30) as c:
+            ok = c.post(f"{server.url}/?cloud=api.eu.mist.com", json=INIT, headers=HEADERS)
+            assert ok.status_code == 200  # /mcp/ is served, not redirected
+            bad = initialize(c, f"{server.url}?cloud=evil.example.com")
+            assert bad.status_code == 400 and "not a Mist cloud host" in bad.json()["error"]
+            missing = initialize(c, server.url)
+            assert missing.status_code == 400 and "cloud" in missing.json()["error"]
+            mode = initialize(c, f"{server.url}?cloud=api.mist.com&mode=everything")
+            assert mode.status_code == 400 and "minimal" in mode.json()["error"]
+            cats = initialize(c, f"{server.url}?cloud=api.mist.com&mode=custom&categories=orgs_sitez")
+            assert cats.status_code == 400 and "orgs_sites" in cats.json()["error"]
+        assert EchoMist.calls == []  # no request went anywhere
+    finally:
+        server.stop()
