@@ -29,11 +29,20 @@ has_more have further pages: pass their `next` path to mist_get_next_page.",
 
 /// The `initialize` answer of a server whose tool list can change.
 pub fn server_config() -> ServerConfig {
+    config_with_tools(json!({ "listChanged": true }))
+}
+
+/// The answer to sessionless clients (`server/discover`, protocol 2026-07-28): their tool list is
+/// fixed by each request's configuration, so it never changes and nothing is announced.
+pub fn stateless_server_config() -> ServerConfig {
+    config_with_tools(json!({}))
+}
+
+fn config_with_tools(tools: Value) -> ServerConfig {
     // rmcp's capability builder needs its `server` feature (tokio I/O), absent on wasm32:
     // the same value is built from its wire form.
-    let capabilities: ServerCapabilities =
-        serde_json::from_value(json!({ "tools": { "listChanged": true } }))
-            .expect("a valid ServerCapabilities literal");
+    let capabilities: ServerCapabilities = serde_json::from_value(json!({ "tools": tools }))
+        .expect("a valid ServerCapabilities literal");
     ServerConfig::new(capabilities)
         .with_server_info(Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION")))
         .with_instructions(instructions())
