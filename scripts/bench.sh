@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the release binaries and prints start-up time, peak RSS, tools/list sizes and mistcli's run time.
+# Builds the release binaries and prints: mistmcp start-up time, peak RSS and tools/list sizes
+# (stdio); mistcli's run time; the HTTP server under 50 sessions x 200 calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked --bin mistmcp --bin mistcli >&2
-exec python3 scripts/bench.py target/release/mistmcp
+cargo build --release --locked --bin mistmcp --bin mistcli --example http_load >&2
+python3 scripts/bench.py target/release/mistmcp
+target/release/examples/http_load 50 200 target/release/mistmcp

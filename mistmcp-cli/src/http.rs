@@ -277,6 +277,10 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         None => {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot bind {addr}"))?;
             tracing::info!("serving MCP on http://{}/mcp", listener.local_addr()?);
+            // Small SSE writes must not wait for delayed ACKs (Nagle): 40 ms per call otherwise.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             axum::serve(listener, app).await?;
         }
     }

@@ -6,6 +6,7 @@ use mistcore::session::Session;
 use mistcore::tools::ToolRef;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, DiscoverResult, ElicitRequestParams,
+    InitializeRequestParams, InitializeResult,
     ElicitationAction, ListPromptsRequestMethod, ListPromptsResult,
     ListResourceTemplatesRequestMethod, ListResourceTemplatesResult, ListResourcesRequestMethod,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ServerConfig, Tool,
@@ -114,6 +115,17 @@ impl Elicitor for PeerElicitor<'_> {
 impl ServerHandler for MistServer {
     fn get_info(&self) -> ServerConfig {
         mcp::server_config()
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        context.peer.set_peer_info(request.clone());
+        // An HTTP session takes its configuration from the initialize request.
+        self.session_for(&context)?;
+        self.negotiate_initialize(&request)
     }
 
     async fn discover(&self, _context: RequestContext<RoleServer>) -> Result<DiscoverResult, ErrorData> {

@@ -1,0 +1,135 @@
+//! Load benchmark of `mistmcp --transport http`: N concurrent sessions × M tool calls against a
+//! Mist mock of our own (axum, in this process), printing calls/s, p50/p99 and peak RSS.
+//!
+//! `cargo run --release --example http_load -- [sessions] [calls] [path to mistmcp]`
+//! (scripts/bench.sh runs it with 50 × 200).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let sessions: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(50);
+    let calls: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200);
+    let binary = args.get(3).cloned().unwrap_or_else(|| "target/release/mistmcp".into());
+
+    // The Mist mock: /api/v1/self answers at once.
+    let mock = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let mock_addr = mock.local_addr()?;
+    let app = axum::Router::new().fallback(|| async {
+        (
+            [(http::header::CONTENT_TYPE, "application/json")],
+            r#"{"email":"bench@example.com","privileges":[{"scope":"org","org_id":"6748cfa6-4e12-11e6-9188-0242ac110007","role":"admin"}]}"#,
+        )
+    });
+    let mock = axum::serve::ListenerExt::tap_io(mock, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tokio::spawn(async move { axum::serve(mock, app).await });
+
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let mut server = Command::new(&binary)
+        .args(["-t", "http", "-p", &port.to_string(), "--api-url", &format!("http://{mock_addr}"), "--max-sessions", "1000"])
+        .env("MISTMCP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let url = format!("http://127.0.0.1:{port}/mcp?cloud=api.mist.com");
+    let client = reqwest::Client::builder().pool_max_idle_per_host(sessions * 2).build()?;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for s in 0..sessions {
+        let client = client.clone();
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move { session(&client, &url, s, calls).await }));
+    }
+    let mut latencies = Vec::with_capacity(sessions * calls);
+    let (mut errors, mut lost) = (0usize, 0usize);
+    for t in tasks {
+        match t.await? {
+            Ok(r) => {
+                latencies.extend(r.0);
+                errors += r.1;
+                lost += r.2;
+            }
+            Err(e) => {
+                eprintln!("session failed: {e:#}");
+                errors += calls;
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()))
+        .unwrap_or(0);
+    let _ = server.kill();
+    latencies.sort();
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    println!(
+        "http: {sessions} sessions x {calls} calls = {} calls in {:.2} s: {:.0} calls/s, p50 {:.1} ms, p99 {:.1} ms, errors {errors}, lost {lost}, server peak RSS {:.1} MB",
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+        rss as f64 / 1024.0
+    );
+    println!("targets: over 2000 calls/s, p99 under 50 ms, no error, no lost response");
+    Ok(())
+}
+
+/// One session: initialize, then `calls` getSelf calls; returns latencies, errors, lost answers.
+async fn session(client: &reqwest::Client, url: &str, n: usize, calls: usize) -> anyhow::Result<(Vec<Duration>, usize, usize)> {
+    let accept = "application/json, text/event-stream";
+    let init = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "load", "version": "0"}}});
+    let r = client.post(url).header("accept", accept).header("x-mist-token", format!("t{n}")).header("content-type", "application/json").body(init.to_string()).send().await?;
+    let sid = r.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_string).ok_or_else(|| anyhow::anyhow!("no session id: {}", r.status()))?;
+    r.text().await?;
+    client
+        .post(url)
+        .header("accept", accept)
+        .header("mcp-session-id", &sid)
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string())
+        .send()
+        .await?
+        .text()
+        .await?;
+    let (mut latencies, mut errors, mut lost) = (Vec::with_capacity(calls), 0, 0);
+    for i in 1..=calls {
+        let call = serde_json::json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}}});
+        let t = Instant::now();
+        let body = client.post(url).header("accept", accept).header("mcp-session-id", &sid).header("content-type", "application/json").body(call.to_string()).send().await?.text().await?;
+        latencies.push(t.elapsed());
+        let answer = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .chain(std::iter::once(body.as_str()))
+            .filter_map(|d| serde_json::from_str::<serde_json::Value>(d.trim()).ok())
+            .find(|v| v["id"] == i);
+        match answer {
+            None => lost += 1,
+            Some(v) if v.get("error").is_some() || v["result"]["isError"] == true => {
+                if errors == 0 && n == 0 {
+                    eprintln!("first error: {v}");
+                }
+                errors += 1
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((latencies, errors, lost))
+}
