@@ -12,7 +12,10 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let sessions: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(50);
     let calls: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200);
-    let binary = args.get(3).cloned().unwrap_or_else(|| "target/release/mistmcp".into());
+    let binary = args
+        .get(3)
+        .cloned()
+        .unwrap_or_else(|| "target/release/mistmcp".into());
 
     // The Mist mock: /api/v1/self answers at once.
     let mock = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -33,15 +36,29 @@ async fn main() -> anyhow::Result<()> {
         l.local_addr()?.port()
     };
     let mut server = Command::new(&binary)
-        .args(["-t", "http", "-p", &port.to_string(), "--api-url", &format!("http://{mock_addr}"), "--max-sessions", "1000"])
+        .args([
+            "-t",
+            "http",
+            "-p",
+            &port.to_string(),
+            "--api-url",
+            &format!("http://{mock_addr}"),
+            "--max-sessions",
+            "1000",
+        ])
         .env("MISTMCP_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
     let url = format!("http://127.0.0.1:{port}/mcp?cloud=api.mist.com");
-    let client = reqwest::Client::builder().pool_max_idle_per_host(sessions * 2).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(sessions * 2)
+        .build()?;
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -52,7 +69,9 @@ async fn main() -> anyhow::Result<()> {
     for s in 0..sessions {
         let client = client.clone();
         let url = url.clone();
-        tasks.push(tokio::spawn(async move { session(&client, &url, s, calls).await }));
+        tasks.push(tokio::spawn(async move {
+            session(&client, &url, s, calls).await
+        }));
     }
     let mut latencies = Vec::with_capacity(sessions * calls);
     let (mut errors, mut lost) = (0usize, 0usize);
@@ -72,11 +91,21 @@ async fn main() -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let rss = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
         .unwrap_or(0);
     let _ = server.kill();
     latencies.sort();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "http: {sessions} sessions x {calls} calls = {} calls in {:.2} s: {:.0} calls/s, p50 {:.1} ms, p99 {:.1} ms, errors {errors}, lost {lost}, server peak RSS {:.1} MB",
         latencies.len(),
@@ -91,19 +120,39 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// One session: initialize, then `calls` getSelf calls; returns latencies, errors, lost answers.
-async fn session(client: &reqwest::Client, url: &str, n: usize, calls: usize) -> anyhow::Result<(Vec<Duration>, usize, usize)> {
+async fn session(
+    client: &reqwest::Client,
+    url: &str,
+    n: usize,
+    calls: usize,
+) -> anyhow::Result<(Vec<Duration>, usize, usize)> {
     let accept = "application/json, text/event-stream";
     let init = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "load", "version": "0"}}});
-    let r = client.post(url).header("accept", accept).header("x-mist-token", format!("t{n}")).header("content-type", "application/json").body(init.to_string()).send().await?;
-    let sid = r.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_string).ok_or_else(|| anyhow::anyhow!("no session id: {}", r.status()))?;
+    let r = client
+        .post(url)
+        .header("accept", accept)
+        .header("x-mist-token", format!("t{n}"))
+        .header("content-type", "application/json")
+        .body(init.to_string())
+        .send()
+        .await?;
+    let sid = r
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("no session id: {}", r.status()))?;
     r.text().await?;
     client
         .post(url)
         .header("accept", accept)
         .header("mcp-session-id", &sid)
         .header("content-type", "application/json")
-        .body(serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string())
+        .body(
+            serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
+                .to_string(),
+        )
         .send()
         .await?
         .text()
@@ -112,7 +161,16 @@ async fn session(client: &reqwest::Client, url: &str, n: usize, calls: usize) ->
     for i in 1..=calls {
         let call = serde_json::json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}}});
         let t = Instant::now();
-        let body = client.post(url).header("accept", accept).header("mcp-session-id", &sid).header("content-type", "application/json").body(call.to_string()).send().await?.text().await?;
+        let body = client
+            .post(url)
+            .header("accept", accept)
+            .header("mcp-session-id", &sid)
+            .header("content-type", "application/json")
+            .body(call.to_string())
+            .send()
+            .await?
+            .text()
+            .await?;
         latencies.push(t.elapsed());
         let answer = body
             .lines()

@@ -66,13 +66,20 @@ struct Gate {
 fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
     let mut r = (status, axum::Json(json!({ "error": message.into() }))).into_response();
     if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut().insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
+        r.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer"),
+        );
     }
     r
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 /// `Bearer x`, `Token x` or `x` alone.
@@ -87,7 +94,9 @@ fn strip_scheme(value: &str) -> &str {
 
 /// Reads `MIST_APITOKEN` and `MIST_HOST` of a bound env file without touching the process environment.
 fn bound_credentials(entry: &TokenEntry) -> (Option<String>, Option<String>) {
-    let Some(path) = &entry.mist_env_file else { return (None, None) };
+    let Some(path) = &entry.mist_env_file else {
+        return (None, None);
+    };
     let (mut token, mut host) = (None, None);
     if let Ok(iter) = dotenvy::from_path_iter(path) {
         for (k, v) in iter.flatten() {
@@ -109,7 +118,9 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         Some(store) => match header(&parts.headers, "authorization").map(strip_scheme) {
             Some(presented) => match store.verify(presented) {
                 Some(entry) => Some(entry),
-                None => return json_error(StatusCode::UNAUTHORIZED, "invalid or revoked server token"),
+                None => {
+                    return json_error(StatusCode::UNAUTHORIZED, "invalid or revoked server token");
+                }
             },
             None => {
                 return json_error(
@@ -128,7 +139,9 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         .map(strip_scheme)
         .map(str::to_string);
     if mist_token.is_none() && gate.tokens.is_none() {
-        mist_token = header(&parts.headers, "authorization").map(strip_scheme).map(str::to_string);
+        mist_token = header(&parts.headers, "authorization")
+            .map(strip_scheme)
+            .map(str::to_string);
     }
     let mist_token = mist_token.or(bound_token);
 
@@ -136,11 +149,27 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
     let query: Vec<(String, String)> = parts
         .uri
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
-    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
-    let Some(cloud) = param("cloud").or(bound_host).or_else(|| gate.default_cloud.clone()) else {
-        return json_error(StatusCode::BAD_REQUEST, "missing `cloud` query parameter, e.g. /mcp?cloud=api.mist.com");
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(cloud) = param("cloud")
+        .or(bound_host)
+        .or_else(|| gate.default_cloud.clone())
+    else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "missing `cloud` query parameter, e.g. /mcp?cloud=api.mist.com",
+        );
     };
     let base = match cloud_base(&cloud) {
         Ok(b) => b,
@@ -154,7 +183,11 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         }
     }
     if let Some(categories) = param("categories") {
-        config.categories = categories.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect();
+        config.categories = categories
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
     }
     let credentials = Credentials {
         token: mist_token.map(Secret::new),
@@ -170,7 +203,10 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
     let bytes = match axum::body::to_bytes(body, gate.max_body_bytes).await {
         Ok(b) => b,
         Err(_) => {
-            return json_error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body over {} bytes", gate.max_body_bytes));
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body over {} bytes", gate.max_body_bytes),
+            );
         }
     };
     if parts.method == Method::POST && !parts.headers.contains_key("mcp-session-id") {
@@ -180,14 +216,25 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         if is_initialize {
             let active = gate.sessions.sessions.read().await.len();
             if active >= gate.max_sessions {
-                tracing::warn!(active, max = gate.max_sessions, "session limit reached: refusing a new session");
-                return json_error(StatusCode::SERVICE_UNAVAILABLE, format!("the server holds its maximum of {} sessions; retry later", gate.max_sessions));
+                tracing::warn!(
+                    active,
+                    max = gate.max_sessions,
+                    "session limit reached: refusing a new session"
+                );
+                return json_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the server holds its maximum of {} sessions; retry later",
+                        gate.max_sessions
+                    ),
+                );
             }
             tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
         }
     }
     parts.extensions.insert(RequestSession { session, debug });
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -207,29 +254,50 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
                 opts.host
             );
         }
-        tracing::warn!("--allow-unauthenticated: anyone who reaches {}:{} can use this server", opts.host, opts.port);
+        tracing::warn!(
+            "--allow-unauthenticated: anyone who reaches {}:{} can use this server",
+            opts.host,
+            opts.port
+        );
     }
     match &tokens {
-        Some(_) => tracing::info!("server tokens required ({})", opts.tokens_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
-        None => tracing::info!("no server token store: loopback clients only need their Mist token"),
+        Some(_) => tracing::info!(
+            "server tokens required ({})",
+            opts.tokens_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ),
+        None => {
+            tracing::info!("no server token store: loopback clients only need their Mist token")
+        }
     }
 
     let mut manager = LocalSessionManager::default();
     manager.session_config.keep_alive = Some(opts.idle_timeout);
     let sessions = Arc::new(manager);
-    let mut config = StreamableHttpServerConfig::default().with_max_request_body_bytes(opts.max_body_bytes);
+    let mut config =
+        StreamableHttpServerConfig::default().with_max_request_body_bytes(opts.max_body_bytes);
     let hosts: Vec<String> = if !opts.allowed_hosts.is_empty() {
         opts.allowed_hosts.clone()
     } else if opts.host == "0.0.0.0" || opts.host == "::" {
         Vec::new()
     } else {
-        let mut h = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+        let mut h = vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+        ];
         if !h.contains(&opts.host) {
             h.push(opts.host.clone());
         }
         h
     };
-    config = if hosts.is_empty() { config.disable_allowed_hosts() } else { config.with_allowed_hosts(hosts) };
+    config = if hosts.is_empty() {
+        config.disable_allowed_hosts()
+    } else {
+        config.with_allowed_hosts(hosts)
+    };
     if !opts.allowed_origins.is_empty() {
         config = config.with_allowed_origins(opts.allowed_origins.clone());
     }
@@ -270,12 +338,22 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
-                .with_context(|| format!("cannot load TLS certificate {} and key {}", cert.display(), key.display()))?;
+                .with_context(|| {
+                    format!(
+                        "cannot load TLS certificate {} and key {}",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
             tracing::info!("serving MCP on https://{addr}/mcp");
-            axum_server::bind_rustls(addr, tls).serve(app.into_make_service()).await?;
+            axum_server::bind_rustls(addr, tls)
+                .serve(app.into_make_service())
+                .await?;
         }
         None => {
-            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot bind {addr}"))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot bind {addr}"))?;
             tracing::info!("serving MCP on http://{}/mcp", listener.local_addr()?);
             // Small SSE writes must not wait for delayed ACKs (Nagle): 40 ms per call otherwise.
             let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -294,7 +372,11 @@ async fn report_sessions(sessions: Arc<LocalSessionManager>) {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let now = sessions.sessions.read().await.len();
         if now < last {
-            tracing::info!(closed = last - now, active = now, "sessions closed or expired");
+            tracing::info!(
+                closed = last - now,
+                active = now,
+                "sessions closed or expired"
+            );
         }
         last = now;
     }

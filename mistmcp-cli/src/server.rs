@@ -6,10 +6,10 @@ use mistcore::session::Session;
 use mistcore::tools::ToolRef;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, DiscoverResult, ElicitRequestParams,
-    InitializeRequestParams, InitializeResult,
-    ElicitationAction, ListPromptsRequestMethod, ListPromptsResult,
-    ListResourceTemplatesRequestMethod, ListResourceTemplatesResult, ListResourcesRequestMethod,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ServerConfig, Tool,
+    ElicitationAction, InitializeRequestParams, InitializeResult, ListPromptsRequestMethod,
+    ListPromptsResult, ListResourceTemplatesRequestMethod, ListResourceTemplatesResult,
+    ListResourcesRequestMethod, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ServerConfig, Tool,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -68,11 +68,16 @@ impl MistServer {
                 .get::<http::request::Parts>()
                 .and_then(|parts| parts.extensions.get::<RequestSession>())
                 .cloned()
-                .ok_or_else(|| ErrorData::internal_error("no session configuration on this request", None))?;
-            self.debug.store(from_request.debug, std::sync::atomic::Ordering::Relaxed);
+                .ok_or_else(|| {
+                    ErrorData::internal_error("no session configuration on this request", None)
+                })?;
+            self.debug
+                .store(from_request.debug, std::sync::atomic::Ordering::Relaxed);
             *guard = Some(from_request.session);
         }
-        let session = guard.as_mut().ok_or_else(|| ErrorData::internal_error("no session", None))?;
+        let session = guard
+            .as_mut()
+            .ok_or_else(|| ErrorData::internal_error("no session", None))?;
         session.client.elicitation = context
             .peer
             .peer_info()
@@ -128,7 +133,10 @@ impl ServerHandler for MistServer {
         self.negotiate_initialize(&request)
     }
 
-    async fn discover(&self, _context: RequestContext<RoleServer>) -> Result<DiscoverResult, ErrorData> {
+    async fn discover(
+        &self,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<DiscoverResult, ErrorData> {
         Ok(DiscoverResult::from_server_info(
             self.supported_protocol_versions().into_owned(),
             mcp::stateless_server_config(),
@@ -157,7 +165,9 @@ impl ServerHandler for MistServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        Err(ErrorData::method_not_found::<ListResourceTemplatesRequestMethod>())
+        Err(ErrorData::method_not_found::<
+            ListResourceTemplatesRequestMethod,
+        >())
     }
 
     async fn list_tools(

@@ -39,11 +39,16 @@ struct File {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// An RFC 3339 date of epoch seconds.
@@ -55,8 +60,10 @@ fn read(path: &Path) -> anyhow::Result<File> {
     if !path.exists() {
         return Ok(File::default());
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the token store {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("the token store {} is not valid", path.display()))
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the token store {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("the token store {} is not valid", path.display()))
 }
 
 fn write(path: &Path, file: &File) -> anyhow::Result<()> {
@@ -71,7 +78,9 @@ fn write(path: &Path, file: &File) -> anyhow::Result<()> {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let mut f = options.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+        let mut f = options
+            .open(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
     }
@@ -80,8 +89,17 @@ fn write(path: &Path, file: &File) -> anyhow::Result<()> {
 }
 
 /// Creates a token; returns its value (shown once, never stored).
-pub fn create(path: &Path, id: &str, description: &str, mist_env_file: Option<&Path>) -> anyhow::Result<String> {
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)) {
+pub fn create(
+    path: &Path,
+    id: &str,
+    description: &str,
+    mist_env_file: Option<&Path>,
+) -> anyhow::Result<String> {
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
         bail!("a token id is letters, digits and - _ . @ (got `{id}`)");
     }
     let mut file = read(path)?;
@@ -95,14 +113,18 @@ pub fn create(path: &Path, id: &str, description: &str, mist_env_file: Option<&P
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let token = format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    let token = format!(
+        "{PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
     file.tokens.push(TokenEntry {
         id: id.to_string(),
         description: description.to_string(),
         created: now(),
         last_used: None,
         sha256: hash(&token),
-        mist_env_file: mist_env_file.map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
+        mist_env_file: mist_env_file
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
     });
     write(path, &file)?;
     Ok(token)
@@ -120,7 +142,14 @@ pub fn revoke(path: &Path, id: &str) -> anyhow::Result<()> {
     file.tokens.retain(|t| t.id != id);
     if file.tokens.len() == before {
         let ids: Vec<&str> = file.tokens.iter().map(|t| t.id.as_str()).collect();
-        bail!("no token `{id}`; tokens: {}", if ids.is_empty() { "none".into() } else { ids.join(", ") });
+        bail!(
+            "no token `{id}`; tokens: {}",
+            if ids.is_empty() {
+                "none".into()
+            } else {
+                ids.join(", ")
+            }
+        );
     }
     write(path, &file)
 }
@@ -135,17 +164,25 @@ impl TokenStore {
     /// Opens a store; the file must exist.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         if !path.is_file() {
-            bail!("no token store at {}: create a token with `mistmcp tokens create --id <name>`", path.display());
+            bail!(
+                "no token store at {}: create a token with `mistmcp tokens create --id <name>`",
+                path.display()
+            );
         }
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        Ok(TokenStore { path: path.to_path_buf(), state: Mutex::new((modified, read(path)?)) })
+        Ok(TokenStore {
+            path: path.to_path_buf(),
+            state: Mutex::new((modified, read(path)?)),
+        })
     }
 
     /// The entry of a presented token, if it is valid now.
     pub fn verify(&self, presented: &str) -> Option<TokenEntry> {
         let digest = hash(presented.trim());
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        let modified = std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok();
         if modified != state.0 {
             match read(&self.path) {
                 Ok(file) => *state = (modified, file),
@@ -173,7 +210,9 @@ impl TokenStore {
                     e.last_used = Some(t);
                 }
                 if write(&self.path, &file).is_ok() {
-                    state.0 = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+                    state.0 = std::fs::metadata(&self.path)
+                        .and_then(|m| m.modified())
+                        .ok();
                     state.1 = file;
                 }
             }

@@ -158,14 +158,25 @@ fn default_tokens_file() -> Option<PathBuf> {
 }
 
 fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
-    let path = file.or_else(default_tokens_file).context("no token store path: give --tokens-file")?;
+    let path = file
+        .or_else(default_tokens_file)
+        .context("no token store path: give --tokens-file")?;
     match action {
-        TokenAction::Create { id, description, mist_env_file } => {
+        TokenAction::Create {
+            id,
+            description,
+            mist_env_file,
+        } => {
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            let token = mistmcp_cli::tokens::create(&path, id, description, mist_env_file.as_deref())?;
-            eprintln!("token `{id}` created in {}; it is shown only now:", path.display());
+            let token =
+                mistmcp_cli::tokens::create(&path, id, description, mist_env_file.as_deref())?;
+            eprintln!(
+                "token `{id}` created in {}; it is shown only now:",
+                path.display()
+            );
             println!("{token}");
         }
         TokenAction::List => {
@@ -174,9 +185,13 @@ fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
                     "{}\tcreated {}\tlast used {}\t{}{}",
                     t.id,
                     mistmcp_cli::tokens::date(t.created),
-                    t.last_used.map(mistmcp_cli::tokens::date).unwrap_or_else(|| "never".into()),
+                    t.last_used
+                        .map(mistmcp_cli::tokens::date)
+                        .unwrap_or_else(|| "never".into()),
                     t.description,
-                    t.mist_env_file.map(|p| format!(" (Mist credentials: {})", p.display())).unwrap_or_default()
+                    t.mist_env_file
+                        .map(|p| format!(" (Mist credentials: {})", p.display()))
+                        .unwrap_or_default()
                 );
             }
         }
@@ -261,12 +276,21 @@ fn serve_http(args: Args) -> anyhow::Result<()> {
         Some(p) => Some(p),
         None => default_tokens_file().filter(|p| p.exists()),
     };
-    let api_url = args.api_url.as_deref().map(mistcore::api::custom_base).transpose()?;
-    if let Some(host) = std::env::var("MIST_HOST").ok().filter(|h| !h.trim().is_empty()) {
+    let api_url = args
+        .api_url
+        .as_deref()
+        .map(mistcore::api::custom_base)
+        .transpose()?;
+    if let Some(host) = std::env::var("MIST_HOST")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+    {
         mistcore::api::cloud_base(&host)?;
     }
     if args.disable_elicitation && args.enable_write_tools {
-        tracing::warn!("--disable-elicitation: write tools run WITHOUT asking the human for confirmation");
+        tracing::warn!(
+            "--disable-elicitation: write tools run WITHOUT asking the human for confirmation"
+        );
     }
     let options = mistmcp_cli::http::HttpOptions {
         host: args.host.clone(),
@@ -286,9 +310,13 @@ fn serve_http(args: Args) -> anyhow::Result<()> {
             skip_confirmation: args.disable_elicitation,
             response_format: args.response_format,
         },
-        default_cloud: std::env::var("MIST_HOST").ok().filter(|h| !h.trim().is_empty()),
+        default_cloud: std::env::var("MIST_HOST")
+            .ok()
+            .filter(|h| !h.trim().is_empty()),
         api_url,
-        transport: Arc::new(ReqwestTransport::new(Duration::from_secs(args.timeout.max(1)))?),
+        transport: Arc::new(ReqwestTransport::new(Duration::from_secs(
+            args.timeout.max(1),
+        ))?),
     };
     // Validate the defaults once, so that a bad --categories fails at start, not per request.
     Session::new(&options.defaults, mistcore::api::Credentials::anonymous())?;
