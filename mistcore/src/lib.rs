@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod jsonrpc;
 pub mod mcp;
 pub mod schema;
 pub mod session;
