@@ -101,3 +101,15 @@ def result_text(result) -> str:
 
 def result_json(result):
     return json.loads(result.content[0].text)
+
+
+def send_json(handler, status: int, body, headers: dict | None = None) -> None:
+    """Answers an http.server request with JSON (for the mocks of our own)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    for k, v in (headers or {}).items():
+        handler.send_header(k, v)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

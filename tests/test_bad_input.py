@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import ORG_ID, TOKEN, server_env
+from conftest import send_json, ORG_ID, TOKEN, server_env
 
 
 class RawServer:
@@ -149,14 +149,7 @@ class FaultHandler(BaseHTTPRequestHandler):
             self.send_json(404, {"detail": "not found"})
 
     def send_json(self, status, body, headers=None):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body, headers)
 
     def log_message(self, *args):
         pass

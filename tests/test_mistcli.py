@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ORG_ID, ROOT, TOKEN
+from conftest import send_json, ORG_ID, ROOT, TOKEN
 
 SITE_ID = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f"
 
@@ -126,14 +126,7 @@ class Mock(BaseHTTPRequestHandler):
         self.reply(200, {"id": "new"})
 
     def reply(self, status, body, headers=None):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        send_json(self, status, body, headers)
 
     def log_message(self, *args):
         pass

@@ -154,3 +154,20 @@ pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// `m` with the entries of `more` added.
+pub fn extend(mut m: Map<String, Value>, more: Map<String, Value>) -> Map<String, Value> {
+    m.extend(more);
+    m
+}
+
+/// `m` with `limit`: the one given, or the tool's default.
+pub fn with_limit(mut m: Map<String, Value>, a: &Args, default: i64) -> Map<String, Value> {
+    m.insert("limit".into(), a.limit_or(default));
+    m
+}
+
+/// The `start` and `end` arguments, as given.
+pub fn time(a: &Args) -> Map<String, Value> {
+    a.pick(&[("start", "start"), ("end", "end")])
+}

@@ -1,22 +1,9 @@
 //! Monitoring workflows: stats, SLEs, insight metrics, RRM, Marvis troubleshooting, rogues, upgrades.
 
+use super::args::{extend, time, with_limit};
 use super::props::*;
-use super::{Args, Plan, Source, Workflow};
+use super::{Plan, Source, Workflow};
 use serde_json::{Map, Value, json};
-
-fn extend(mut m: Map<String, Value>, more: Map<String, Value>) -> Map<String, Value> {
-    m.extend(more);
-    m
-}
-
-fn time(a: &Args) -> Map<String, Value> {
-    a.pick(&[("start", "start"), ("end", "end")])
-}
-
-fn with_limit(mut m: Map<String, Value>, a: &Args, default: i64) -> Map<String, Value> {
-    m.insert("limit".into(), a.limit_or(default));
-    m
-}
 
 /// The 12 hex digits of a MAC, or of the device id derived from one.
 fn mac_of(value: &str) -> String {

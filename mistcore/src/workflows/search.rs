@@ -1,24 +1,9 @@
 //! Search workflows: devices, clients, guests, NAC user MACs, config history, events, audit logs, alarms.
 
+use super::args::{extend, time, with_limit};
 use super::props::*;
-use super::{After, Args, Plan, Source, Workflow};
-use serde_json::{Map, Value, json};
-
-fn extend(mut m: Map<String, Value>, more: Map<String, Value>) -> Map<String, Value> {
-    m.extend(more);
-    m
-}
-
-fn with_limit(mut m: Map<String, Value>, a: &Args, default: i64) -> Map<String, Value> {
-    m.insert("limit".into(), a.limit_or(default));
-    m
-}
-
-const TIME: [(&str, &str); 2] = [("start", "start"), ("end", "end")];
-
-fn time(a: &Args) -> Map<String, Value> {
-    a.pick(&TIME)
-}
+use super::{After, Plan, Source, Workflow};
+use serde_json::{Value, json};
 
 fn mac_to_device_id(mac: &str) -> Value {
     super::device_id_from_mac(mac).map_or_else(|| json!(mac), Value::String)
