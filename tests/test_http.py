@@ -182,3 +182,21 @@ def test_typescript_sdk_client(mistmcp_bin, mist):
         assert seen["self"]["email"] == "ts-token@example.com"
     finally:
         server.stop()
+
+
+def test_a_session_serves_only_the_credentials_that_opened_it(mistmcp_bin, mist):
+    server = HttpServer(mistmcp_bin, ["--api-url", mist])
+    url = f"{server.url}?cloud=api.mist.com"
+    try:
+        with httpx2.Client(timeout=30) as c:
+            first = c.post(url, json=INIT, headers={**HEADERS, "X-Mist-Token": "alice"})
+            sid = first.headers["mcp-session-id"]
+            c.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers={**HEADERS, "Mcp-Session-Id": sid, "X-Mist-Token": "alice"})
+            call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}}}
+            other = c.post(url, json=call, headers={**HEADERS, "Mcp-Session-Id": sid, "X-Mist-Token": "mallory"})
+            assert "other credentials" in other.text and "mallory@" not in other.text
+            own = c.post(url, json=call, headers={**HEADERS, "Mcp-Session-Id": sid, "X-Mist-Token": "alice"})
+            assert "alice@example.com" in own.text
+        assert "mallory" not in EchoMist.calls
+    finally:
+        server.stop()

@@ -85,6 +85,12 @@ async def test_mist_credentials_bound_to_a_server_token(mistmcp_bin, mist, tmp_p
         async with http_session(server.url, {"Authorization": f"Bearer {token}"}) as (s, _):
             me = result_json(await s.call_tool("getSelf"))
             assert me["email"] == "team-mist-token@example.com"
+        # The bound credentials win over the client's, and pin the cloud.
+        async with http_session(server.url, {"Authorization": f"Bearer {token}", "X-Mist-Token": "own"}) as (s, _):
+            assert result_json(await s.call_tool("getSelf"))["email"] == "team-mist-token@example.com"
+        with httpx2.Client(timeout=30) as c:
+            other_cloud = c.post(f"{server.url}?cloud=api.mist.com", json=INIT, headers={**HEADERS, "Authorization": f"Bearer {token}"})
+            assert other_cloud.status_code == 400 and "api.eu.mist.com" in other_cloud.json()["error"]
         assert "team-mist-token" not in server.text()
     finally:
         server.stop()

@@ -55,6 +55,8 @@ def test_devices_search_in_a_site_and_formats(mistcli_bin, prism):
     assert cols.stdout.split()[:2] == ["ID", "TIMEZONE"]
     nd = run(mistcli_bin, ["sites", "list", "-o", "ndjson"], prism, MIST_ORG_ID=ORG_ID)
     assert all(json.loads(line)["name"] for line in nd.stdout.splitlines())
+    before = run(mistcli_bin, ["-o", "table", "--org", ORG_ID, "sites", "list"], prism)  # global flags first
+    assert before.returncode == 0 and before.stdout.split()[0] == "NAME", before.stderr
     yaml = run(mistcli_bin, ["self", "get", "-o", "yaml"], prism)
     assert yaml.returncode == 0 and "privileges:" in yaml.stdout
 
@@ -179,6 +181,11 @@ def test_profiles_supply_the_token(mistcli_bin, mock, tmp_path):
     assert Mock.seen[-1][2] == f"Token {TOKEN}" and ORG_ID in Mock.seen[-1][1]
     r = run(mistcli_bin, ["sites", "list", "--profile", "prod"], None, token=None, MISTCLI_CONFIG=str(config))
     assert r.returncode == 2 and "lab" in r.stderr
+    # An explicit profile's token goes only where the profile says, whatever the environment holds.
+    Mock.seen = []
+    r = run(mistcli_bin, ["sites", "list", "--profile", "lab"], "http://127.0.0.1:9", token="env-token", MISTCLI_CONFIG=str(config))
+    assert r.returncode == 0, r.stderr
+    assert Mock.seen and Mock.seen[-1][2] == f"Token {TOKEN}"
 
 
 def test_completions(mistcli_bin):

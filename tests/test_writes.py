@@ -96,6 +96,7 @@ async def test_accepted_write_reaches_the_api(mistmcp_bin, proxy):
         assert tools["createOrgWlan"].annotations.read_only_hint is False
         assert tools["deleteOrgWlan"].annotations.destructive_hint is True
         assert tools["listOrgWlans"].annotations.read_only_hint is True
+        assert tools["mist_call_operation"].annotations.read_only_hint is False  # it reaches writes here
         result = await c.call("createOrgWlan", {"org_id": ORG_ID, "body": {"ssid": "guest", "enabled": True}})
         assert not result.is_error, result_text(result)
     assert proxy.writes() == [("POST", f"/api/v1/orgs/{ORG_ID}/wlans", 200)]
@@ -164,3 +165,13 @@ async def test_workflow_writes_update_and_delete(mistmcp_bin, proxy):
     ]
     assert "Object type: org_wlans" in seen[0] and "corp" in seen[0]
     assert "deletes" in seen[1]
+
+
+async def test_an_accept_without_the_box_ticked_sends_nothing(mistmcp_bin, proxy):
+    async def careless(context, params):
+        return types.ElicitResult(action="accept", content={})
+
+    async with connect(mistmcp_bin, WRITE_ARGS, env=server_env(proxy.url), elicitation=careless) as c:
+        result = await c.call("createOrgWlan", {"org_id": ORG_ID, "body": {"ssid": "guest"}})
+        assert "nothing was sent" in result_text(result)
+    assert proxy.writes() == []

@@ -21,8 +21,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// An HTTP request, independent of any HTTP stack.
-#[derive(Debug, Clone, PartialEq)]
+/// An HTTP request, independent of any HTTP stack. Its `Debug` form hides the `Authorization` value.
+#[derive(Clone, PartialEq)]
 pub struct HttpRequest {
     /// The method.
     pub method: Method,
@@ -32,6 +32,29 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// A JSON body, for writes.
     pub body: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let shown = if k.eq_ignore_ascii_case("authorization") {
+                    "***"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .finish()
+    }
 }
 
 /// An HTTP response, independent of any HTTP stack.
@@ -411,9 +434,9 @@ pub async fn send(
     if let Some(p) = answer.pagination.as_mut()
         && p.has_more
         && p.next.is_none()
-        && let Some(page) = p.page
+        && let Some(next_page) = p.page.and_then(|page| page.checked_add(1))
     {
-        p.next = Some(with_page(&url, credentials, page + 1));
+        p.next = Some(with_page(&url, credentials, next_page));
     }
     Ok(answer)
 }
@@ -477,6 +500,8 @@ pub fn next_page_target(
         || path.split('/').any(|seg| seg == ".." || seg == ".")
         || lower.contains("%2e")
         || lower.contains("%2f")
+        || lower.contains("%5c")
+        || lower.contains("%00")
         || relative.contains(['\\', '#'])
         || relative.chars().any(char::is_control)
     {
@@ -582,7 +607,7 @@ fn pagination(response: &HttpResponse, body: &Value) -> Option<Pagination> {
     let (total, limit, page) = (num("x-page-total"), num("x-page-limit"), num("x-page-page"));
     if total.is_some() || limit.is_some() || page.is_some() {
         let has_more = match (total, limit, page) {
-            (Some(t), Some(l), Some(p)) => p.saturating_mul(l) < t,
+            (Some(t), Some(l), Some(p)) if l > 0 => p.saturating_mul(l) < t,
             _ => false,
         };
         return Some(Pagination {

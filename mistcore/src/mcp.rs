@@ -338,11 +338,18 @@ async fn call_operation(
         }
     }
     match api::execute(ctx.transport, &ctx.session.credentials, op, &validated).await {
-        Ok(response) => answer_value(
-            &workflows::apply(after, response.body),
-            response.pagination.as_ref(),
-            shape,
-        ),
+        Ok(response) => {
+            // A name filter searched one page: its pagination would point at unfiltered pages.
+            let filtered = matches!(
+                after,
+                After::Filter {
+                    pattern: Some(_),
+                    ..
+                }
+            );
+            let pagination = response.pagination.as_ref().filter(|_| !filtered);
+            answer_value(&workflows::apply(after, response.body), pagination, shape)
+        }
         Err(e) => ToolOutcome::error(e.to_string()),
     }
 }
@@ -407,16 +414,10 @@ pub fn confirmation_message(
     }
     match &args.body {
         Some(Value::Object(fields)) if !fields.is_empty() => {
+            // Every field, in full: the human must see what is sent.
             lines.push(format!("Fields ({}):", fields.len()));
-            for (k, v) in fields.iter().take(25) {
-                let mut shown = v.to_string();
-                if shown.chars().count() > 100 {
-                    shown = format!("{}…", shown.chars().take(100).collect::<String>());
-                }
-                lines.push(format!("  {k} = {shown}"));
-            }
-            if fields.len() > 25 {
-                lines.push(format!("  … and {} more", fields.len() - 25));
+            for (k, v) in fields {
+                lines.push(format!("  {k} = {v}"));
             }
         }
         Some(other) => lines.push(format!("Body: {}", other)),

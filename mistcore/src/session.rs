@@ -202,6 +202,8 @@ pub struct Session {
     pub client: ClientCapabilities,
     /// The token and cloud of this client.
     pub credentials: Credentials,
+    /// Started in the custom mode with `workflows`: the list is exactly the official server's set.
+    pub official_set: bool,
 }
 
 impl Session {
@@ -221,7 +223,9 @@ impl Session {
                 .into_iter()
                 .collect(),
         };
+        let official_set = config.mode == ToolMode::Custom && enabled.contains(WORKFLOWS);
         Ok(Session {
+            official_set,
             mode: config.mode,
             enabled,
             write_tools: config.write_tools,
@@ -256,6 +260,6 @@ impl Session {
     /// Whether the session tools (`manageMcpTools`, `getSelf`, discovery) are listed: always,
     /// but in the custom mode with `workflows`, which lists exactly the official server's set.
     pub fn has_session_tools(&self) -> bool {
-        !(self.mode == ToolMode::Custom && self.enabled.contains(WORKFLOWS))
+        !self.official_set
     }
 }

@@ -427,3 +427,53 @@ fn text_of_first(outcome: &mcp::ToolOutcome) -> String {
     let v = serde_json::to_value(&outcome.result.content[0]).expect("json");
     v["text"].as_str().expect("text").to_string()
 }
+
+#[test]
+fn requests_hide_their_token_when_printed() {
+    let op = operation("getSelf").expect("op");
+    let s = session(ToolMode::Managed, &[]);
+    let request =
+        mistcore::api::build_request(&s.credentials, op, &Default::default()).expect("request");
+    let shown = format!("{request:?}");
+    assert!(
+        !shown.contains("secret-token") && shown.contains("***"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn enabling_workflows_later_keeps_the_session_tools() {
+    let recorder = Recorder::answering(200, json!({}), &[]);
+    let s = session(ToolMode::Custom, &["orgs_sites"]);
+    let outcome = mcp::call_tool(
+        ctx(&s, &recorder),
+        "manageMcpTools",
+        Some(args(json!({"enable_mcp_tools_categories": "workflows"}))),
+    )
+    .await
+    .expect("known");
+    let mut after = s.clone();
+    after.apply(&outcome.change.expect("a change"));
+    let names: Vec<String> = mcp::list_tools(&after)
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert!(
+        names.contains(&"manageMcpTools".to_string())
+            && names.contains(&"mist_get_self".to_string())
+    );
+}
+
+#[tokio::test]
+async fn long_search_queries_are_refused() {
+    let recorder = Recorder::answering(200, json!({}), &[]);
+    let s = session(ToolMode::Managed, &[]);
+    let outcome = mcp::call_tool(
+        ctx(&s, &recorder),
+        "mist_search_operations",
+        Some(args(json!({"query": "site ".repeat(1000)}))),
+    )
+    .await
+    .expect("known");
+    assert_eq!(outcome.result.is_error, Some(true));
+}

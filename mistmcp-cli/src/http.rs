@@ -93,21 +93,47 @@ fn strip_scheme(value: &str) -> &str {
 }
 
 /// Reads `MIST_APITOKEN` and `MIST_HOST` of a bound env file without touching the process environment.
-fn bound_credentials(entry: &TokenEntry) -> (Option<String>, Option<String>) {
+fn bound_credentials(entry: &TokenEntry) -> Result<(Option<String>, Option<String>), String> {
     let Some(path) = &entry.mist_env_file else {
-        return (None, None);
+        return Ok((None, None));
+    };
+    let unreadable = |e: dotenvy::Error| {
+        format!(
+            "server token `{}`: cannot read its Mist env file {}: {e}",
+            entry.id,
+            path.display()
+        )
     };
     let (mut token, mut host) = (None, None);
-    if let Ok(iter) = dotenvy::from_path_iter(path) {
-        for (k, v) in iter.flatten() {
-            match k.as_str() {
-                "MIST_APITOKEN" => token = Some(v),
-                "MIST_HOST" => host = Some(v),
-                _ => {}
-            }
+    for item in dotenvy::from_path_iter(path).map_err(unreadable)? {
+        let (k, v) = item.map_err(unreadable)?;
+        match k.as_str() {
+            "MIST_APITOKEN" => token = Some(v),
+            "MIST_HOST" => host = Some(v),
+            _ => {}
         }
     }
-    (token, host)
+    Ok((token, host))
+}
+
+/// The identity of a request: the server token's id and a hash of the Mist token and base URL.
+fn identity(server_token: Option<&str>, session: &Session) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(server_token.unwrap_or("").as_bytes());
+    h.update([0]);
+    h.update(
+        session
+            .credentials
+            .token
+            .as_ref()
+            .map(|t| t.expose())
+            .unwrap_or("")
+            .as_bytes(),
+    );
+    h.update([0]);
+    h.update(session.credentials.base.as_str().as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Response {
@@ -131,7 +157,16 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         },
         None => None,
     };
-    let (bound_token, bound_host) = bound.as_ref().map(bound_credentials).unwrap_or_default();
+    let (bound_token, bound_host) = match bound.as_ref().map(bound_credentials).transpose() {
+        Ok(b) => b.unwrap_or_default(),
+        Err(e) => {
+            tracing::error!("{e}");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the Mist credentials bound to this server token cannot be read; ask the operator",
+            );
+        }
+    };
 
     // 2. The Mist token: X-Mist-Token, X-Authorization, then Authorization when it is not the server's.
     let mut mist_token = header(&parts.headers, "x-mist-token")
@@ -143,7 +178,8 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
             .map(strip_scheme)
             .map(str::to_string);
     }
-    let mist_token = mist_token.or(bound_token);
+    // Credentials bound to the server token win: a client cannot send them elsewhere.
+    let mist_token = bound_token.or(mist_token);
 
     // 3. Cloud, mode and categories from the query.
     let query: Vec<(String, String)> = parts
@@ -162,8 +198,16 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
             .map(|(_, v)| v.clone())
             .filter(|v| !v.is_empty())
     };
-    let Some(cloud) = param("cloud")
-        .or(bound_host)
+    if let (Some(asked), Some(bound_cloud)) = (param("cloud"), bound_host.as_ref())
+        && cloud_base(&asked).ok() != cloud_base(bound_cloud).ok()
+    {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            format!("this server token is bound to the cloud {bound_cloud}"),
+        );
+    }
+    let Some(cloud) = bound_host
+        .or_else(|| param("cloud"))
         .or_else(|| gate.default_cloud.clone())
     else {
         return json_error(
@@ -232,7 +276,12 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
             tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
         }
     }
-    parts.extensions.insert(RequestSession { session, debug });
+    let identity = identity(bound.as_ref().map(|b| b.id.as_str()), &session);
+    parts.extensions.insert(RequestSession {
+        session,
+        debug,
+        identity,
+    });
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }

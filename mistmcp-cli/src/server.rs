@@ -23,12 +23,17 @@ pub struct RequestSession {
     pub session: Session,
     /// Log every tool call of this session (query `debug=true`).
     pub debug: bool,
+    /// Who sent the request: the server token's id and a hash of the Mist credentials. A session
+    /// serves only the identity that created it.
+    pub identity: String,
 }
 
 /// Serves one MCP client: its session, and the transport that reaches Mist.
 pub struct MistServer {
     /// `None` until the first request of an HTTP session brings it.
     session: Mutex<Option<Session>>,
+    /// The identity of the HTTP requests this session serves (set by its first request).
+    identity: Mutex<Option<String>>,
     debug: std::sync::atomic::AtomicBool,
     transport: Arc<dyn HttpTransport>,
 }
@@ -38,6 +43,7 @@ impl MistServer {
     pub fn new(session: Session, transport: Arc<dyn HttpTransport>) -> Self {
         MistServer {
             session: Mutex::new(Some(session)),
+            identity: Mutex::new(None),
             debug: false.into(),
             transport,
         }
@@ -47,6 +53,7 @@ impl MistServer {
     pub fn from_requests(transport: Arc<dyn HttpTransport>) -> Self {
         MistServer {
             session: Mutex::new(None),
+            identity: Mutex::new(None),
             debug: false.into(),
             transport,
         }
@@ -61,19 +68,33 @@ impl MistServer {
 
     /// A snapshot of the session, with what the client declared in `initialize`.
     fn session_for(&self, context: &RequestContext<RoleServer>) -> Result<Session, ErrorData> {
+        let from_request = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestSession>());
         let mut guard = self.lock();
-        if guard.is_none() {
-            let from_request = context
-                .extensions
-                .get::<http::request::Parts>()
-                .and_then(|parts| parts.extensions.get::<RequestSession>())
-                .cloned()
-                .ok_or_else(|| {
-                    ErrorData::internal_error("no session configuration on this request", None)
-                })?;
-            self.debug
-                .store(from_request.debug, std::sync::atomic::Ordering::Relaxed);
-            *guard = Some(from_request.session);
+        if let Some(request) = from_request {
+            let mut identity = self.identity.lock().unwrap_or_else(|p| p.into_inner());
+            match identity.as_deref() {
+                None => *identity = Some(request.identity.clone()),
+                Some(owner) if owner != request.identity => {
+                    return Err(ErrorData::invalid_request(
+                        "this session was opened with other credentials (server token or Mist token): start a new session",
+                        None,
+                    ));
+                }
+                Some(_) => {}
+            }
+            if guard.is_none() {
+                self.debug
+                    .store(request.debug, std::sync::atomic::Ordering::Relaxed);
+                *guard = Some(request.session.clone());
+            }
+        } else if guard.is_none() {
+            return Err(ErrorData::internal_error(
+                "no session configuration on this request",
+                None,
+            ));
         }
         let session = guard
             .as_mut()
@@ -95,13 +116,13 @@ impl Elicitor for PeerElicitor<'_> {
         match self.0.create_elicitation(request).await {
             Ok(answer) => match answer.action {
                 ElicitationAction::Accept => {
-                    // Accepting the form with the box unticked is a "no".
+                    // Only a ticked box is a yes: an empty or odd answer is a no.
                     let confirmed = answer
                         .content
                         .as_ref()
                         .and_then(|c| c.get(mcp::CONFIRM_FIELD))
                         .and_then(serde_json::Value::as_bool)
-                        .unwrap_or(true);
+                        == Some(true);
                     if confirmed {
                         Confirmation::Accepted
                     } else {

@@ -67,25 +67,56 @@ fn read(path: &Path) -> anyhow::Result<File> {
 }
 
 fn write(path: &Path, file: &File) -> anyhow::Result<()> {
-    let text = serde_json::to_string_pretty(file)?;
-    let tmp = path.with_extension("tmp");
+    write_private(path, serde_json::to_string_pretty(file)?.as_bytes())
+}
+
+/// Replaces `path` atomically by a new file of mode 0600, through a temporary file of a random
+/// name created exclusively (never one that someone else prepared).
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let tmp = path.with_extension(format!(
+        "tmp-{}",
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
     {
-        use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| -> anyhow::Result<()> {
         let mut f = options
             .open(&tmp)
             .with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.write_all(text.as_bytes())?;
+        f.write_all(bytes)?;
         f.sync_all()?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot replace {}", path.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    result
+}
+
+/// Where the server records when each token was last used: beside the store, so that the
+/// server never rewrites the hashes (a revocation can never be undone by a late write).
+fn usage_path(path: &Path) -> PathBuf {
+    path.with_extension("used.json")
+}
+
+fn read_usage(path: &Path) -> std::collections::BTreeMap<String, u64> {
+    std::fs::read_to_string(usage_path(path))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
 }
 
 /// Creates a token; returns its value (shown once, never stored).
@@ -132,7 +163,12 @@ pub fn create(
 
 /// The tokens of the store.
 pub fn list(path: &Path) -> anyhow::Result<Vec<TokenEntry>> {
-    Ok(read(path)?.tokens)
+    let used = read_usage(path);
+    let mut tokens = read(path)?.tokens;
+    for t in &mut tokens {
+        t.last_used = used.get(&t.id).copied().or(t.last_used);
+    }
+    Ok(tokens)
 }
 
 /// Removes a token.
@@ -154,10 +190,26 @@ pub fn revoke(path: &Path, id: &str) -> anyhow::Result<()> {
     write(path, &file)
 }
 
-/// The store as the server sees it: re-read when the file changes.
+/// What identifies a version of the store file: a rewrite (always a rename) changes the inode.
+fn file_version(path: &Path) -> Option<(Option<SystemTime>, u64, u64)> {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((m.modified().ok(), m.len(), inode))
+}
+
+/// The store as the server sees it: re-read when the file changes; it only ever reads it.
 pub struct TokenStore {
     path: PathBuf,
-    state: Mutex<(Option<SystemTime>, File)>,
+    state: Mutex<Loaded>,
+}
+
+struct Loaded {
+    version: Option<(Option<SystemTime>, u64, u64)>,
+    file: File,
+    used: std::collections::BTreeMap<String, u64>,
 }
 
 impl TokenStore {
@@ -169,10 +221,14 @@ impl TokenStore {
                 path.display()
             );
         }
-        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let loaded = Loaded {
+            version: file_version(path),
+            file: read(path)?,
+            used: read_usage(path),
+        };
         Ok(TokenStore {
             path: path.to_path_buf(),
-            state: Mutex::new((modified, read(path)?)),
+            state: Mutex::new(loaded),
         })
     }
 
@@ -180,43 +236,38 @@ impl TokenStore {
     pub fn verify(&self, presented: &str) -> Option<TokenEntry> {
         let digest = hash(presented.trim());
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let modified = std::fs::metadata(&self.path)
-            .and_then(|m| m.modified())
-            .ok();
-        if modified != state.0 {
+        let version = file_version(&self.path);
+        if version != state.version {
+            state.version = version;
             match read(&self.path) {
-                Ok(file) => *state = (modified, file),
+                Ok(file) => state.file = file,
                 Err(e) => {
-                    // A store being rewritten or broken: fail closed.
+                    // A broken or missing store: fail closed.
                     tracing::error!("token store unreadable, refusing every token: {e:#}");
-                    state.1 = File::default();
-                    state.0 = modified;
+                    state.file = File::default();
                 }
             }
         }
         let found = state
-            .1
+            .file
             .tokens
             .iter()
             .find(|t| bool::from(t.sha256.as_bytes().ct_eq(digest.as_bytes())))
-            .cloned();
-        if let Some(entry) = &found {
-            let t = now();
-            // Recorded at most once a minute per token, to keep the file mostly quiet.
-            if entry.last_used.is_none_or(|l| t.saturating_sub(l) > 60)
-                && let Ok(mut file) = read(&self.path)
+            .cloned()?;
+        let t = now();
+        // Recorded at most once a minute per token, in the server's own file.
+        if state
+            .used
+            .get(&found.id)
+            .is_none_or(|l| t.saturating_sub(*l) > 60)
+        {
+            state.used.insert(found.id.clone(), t);
+            if let Ok(text) = serde_json::to_vec(&state.used)
+                && let Err(e) = write_private(&usage_path(&self.path), &text)
             {
-                for e in file.tokens.iter_mut().filter(|e| e.id == entry.id) {
-                    e.last_used = Some(t);
-                }
-                if write(&self.path, &file).is_ok() {
-                    state.0 = std::fs::metadata(&self.path)
-                        .and_then(|m| m.modified())
-                        .ok();
-                    state.1 = file;
-                }
+                tracing::warn!("cannot record token use: {e:#}");
             }
         }
-        found
+        Some(found)
     }
 }

@@ -14,7 +14,9 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
     /// A transport whose requests give up after `timeout`.
     pub fn new(timeout: Duration) -> anyhow::Result<Self> {
+        // No redirects: one tool call is one request, and a token never follows a Location.
         let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()?;

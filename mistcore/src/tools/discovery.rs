@@ -167,7 +167,13 @@ fn score(op: &Operation, terms: &[String]) -> u32 {
 pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, String> {
     check_keys(args, &["query", "category", "method", "limit"])?;
     let query = required_str(args, "query")?;
-    let terms = words(query);
+    if query.chars().count() > 256 {
+        return Err("`query` is limited to 256 characters: give a few words".into());
+    }
+    let mut terms = words(query);
+    terms.sort();
+    terms.dedup();
+    terms.truncate(20);
     if terms.is_empty() {
         return Err("`query` must contain at least one word".into());
     }

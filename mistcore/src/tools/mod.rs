@@ -89,6 +89,17 @@ impl ToolRef {
     pub fn definition_for(&self, session: &Session) -> Tool {
         match self {
             ToolRef::Workflow(w) => workflow_tool(w, session.response_format),
+            // It reaches the write operations too when the session offers them.
+            ToolRef::Call if session.offers_writes() => {
+                let mut t = self.definition();
+                t.annotations = Some(
+                    ToolAnnotations::new()
+                        .read_only(false)
+                        .destructive(true)
+                        .open_world(true),
+                );
+                t
+            }
             other => other.definition(),
         }
     }

@@ -833,10 +833,11 @@ fn plan_get(a: &Args) -> Result<Plan, String> {
         )),
         "org_sites" => {
             if let Some(site) = a.str("object_id").or_else(|| a.str("site_id")) {
+                // The site itself, or with `computed` the settings it inherits.
                 let op = if computed(a) {
                     "getSiteSettingDerived"
                 } else {
-                    "getSiteSetting"
+                    "getSiteInfo"
                 };
                 return Ok(Plan::call(
                     op,

@@ -299,11 +299,7 @@ pub async fn run(argv: Vec<OsString>) -> u8 {
 async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failure> {
     // Build only the resource that is asked for: 500 resources with all their flags would cost
     // more than the whole call.
-    let wanted = argv
-        .iter()
-        .skip(1)
-        .filter_map(|a| a.to_str())
-        .find(|a| !a.starts_with('-'));
+    let wanted = first_command(&argv);
     let resources = commands::resources();
     let full = matches!(wanted, Some("completions"));
     let subcommands: Vec<clap::Command> = resources
@@ -428,6 +424,32 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
             .await
         }
     }
+}
+
+/// The first word of the command line that is neither a flag nor a flag's value.
+fn first_command(argv: &[OsString]) -> Option<&str> {
+    const TAKES_VALUE: &[&str] = &[
+        "-o",
+        "--output",
+        "--org",
+        "--site",
+        "--msp",
+        "--columns",
+        "--profile",
+        "-e",
+        "--env-file",
+        "--api-url",
+        "--timeout",
+    ];
+    let mut args = argv.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(a) = args.next() {
+        if TAKES_VALUE.contains(&a) {
+            args.next();
+        } else if !a.starts_with('-') {
+            return Some(a);
+        }
+    }
+    None
 }
 
 fn hint(near: &[&str]) -> String {
@@ -576,16 +598,22 @@ impl Ctx {
             }
         };
         let p = profile.unwrap_or_default();
-        let api_url = m
-            .get_one::<String>("api_url")
-            .cloned()
-            .filter(|_| !explicit_profile || p.api_url.is_none())
-            .or(p.api_url.clone());
-        let credentials = config::credentials(
-            pick("MIST_APITOKEN", p.token.as_ref()),
-            pick("MIST_HOST", p.host.as_ref()),
-            api_url,
-        )?;
+        // A token and the place it is sent to come from the same source: an explicit profile's
+        // token never goes to a URL or host of the environment.
+        let (token, host, api_url) = if explicit_profile && p.token.is_some() {
+            (p.token.clone(), p.host.clone(), p.api_url.clone())
+        } else {
+            let api_url = m
+                .get_one::<String>("api_url")
+                .cloned()
+                .or(p.api_url.clone());
+            (
+                pick("MIST_APITOKEN", p.token.as_ref()),
+                pick("MIST_HOST", p.host.as_ref()),
+                api_url,
+            )
+        };
+        let credentials = config::credentials(token, host, api_url)?;
         let timeout = Duration::from_secs((*m.get_one::<u64>("timeout").unwrap_or(&30)).max(1));
         Ok(Ctx {
             credentials,
@@ -741,8 +769,9 @@ async fn execute(
         confirm(ctx, op, &validated)?;
     }
     let first = api::execute(&ctx.transport, &ctx.credentials, op, &validated).await?;
-    let body = if ctx.all {
-        follow(ctx, op, first).await?
+    // Pages are followed for reads only: a write is one request.
+    let body = if ctx.all && !op.is_write() {
+        follow(ctx, first).await?
     } else {
         first.body
     };
@@ -752,11 +781,7 @@ async fn execute(
 }
 
 /// `--all`: the items of every page, as one list.
-async fn follow(
-    ctx: &Ctx,
-    op: &'static Operation,
-    first: api::ApiResponse,
-) -> Result<Value, Failure> {
+async fn follow(ctx: &Ctx, first: api::ApiResponse) -> Result<Value, Failure> {
     let progress = std::io::stderr().is_terminal();
     let mut items: Vec<Value> = output::items(&first.body).into_iter().cloned().collect();
     let mut pagination: Option<Pagination> = first.pagination;
@@ -774,8 +799,11 @@ async fn follow(
                 .unwrap_or_default();
             eprint!("\rfetched {} items{total} ({pages} pages)", items.len());
         }
-        let request = api::build_path_request(&ctx.credentials, op.method, &next)?;
-        let answer = api::send(&ctx.transport, &ctx.credentials, op, request).await?;
+        // The same checks as mist_get_next_page: a read path of this cloud only.
+        let (page_op, relative) =
+            api::next_page_target(&ctx.credentials, &next).map_err(Failure::other)?;
+        let request = api::build_path_request(&ctx.credentials, page_op.method, &relative)?;
+        let answer = api::send(&ctx.transport, &ctx.credentials, page_op, request).await?;
         let before = items.len();
         items.extend(output::items(&answer.body).into_iter().cloned());
         pagination = answer.pagination;
