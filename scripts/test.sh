@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs what the tests need (scripts/setup.sh),
-# then formatting, lints, Rust tests, the wasm32 build of mistcore, and the integration tests
-# that drive the mistmcp binary with the official MCP Python SDK against Prism.
+# then formatting, lints, Rust tests, the wasm32 build of mistcore and of the edge module, and
+# the integration tests that drive the binaries (and the edge module in workerd) with real
+# MCP clients against Prism.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*" >&2; }
@@ -16,6 +17,8 @@ step "cargo test"
 cargo test --locked --workspace
 step "mistcore for wasm32-unknown-unknown"
 cargo build --locked -p mistcore --target wasm32-unknown-unknown
+step "the edge module (wasm32, wasm-bindgen)"
+scripts/build-wasm.sh
 step "integration tests (tests/)"
 cargo build --locked --bin mistmcp
 .venv/bin/python -m pytest -q tests "$@"

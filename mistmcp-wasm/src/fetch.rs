@@ -1,0 +1,93 @@
+//! [`HttpTransport`] over the host's global `fetch` (workerd, Cloudflare Workers).
+
+use js_sys::{Function, Object, Promise, Reflect};
+use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Sends requests with the global `fetch`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FetchTransport;
+
+/// The response headers mistcore reads.
+const HEADERS: &[&str] = &[
+    "content-type",
+    "x-page-total",
+    "x-page-limit",
+    "x-page-page",
+];
+
+fn js_error(what: &str, e: JsValue) -> TransportError {
+    TransportError::Other(format!(
+        "{what}: {}",
+        e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    ))
+}
+
+fn get(target: &JsValue, key: &str) -> Result<JsValue, TransportError> {
+    Reflect::get(target, &JsValue::from_str(key)).map_err(|e| js_error(key, e))
+}
+
+#[async_trait::async_trait(?Send)]
+impl HttpTransport for FetchTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let global = js_sys::global();
+        let fetch: Function = get(&global, "fetch")?
+            .dyn_into()
+            .map_err(|e| js_error("fetch", e))?;
+        let init = Object::new();
+        let headers = Object::new();
+        for (k, v) in &request.headers {
+            Reflect::set(&headers, &k.into(), &v.into()).map_err(|e| js_error("headers", e))?;
+        }
+        Reflect::set(&init, &"method".into(), &request.method.as_str().into())
+            .map_err(|e| js_error("method", e))?;
+        Reflect::set(&init, &"headers".into(), &headers).map_err(|e| js_error("headers", e))?;
+        // Like the native transport: a redirect is an answer, never followed with the token.
+        Reflect::set(&init, &"redirect".into(), &"manual".into())
+            .map_err(|e| js_error("redirect", e))?;
+        if let Some(body) = &request.body {
+            let text = String::from_utf8_lossy(body).into_owned();
+            Reflect::set(&init, &"body".into(), &text.into()).map_err(|e| js_error("body", e))?;
+        }
+        let promise: Promise = fetch
+            .call2(&global, &request.url.as_str().into(), &init)
+            .map_err(|e| TransportError::Connect(format!("{e:?}")))?
+            .dyn_into()
+            .map_err(|e| js_error("fetch result", e))?;
+        let response = JsFuture::from(promise).await.map_err(|e| {
+            TransportError::Connect(e.as_string().unwrap_or_else(|| format!("{e:?}")))
+        })?;
+        let status = get(&response, "status")?.as_f64().unwrap_or(0.0) as u16;
+        let js_headers = get(&response, "headers")?;
+        let header_get: Function = get(&js_headers, "get")?
+            .dyn_into()
+            .map_err(|e| js_error("headers.get", e))?;
+        let mut headers = Vec::new();
+        for name in HEADERS {
+            if let Some(v) = header_get
+                .call1(&js_headers, &(*name).into())
+                .ok()
+                .and_then(|v| v.as_string())
+            {
+                headers.push((name.to_string(), v));
+            }
+        }
+        let text_fn: Function = get(&response, "text")?
+            .dyn_into()
+            .map_err(|e| js_error("text", e))?;
+        let text_promise: Promise = text_fn
+            .call0(&response)
+            .map_err(|e| js_error("text", e))?
+            .dyn_into()
+            .map_err(|e| js_error("text", e))?;
+        let text = JsFuture::from(text_promise)
+            .await
+            .map_err(|e| js_error("body", e))?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body: text.as_string().unwrap_or_default().into_bytes(),
+        })
+    }
+}

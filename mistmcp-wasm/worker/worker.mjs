@@ -1,0 +1,95 @@
+// mistmcp on a Workers-style host (workerd, Cloudflare Workers): MCP streamable HTTP at /mcp,
+// answered with JSON (no SSE stream is offered: GET is 405). Each message goes to the wasm
+// module with the request's configuration; a session's state lives in a Durable Object named by
+// its Mcp-Session-Id, which forgets it after an idle time.
+import { initSync, handle } from "./mistmcp_wasm.js";
+import wasmModule from "./mistmcp_wasm_bg.wasm";
+
+initSync({ module: wasmModule });
+
+const MAX_BODY = 1 << 20;
+const json = (status, body, headers = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+function mistToken(headers) {
+  const raw = headers.get("x-mist-token") || headers.get("x-authorization") || headers.get("authorization");
+  return raw ? raw.replace(/^(bearer|token)\s+/i, "").trim() : null;
+}
+
+// The Durable Object of one session: get, put (re-arming the idle alarm), delete.
+export class McpSession {
+  constructor(state, env) {
+    this.state = state;
+    this.idleMs = Number(env.MISTMCP_SESSION_IDLE_MS || 30 * 60 * 1000);
+  }
+  async fetch(request) {
+    const { op, session } = await request.json();
+    if (op === "get") {
+      const stored = await this.state.storage.get("session");
+      return stored === undefined ? new Response(null, { status: 404 }) : json(200, { session: stored });
+    }
+    if (op === "put") {
+      await this.state.storage.put("session", session);
+      await this.state.storage.setAlarm(Date.now() + this.idleMs);
+      return new Response(null, { status: 204 });
+    }
+    await this.state.storage.deleteAll();
+    return new Response(null, { status: 204 });
+  }
+  async alarm() {
+    await this.state.storage.deleteAll();
+  }
+}
+
+async function store(env, sid, op, session) {
+  const stub = env.SESSIONS.get(env.SESSIONS.idFromName(sid));
+  return stub.fetch("https://session/", { method: "POST", body: JSON.stringify({ op, session }) });
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname !== "/mcp" && url.pathname !== "/mcp/") {
+      return json(404, { error: "MCP is served at /mcp" });
+    }
+    const sid = request.headers.get("mcp-session-id");
+    if (request.method === "DELETE") {
+      if (!sid) return json(400, { error: "DELETE needs an Mcp-Session-Id" });
+      await store(env, sid, "delete");
+      return new Response(null, { status: 200 });
+    }
+    if (request.method !== "POST") {
+      return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
+    }
+    const body = await request.text();
+    if (body.length > MAX_BODY) return json(413, { error: `request body over ${MAX_BODY} bytes` });
+    const config = {
+      token: mistToken(request.headers),
+      cloud: url.searchParams.get("cloud") || env.MIST_HOST || null,
+      api_url: env.MIST_API_URL || null,
+      mode: url.searchParams.get("mode"),
+      categories: url.searchParams.get("categories"),
+      write_tools: env.MISTMCP_ENABLE_WRITE_TOOLS === "true",
+    };
+    let stored = null;
+    if (sid) {
+      const found = await store(env, sid, "get");
+      if (found.status === 404) return json(404, { error: "unknown or expired session: initialize again" });
+      stored = (await found.json()).session;
+    }
+    const answer = JSON.parse(await handle(body, JSON.stringify(config), stored));
+    if (answer.status !== 200 && answer.status !== 202) return json(answer.status, answer.body);
+    const headers = {};
+    let method = null;
+    try { method = JSON.parse(body).method; } catch { /* the dispatcher answered the parse error */ }
+    if (method === "initialize" && answer.body && answer.body.result) {
+      const newSid = crypto.randomUUID();
+      await store(env, newSid, "put", answer.session);
+      headers["mcp-session-id"] = newSid;
+    } else if (sid) {
+      await store(env, sid, "put", answer.session);
+    }
+    if (answer.status === 202) return new Response(null, { status: 202 });
+    return json(200, answer.body, headers);
+  },
+};
