@@ -24,9 +24,8 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-@pytest.fixture(scope="module")
-def edge(prism):
-    """workerd serving the module, its outbound fetch going to Prism."""
+def start_edge(prism, **settings):
+    """workerd serving the module, its outbound fetch going to Prism; yields the /mcp URL."""
     if not (EDGE / "mistmcp_wasm_bg.wasm").is_file():
         subprocess.run([str(ROOT / "scripts" / "build-wasm.sh")], check=True)
     work = Path(tempfile.mkdtemp())
@@ -35,8 +34,10 @@ def edge(prism):
     (work / "storage").mkdir()
     port = free_port()
     config = (EDGE / "config.capnp.in").read_text()
-    for key, value in {"@STORAGE@": str(work / "storage"), "@PORT@": str(port), "@MIST_API_URL@": prism,
-                       "@MIST_HOST@": "", "@IDLE_MS@": "1800000"}.items():
+    values = {"@STORAGE@": str(work / "storage"), "@PORT@": str(port), "@MIST_API_URL@": prism, "@MIST_HOST@": "",
+              "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": ""}
+    values.update(settings)
+    for key, value in values.items():
         config = config.replace(key, value)
     (work / "config.capnp").write_text(config)
     log = open(work / "workerd.log", "w")
@@ -50,6 +51,11 @@ def edge(prism):
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def edge(prism):
+    yield from start_edge(prism)
 
 
 @pytest.mark.anyio
@@ -111,7 +117,30 @@ async def test_parity_with_the_native_server(edge, mistmcp_bin, prism):
                 assert (await e.call_tool(*call)).content == (await n.session.call_tool(*call)).content
 
 
-EDGE_SCENARIOS = ["server-initialize", "server-session-lifecycle", "ping", "tools-list", "json-schema-2020-12", "server-sse-multiple-streams"]
+EDGE_SCENARIOS = ["server-initialize", "server-session-lifecycle", "ping", "tools-list", "json-schema-2020-12",
+                  "server-sse-multiple-streams", "dns-rebinding-protection"]
+
+
+def test_server_tokens_and_foreign_hosts(prism):
+    import hashlib
+
+    token = "mmcp_edge-secret-token"
+    gen = start_edge(prism, **{"@TOKEN_HASHES@": hashlib.sha256(token.encode()).hexdigest()})
+    url = next(gen)
+    try:
+        with httpx2.Client(timeout=30) as c:
+            target = f"{url}?cloud=api.mist.com"
+            assert c.post(target, json=INIT, headers=HEADERS).status_code == 401
+            assert c.post(target, json=INIT, headers={**HEADERS, "Authorization": "Bearer mmcp_wrong"}).status_code == 401
+            ok = c.post(target, json=INIT, headers={**HEADERS, "Authorization": f"Bearer {token}", "X-Mist-Token": "m"})
+            assert ok.status_code == 200
+            foreign = c.post(target, json=INIT, headers={**HEADERS, "Authorization": f"Bearer {token}", "Host": "evil.example.com"})
+            assert foreign.status_code == 403
+            origin = c.post(target, json=INIT, headers={**HEADERS, "Authorization": f"Bearer {token}", "Origin": "https://evil.example.com"})
+            assert origin.status_code == 403
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(gen)
 
 
 @pytest.mark.parametrize("scenario", EDGE_SCENARIOS)

@@ -11,9 +11,31 @@ const MAX_BODY = 1 << 20;
 const json = (status, body, headers = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
-function mistToken(headers) {
-  const raw = headers.get("x-mist-token") || headers.get("x-authorization") || headers.get("authorization");
-  return raw ? raw.replace(/^(bearer|token)\s+/i, "").trim() : null;
+const strip = (raw) => (raw ? raw.replace(/^(bearer|token)\s+/i, "").trim() : null);
+
+// With server tokens, Authorization carries the server's token and the Mist token travels apart.
+function mistToken(headers, serverTokens) {
+  const own = headers.get("x-mist-token") || headers.get("x-authorization");
+  return strip(own || (serverTokens ? null : headers.get("authorization")));
+}
+
+const list = (text) => (text || "").split(",").map((x) => x.trim()).filter(Boolean);
+
+async function sha256Hex(text) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Compares every stored hash in full, whatever matches: the time does not depend on the token.
+async function serverTokenValid(presented, hashes) {
+  const digest = await sha256Hex(presented);
+  let ok = false;
+  for (const h of hashes) {
+    let diff = h.length ^ digest.length;
+    for (let i = 0; i < Math.max(h.length, digest.length); i++) diff |= h.charCodeAt(i) ^ digest.charCodeAt(i);
+    ok = ok || diff === 0;
+  }
+  return ok;
 }
 
 // The Durable Object of one session: get, put (re-arming the idle alarm), delete.
@@ -52,6 +74,27 @@ export default {
     if (url.pathname !== "/mcp" && url.pathname !== "/mcp/") {
       return json(404, { error: "MCP is served at /mcp" });
     }
+    // DNS rebinding: only the configured host names (and origins) reach the server.
+    const hosts = list(env.MISTMCP_ALLOWED_HOSTS);
+    if (hosts.length && !hosts.includes(url.hostname)) {
+      return json(403, { error: `host ${url.hostname} is not allowed` });
+    }
+    const origin = request.headers.get("origin");
+    if (origin) {
+      const origins = list(env.MISTMCP_ALLOWED_ORIGINS);
+      const originHost = (() => { try { return new URL(origin).hostname; } catch { return null; } })();
+      if (!(origins.includes(origin) || (hosts.length && hosts.includes(originHost)))) {
+        return json(403, { error: `origin ${origin} is not allowed` });
+      }
+    }
+    // The server's own tokens, as SHA-256 hashes in a secret binding.
+    const serverTokens = list(env.MISTMCP_TOKEN_HASHES);
+    if (serverTokens.length) {
+      const presented = strip(request.headers.get("authorization"));
+      if (!presented || !(await serverTokenValid(presented, serverTokens))) {
+        return json(401, { error: "this server requires `Authorization: Bearer <server token>`; the Mist token goes in X-Authorization or X-Mist-Token" }, { "www-authenticate": "Bearer" });
+      }
+    }
     const sid = request.headers.get("mcp-session-id");
     if (request.method === "DELETE") {
       if (!sid) return json(400, { error: "DELETE needs an Mcp-Session-Id" });
@@ -64,7 +107,7 @@ export default {
     const body = await request.text();
     if (body.length > MAX_BODY) return json(413, { error: `request body over ${MAX_BODY} bytes` });
     const config = {
-      token: mistToken(request.headers),
+      token: mistToken(request.headers, serverTokens.length > 0),
       cloud: url.searchParams.get("cloud") || env.MIST_HOST || null,
       api_url: env.MIST_API_URL || null,
       mode: url.searchParams.get("mode"),
