@@ -4,7 +4,6 @@ and a Mist mock of our own that echoes the token it sees and can answer slowly."
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import tempfile
@@ -17,7 +16,7 @@ import httpx2
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from conftest import free_port, wait_http
+from conftest import free_port, send_json, wait_http
 
 
 class HttpServer:
@@ -73,12 +72,7 @@ class EchoMist(BaseHTTPRequestHandler):
         EchoMist.calls.append(token)
         if token == "slow":
             time.sleep(5)
-        body = json.dumps({"email": f"{token}@example.com", "privileges": []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, 200, {"email": f"{token}@example.com", "privileges": []})
 
     def log_message(self, *args):
         pass
