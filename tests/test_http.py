@@ -200,3 +200,20 @@ def test_a_session_serves_only_the_credentials_that_opened_it(mistmcp_bin, mist)
         assert "mallory" not in EchoMist.calls
     finally:
         server.stop()
+
+
+def test_simultaneous_initializes_respect_the_cap(mistmcp_bin, mist):
+    from concurrent.futures import ThreadPoolExecutor
+
+    server = HttpServer(mistmcp_bin, ["--api-url", mist, "--max-sessions", "3"])
+    url = f"{server.url}?cloud=api.mist.com"
+    try:
+        def one(_):
+            with httpx2.Client(timeout=30) as c:
+                return initialize(c, url).status_code
+
+        with ThreadPoolExecutor(12) as pool:
+            codes = list(pool.map(one, range(12)))
+        assert codes.count(200) <= 3 and codes.count(200) >= 1 and set(codes) <= {200, 503}, codes
+    finally:
+        server.stop()

@@ -61,6 +61,18 @@ struct Gate {
     max_sessions: usize,
     max_body_bytes: usize,
     sessions: Arc<LocalSessionManager>,
+    /// Initializes in flight: counted with the open sessions so that simultaneous ones cannot
+    /// pass the cap together.
+    pending: std::sync::atomic::AtomicUsize,
+}
+
+/// Releases a reserved session slot when the initialize request is answered.
+struct Reservation<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
@@ -253,12 +265,17 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
             );
         }
     };
+    let mut reservation = None;
     if parts.method == Method::POST && !parts.headers.contains_key("mcp-session-id") {
         let is_initialize = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .is_some_and(|v| v.get("method").and_then(|m| m.as_str()) == Some("initialize"));
         if is_initialize {
-            let active = gate.sessions.sessions.read().await.len();
+            let pending = gate
+                .pending
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            reservation = Some(Reservation(&gate.pending));
+            let active = gate.sessions.sessions.read().await.len() + pending;
             if active >= gate.max_sessions {
                 tracing::warn!(
                     active,
@@ -282,8 +299,12 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         debug,
         identity,
     });
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    // The new session is in the manager by now: the slot it reserved is released.
+    drop(reservation);
+    response
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -364,6 +385,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         max_sessions: opts.max_sessions,
         max_body_bytes: opts.max_body_bytes,
         sessions: sessions.clone(),
+        pending: Default::default(),
     });
     let app = axum::Router::new()
         .route_service("/mcp", service.clone())
