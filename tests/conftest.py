@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import os
 import socket
 import subprocess
-import sys
 import time
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -36,12 +37,17 @@ def anyio_backend():
     return "asyncio"
 
 
+def built_binary(name: str) -> str:
+    """target/debug/<name> (or $<NAME>_BIN), built when missing."""
+    path = os.environ.get(f"{name.upper()}_BIN") or str(ROOT / "target" / "debug" / name)
+    if not Path(path).is_file():
+        subprocess.run(["cargo", "build", "--bin", name], cwd=ROOT, check=True)
+    return path
+
+
 @pytest.fixture(scope="session")
 def mistmcp_bin() -> str:
-    path = os.environ.get("MISTMCP_BIN") or str(ROOT / "target" / "debug" / "mistmcp")
-    if not Path(path).is_file():
-        subprocess.run(["cargo", "build", "--bin", "mistmcp"], cwd=ROOT, check=True)
-    return path
+    return built_binary("mistmcp")
 
 
 def free_port() -> int:
@@ -113,3 +119,14 @@ def send_json(handler, status: int, body, headers: dict | None = None) -> None:
     handler.send_header("Content-Length", str(len(data)))
     handler.end_headers()
     handler.wfile.write(data)
+
+
+@contextlib.contextmanager
+def serve_mock(handler):
+    """A mock of our own (an http.server handler class) on a free loopback port; yields its URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()

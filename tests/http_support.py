@@ -7,16 +7,15 @@ import contextlib
 import os
 import subprocess
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx2
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from conftest import free_port, send_json, wait_http
+from conftest import free_port, send_json, serve_mock, wait_http
 
 
 class HttpServer:
@@ -81,9 +80,5 @@ class EchoMist(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def echo_mist():
     EchoMist.calls = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), EchoMist)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
+    with serve_mock(EchoMist) as url:
+        yield url

@@ -5,15 +5,13 @@ headers), from a small HTTP server of our own."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from conftest import send_json, ORG_ID, TOKEN, server_env
+from conftest import ORG_ID, TOKEN, send_json, serve_mock, server_env
 
 
 class RawServer:
@@ -157,11 +155,8 @@ class FaultHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fault_server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FaultHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serve_mock(FaultHandler) as url:
+        yield url
 
 
 def test_upstream_401_is_a_clear_tool_error(mistmcp_bin, fault_server):

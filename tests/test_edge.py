@@ -5,7 +5,6 @@ server. scripts/build-wasm.sh builds target/edge/ first (scripts/test.sh does)."
 from __future__ import annotations
 
 import contextlib
-import json
 import subprocess
 import tempfile
 from pathlib import Path

@@ -9,7 +9,7 @@ import anyio
 import httpx2
 import pytest
 
-from conftest import ORG_ID, result_json, result_text
+from conftest import result_json, result_text
 from http_support import EchoMist, HttpServer, echo_mist, http_session
 
 pytestmark = pytest.mark.anyio

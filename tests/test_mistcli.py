@@ -7,23 +7,19 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from conftest import send_json, ORG_ID, ROOT, TOKEN
+from conftest import ORG_ID, ROOT, TOKEN, built_binary, send_json, serve_mock
 
 SITE_ID = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f"
 
 
 @pytest.fixture(scope="session")
 def mistcli_bin() -> str:
-    path = os.environ.get("MISTCLI_BIN") or str(ROOT / "target" / "debug" / "mistcli")
-    if not Path(path).is_file():
-        subprocess.run(["cargo", "build", "--bin", "mistcli"], cwd=ROOT, check=True)
-    return path
+    return built_binary("mistcli")
 
 
 def run(binary, args, api_url=None, token=TOKEN, stdin="", **env):
@@ -137,10 +133,8 @@ class Mock(BaseHTTPRequestHandler):
 @pytest.fixture
 def mock():
     Mock.seen = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Mock)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serve_mock(Mock) as url:
+        yield url
 
 
 def test_all_follows_pages(mistcli_bin, mock):

@@ -3,15 +3,14 @@ human accepts. A counting proxy in front of Prism proves what reached the API.""
 
 from __future__ import annotations
 
-import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from mcp import types
 
-from conftest import ORG_ID, result_json, result_text, server_env
+from conftest import ORG_ID, result_text, serve_mock, server_env
 from mcp_client import connect
 
 pytestmark = pytest.mark.anyio
@@ -55,11 +54,9 @@ def proxy(prism):
         def log_message(self, *args):
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    recorder.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield recorder
-    httpd.shutdown()
+    with serve_mock(Forward) as url:
+        recorder.url = url
+        yield recorder
 
 
 def answering(action: str, seen: list):

@@ -174,6 +174,24 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// Whether `text` matches a `pattern` of the spec. The few distinct patterns are compiled once;
+/// one that does not compile matches nothing.
+fn matches_pattern(pattern: &'static str, text: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static COMPILED: OnceLock<Mutex<HashMap<&'static str, Option<regex_lite::Regex>>>> =
+        OnceLock::new();
+    let mut cache = COMPILED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    cache
+        .entry(pattern)
+        .or_insert_with(|| regex_lite::Regex::new(pattern).ok())
+        .as_ref()
+        .is_some_and(|re| re.is_match(text))
+}
+
 /// Checks and converts one scalar value to its wire string.
 fn scalar(p: &Param, ty: ParamType, v: &Value) -> Result<String, ArgumentError> {
     let wrong = || {
@@ -213,11 +231,10 @@ fn scalar(p: &Param, ty: ParamType, v: &Value) -> Result<String, ArgumentError> 
         if p.format == Some("uuid") && !is_uuid(&text) {
             return Err(wrong());
         }
-        if let Some(pat) = p.pattern {
-            let re = regex_lite::Regex::new(pat).map_err(|_| wrong())?;
-            if !re.is_match(&text) {
-                return Err(wrong());
-            }
+        if let Some(pat) = p.pattern
+            && !matches_pattern(pat, &text)
+        {
+            return Err(wrong());
         }
         if !p.enum_values.is_empty() && !p.enum_values.contains(&text.as_str()) {
             let near = closest(&text, p.enum_values.iter().copied(), 3);
