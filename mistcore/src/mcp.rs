@@ -81,6 +81,9 @@ pub enum Confirmation {
     Cancelled,
     /// The question could not be asked (the reason says why).
     Failed(String),
+    /// The question goes back to the client in the answer (a multi round-trip request, see
+    /// [`crate::round_trip`]): nothing is sent now, the client calls again with the answer.
+    Deferred,
 }
 
 /// Asks the human to confirm a write (MCP elicitation natively; whatever a host offers elsewhere).
@@ -101,6 +104,13 @@ impl Elicitor for NoElicitor {
     async fn confirm(&self, _request: ElicitRequestParams) -> Confirmation {
         Confirmation::Failed("this host cannot ask for confirmations".into())
     }
+}
+
+/// Why a write tool is refused to a client without the elicitation capability.
+pub fn elicitation_required(name: &str) -> String {
+    format!(
+        "`{name}` is a write tool: it needs the client's elicitation capability to confirm the change with the human"
+    )
 }
 
 /// The name of the one field of the confirmation form.
@@ -334,6 +344,11 @@ async fn call_operation(
                 return ToolOutcome::error(format!(
                     "the write was not confirmed ({why}): nothing was sent to Mist"
                 ));
+            }
+            Confirmation::Deferred => {
+                return ToolOutcome::error(
+                    "the confirmation was handed to the client: call again with the human's answer; nothing was sent to Mist",
+                );
             }
         }
     }

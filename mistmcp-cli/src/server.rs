@@ -2,14 +2,15 @@
 
 use mistcore::api::HttpTransport;
 use mistcore::mcp::{self, CallContext, CallError, Confirmation, Elicitor};
+use mistcore::round_trip::RoundTrip;
 use mistcore::session::Session;
 use mistcore::tools::ToolRef;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, DiscoverResult, ElicitRequestParams,
-    ElicitationAction, InitializeRequestParams, InitializeResult, ListPromptsRequestMethod,
-    ListPromptsResult, ListResourceTemplatesRequestMethod, ListResourceTemplatesResult,
-    ListResourcesRequestMethod, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, DiscoverResult, ElicitRequestParams, ErrorCode,
+    InitializeRequestParams, InitializeResult, ListPromptsRequestMethod, ListPromptsResult,
+    ListResourceTemplatesRequestMethod, ListResourceTemplatesResult, ListResourcesRequestMethod,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerConfig,
+    Tool,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -99,10 +100,10 @@ impl MistServer {
         let session = guard
             .as_mut()
             .ok_or_else(|| ErrorData::internal_error("no session", None))?;
+        // From the request's `_meta` (protocol 2026-07-28), else from `initialize`.
         session.client.elicitation = context
-            .peer
-            .peer_info()
-            .is_some_and(|info| info.capabilities.elicitation.is_some());
+            .client_capabilities()
+            .is_some_and(|c| c.elicitation.is_some());
         Ok(session.clone())
     }
 }
@@ -114,28 +115,20 @@ struct PeerElicitor<'a>(&'a Peer<RoleServer>);
 impl Elicitor for PeerElicitor<'_> {
     async fn confirm(&self, request: ElicitRequestParams) -> Confirmation {
         match self.0.create_elicitation(request).await {
-            Ok(answer) => match answer.action {
-                ElicitationAction::Accept => {
-                    // Only a ticked box is a yes: an empty or odd answer is a no.
-                    let confirmed = answer
-                        .content
-                        .as_ref()
-                        .and_then(|c| c.get(mcp::CONFIRM_FIELD))
-                        .and_then(serde_json::Value::as_bool)
-                        == Some(true);
-                    if confirmed {
-                        Confirmation::Accepted
-                    } else {
-                        Confirmation::Declined
-                    }
-                }
-                ElicitationAction::Decline => Confirmation::Declined,
-                ElicitationAction::Cancel => Confirmation::Cancelled,
-                other => Confirmation::Failed(format!("unexpected answer {other:?}")),
+            Ok(answer) => match serde_json::to_value(&answer) {
+                Ok(answer) => Confirmation::from_answer(&answer),
+                Err(e) => Confirmation::Failed(e.to_string()),
             },
             Err(e) => Confirmation::Failed(e.to_string()),
         }
     }
+}
+
+/// A request of protocol 2026-07-28 (sessionless).
+fn stateless_request(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
 }
 
 impl ServerHandler for MistServer {
@@ -215,11 +208,33 @@ impl ServerHandler for MistServer {
         // The call works on a snapshot: a slow Mist answer never holds the lock.
         let session = self.session_for(&context)?;
         let started = std::time::Instant::now();
-        let elicitor = PeerElicitor(&context.peer);
+        if stateless_request(&context)
+            && mistcore::tools::needs_elicitation(&session, &request.name)
+        {
+            return Err(ErrorData::new(
+                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                mcp::elicitation_required(&request.name),
+                Some(serde_json::json!({ "requiredCapabilities": { "elicitation": {} } })),
+            ));
+        }
+        // Sessionless clients (2026-07-28) confirm writes through the answers themselves.
+        let round_trip = stateless_request(&context).then(|| {
+            RoundTrip::new(
+                &request.name,
+                request.arguments.as_ref(),
+                request.input_responses.as_ref(),
+                request.request_state.as_deref(),
+            )
+        });
+        let peer = PeerElicitor(&context.peer);
+        let elicitor: &dyn Elicitor = match &round_trip {
+            Some(r) => r,
+            None => &peer,
+        };
         let ctx = CallContext {
             session: &session,
             transport: self.transport.as_ref(),
-            elicitor: &elicitor,
+            elicitor,
         };
         let outcome = mcp::call_tool(ctx, &request.name, request.arguments)
             .await
@@ -227,6 +242,9 @@ impl ServerHandler for MistServer {
                 CallError::UnknownTool { .. } => ErrorData::invalid_params(e.to_string(), None),
                 other => ErrorData::internal_error(other.to_string(), None),
             })?;
+        if let Some(input) = round_trip.as_ref().and_then(RoundTrip::input_required) {
+            return Ok(CallToolResponse::InputRequired(input));
+        }
         if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
             tracing::info!(
                 tool = %request.name,

@@ -7,13 +7,16 @@
 #![cfg(target_arch = "wasm32")]
 
 mod fetch;
+mod store;
 
 use mistcore::api::{Credentials, Secret, cloud_base, custom_base};
-use mistcore::jsonrpc::dispatch;
+use mistcore::jsonrpc::{Exchange, Headers, Host, serve};
 use mistcore::mcp::NoElicitor;
 use mistcore::session::{Session, SessionConfig, ToolMode};
+use mistcore::session_store::SessionStore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use store::{JsSessionStore, random_uuid};
 use wasm_bindgen::prelude::*;
 
 /// What the JS entry read from the request and the environment.
@@ -32,32 +35,32 @@ struct RequestConfig {
     /// The deployment allows write tools.
     #[serde(default)]
     write_tools: bool,
+    /// `MCP-Protocol-Version`.
+    protocol_version: Option<String>,
+    /// `Mcp-Method`.
+    mcp_method: Option<String>,
+    /// `Mcp-Name`.
+    mcp_name: Option<String>,
 }
 
-/// What a session keeps between requests.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct StoredSession {
-    enabled: Vec<String>,
-    elicitation: bool,
-}
-
-/// The answer to the JS entry: an HTTP status, the JSON-RPC answer (if any), the session to store.
+/// The answer to the JS entry: an HTTP status, the JSON-RPC answer (if any), and the
+/// `Mcp-Session-Id` of a session this request opened.
 #[derive(Debug, Serialize)]
 struct Answer {
     status: u16,
     body: Option<Value>,
-    session: Option<String>,
+    session_id: Option<String>,
 }
 
 fn bad_request(message: String) -> Answer {
     Answer {
         status: 400,
         body: Some(json!({ "error": message })),
-        session: None,
+        session_id: None,
     }
 }
 
-fn session_for(config: &RequestConfig, stored: Option<&str>) -> Result<Session, String> {
+fn session_for(config: &RequestConfig) -> Result<Session, String> {
     let cloud = config
         .cloud
         .as_deref()
@@ -96,57 +99,70 @@ fn session_for(config: &RequestConfig, stored: Option<&str>) -> Result<Session, 
             .map(Secret::new),
         base,
     };
-    let mut session = Session::new(&session_config, credentials).map_err(|e| e.to_string())?;
-    if let Some(state) = stored.and_then(|s| serde_json::from_str::<StoredSession>(s).ok()) {
-        let wanted: Vec<&str> = state.enabled.iter().map(String::as_str).collect();
-        session.enabled = mistcore::session::resolve_categories(&wanted)
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        session.client.elicitation = state.elicitation;
-    }
-    Ok(session)
+    Session::new(&session_config, credentials).map_err(|e| e.to_string())
 }
 
-/// Handles one MCP message. `config` is the JSON of the request's configuration, `stored` the
-/// session state kept by the host (absent for a new or sessionless client). Returns the JSON of
-/// `{status, body, session}`.
+/// Handles one MCP message. `config` is the JSON of the request's configuration, `session_id`
+/// the request's `Mcp-Session-Id`, `sessions` the host's session store (see [`JsSessionStore`]).
+/// Returns the JSON of `{status, body, session_id}`.
 #[wasm_bindgen]
-pub async fn handle(message: String, config: String, stored: Option<String>) -> String {
+pub async fn handle(
+    message: String,
+    config: String,
+    session_id: Option<String>,
+    sessions: JsSessionStore,
+) -> String {
     let answer = match serde_json::from_str::<RequestConfig>(&config) {
         Err(e) => bad_request(format!("bad configuration from the host: {e}")),
-        Ok(config) => match session_for(&config, stored.as_deref()) {
+        Ok(config) => match session_for(&config) {
             Err(e) => bad_request(e),
-            Ok(mut session) => {
-                let mut dispatched =
-                    dispatch(&message, &mut session, &fetch::FetchTransport, &NoElicitor).await;
+            Ok(session) => {
+                let headers = Headers {
+                    protocol_version: config.protocol_version.clone(),
+                    method: config.mcp_method.clone(),
+                    name: config.mcp_name.clone(),
+                };
+                let exchange = Exchange {
+                    message: &message,
+                    headers: &headers,
+                    session_id: session_id.as_deref(),
+                };
+                // Handshake clients get JSON answers here: no stream carries an elicitation
+                // request, so they can never confirm a write and never see one. Clients of
+                // protocol 2026-07-28 confirm through the answers (multi round-trip requests).
+                let host = Host {
+                    store: &sessions,
+                    transport: &fetch::FetchTransport,
+                    elicitor: &NoElicitor,
+                    new_session_id: &random_uuid,
+                };
+                let mut served = serve(exchange, session, host).await;
                 // Answers here are single JSON documents: no stream carries notifications, so
                 // the tool list is not announced as changing (clients list it again).
-                if let Some(tools) = dispatched
+                if let Some(tools) = served
                     .response
                     .as_mut()
                     .and_then(|r| r.pointer_mut("/result/capabilities/tools"))
                 {
                     *tools = json!({});
                 }
-                let state = StoredSession {
-                    enabled: session.enabled.iter().map(|c| c.to_string()).collect(),
-                    // No stream carries an elicitation request here: a client can never
-                    // confirm a write, so it never sees one.
-                    elicitation: false,
-                };
                 Answer {
-                    status: if dispatched.response.is_some() {
-                        200
-                    } else {
-                        202
-                    },
-                    body: dispatched.response,
-                    session: serde_json::to_string(&state).ok(),
+                    status: served.status,
+                    body: served.response,
+                    session_id: served.new_session_id,
                 }
             }
         },
     };
     serde_json::to_string(&answer)
-        .unwrap_or_else(|_| r#"{"status":500,"body":null,"session":null}"#.into())
+        .unwrap_or_else(|_| r#"{"status":500,"body":null,"session_id":null}"#.into())
+}
+
+/// Forgets the session `session_id` (an HTTP DELETE by its client).
+#[wasm_bindgen]
+pub async fn close(session_id: String, sessions: JsSessionStore) -> Result<(), JsValue> {
+    sessions
+        .remove(&session_id)
+        .await
+        .map_err(|e| JsValue::from_str(&e.to_string()))
 }

@@ -1,8 +1,8 @@
 // mistmcp on a Workers-style host (workerd, Cloudflare Workers): MCP streamable HTTP at /mcp,
 // answered with JSON (no SSE stream is offered: GET is 405). Each message goes to the wasm
-// module with the request's configuration; a session's state lives in a Durable Object named by
-// its Mcp-Session-Id, which forgets it after an idle time.
-import { initSync, handle } from "./mistmcp_wasm.js";
+// module with the request's configuration and the session store; a session's state lives in a
+// Durable Object named by its Mcp-Session-Id, which forgets it after an idle time.
+import { initSync, handle, close } from "./mistmcp_wasm.js";
 import wasmModule from "./mistmcp_wasm_bg.wasm";
 
 initSync({ module: wasmModule });
@@ -63,9 +63,23 @@ export class McpSession {
   }
 }
 
-async function store(env, sid, op, session) {
-  const stub = env.SESSIONS.get(env.SESSIONS.idFromName(sid));
-  return stub.fetch("https://session/", { method: "POST", body: JSON.stringify({ op, session }) });
+// mistcore's SessionStore, as the module calls it: get/put/delete of a session's JSON by id,
+// each session in its own Durable Object.
+function sessionStore(env) {
+  const call = async (id, op, session) => {
+    const stub = env.SESSIONS.get(env.SESSIONS.idFromName(id));
+    const answer = await stub.fetch("https://session/", { method: "POST", body: JSON.stringify({ op, session }) });
+    if (!answer.ok && answer.status !== 404) throw new Error(`session storage answered ${answer.status}`);
+    return answer;
+  };
+  return {
+    async get(id) {
+      const answer = await call(id, "get");
+      return answer.status === 404 ? null : (await answer.json()).session;
+    },
+    async put(id, session) { await call(id, "put", session); },
+    async delete(id) { await call(id, "delete"); },
+  };
 }
 
 export default {
@@ -98,7 +112,7 @@ export default {
     const sid = request.headers.get("mcp-session-id");
     if (request.method === "DELETE") {
       if (!sid) return json(400, { error: "DELETE needs an Mcp-Session-Id" });
-      await store(env, sid, "delete");
+      await close(sid, sessionStore(env));
       return new Response(null, { status: 200 });
     }
     if (request.method !== "POST") {
@@ -113,26 +127,13 @@ export default {
       mode: url.searchParams.get("mode"),
       categories: url.searchParams.get("categories"),
       write_tools: env.MISTMCP_ENABLE_WRITE_TOOLS === "true",
+      // Protocol 2026-07-28 ties these headers to the body; the module checks they agree.
+      protocol_version: request.headers.get("mcp-protocol-version"),
+      mcp_method: request.headers.get("mcp-method"),
+      mcp_name: request.headers.get("mcp-name"),
     };
-    let stored = null;
-    if (sid) {
-      const found = await store(env, sid, "get");
-      if (found.status === 404) return json(404, { error: "unknown or expired session: initialize again" });
-      stored = (await found.json()).session;
-    }
-    const answer = JSON.parse(await handle(body, JSON.stringify(config), stored));
-    if (answer.status !== 200 && answer.status !== 202) return json(answer.status, answer.body);
-    const headers = {};
-    let method = null;
-    try { method = JSON.parse(body).method; } catch { /* the dispatcher answered the parse error */ }
-    if (method === "initialize" && answer.body && answer.body.result) {
-      const newSid = crypto.randomUUID();
-      await store(env, newSid, "put", answer.session);
-      headers["mcp-session-id"] = newSid;
-    } else if (sid) {
-      await store(env, sid, "put", answer.session);
-    }
+    const answer = JSON.parse(await handle(body, JSON.stringify(config), sid, sessionStore(env)));
     if (answer.status === 202) return new Response(null, { status: 202 });
-    return json(200, answer.body, headers);
+    return json(answer.status, answer.body, answer.session_id ? { "mcp-session-id": answer.session_id } : {});
   },
 };

@@ -182,6 +182,21 @@ pub fn write_allowed(session: &Session, what: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `name` is a write tool this session would list if its client had declared the
+/// elicitation capability (protocol 2026-07-28 answers such calls with a
+/// MissingRequiredClientCapabilityError).
+pub fn needs_elicitation(session: &Session, name: &str) -> bool {
+    let Some(tool) = ToolRef::lookup(name) else {
+        return false;
+    };
+    if session.client.elicitation || is_visible(session, &tool) {
+        return false;
+    }
+    let mut confirming = session.clone();
+    confirming.client.elicitation = true;
+    is_visible(&confirming, &tool)
+}
+
 /// The tools a session lists, in a stable order: session tools, discovery, workflows, operations.
 pub fn visible(session: &Session) -> Vec<ToolRef> {
     let session_tools = session.has_session_tools();

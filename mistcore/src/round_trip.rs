@@ -1,0 +1,169 @@
+//! Write confirmations carried by the answers themselves: MCP multi round-trip requests
+//! (protocol 2026-07-28, SEP-2322). A sessionless client cannot be sent an elicitation request
+//! of the server's own; instead the first `tools/call` of a write answers `input_required` with
+//! the confirmation form, and the client calls again with the human's answer.
+//!
+//! The answer counts only for the call it was asked about: `requestState` is a digest of the tool
+//! name and arguments, and a retry whose arguments differ is asked again.
+
+use crate::mcp::{CONFIRM_FIELD, Confirmation, Elicitor};
+use rmcp::model::{
+    ElicitRequest, ElicitRequestParams, InputRequest, InputRequests, InputRequiredResult,
+    InputResponses, JsonObject,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::sync::Mutex;
+
+/// The key of the confirmation in `inputRequests` / `inputResponses`.
+pub const CONFIRM_KEY: &str = "confirm";
+
+/// An [`Elicitor`] for one `tools/call` of a multi round-trip client: it answers with what the
+/// client sent back, or notes the question to return as `input_required`.
+#[derive(Debug)]
+pub struct RoundTrip {
+    state: String,
+    answer: Option<Confirmation>,
+    asked: Mutex<Option<ElicitRequestParams>>,
+}
+
+impl RoundTrip {
+    /// The round trip of a call of `name` with `arguments`, given the `inputResponses` and
+    /// `requestState` the client sent (absent on the first round).
+    pub fn new(
+        name: &str,
+        arguments: Option<&JsonObject>,
+        input_responses: Option<&InputResponses>,
+        request_state: Option<&str>,
+    ) -> Self {
+        let state = call_digest(name, arguments);
+        let answer = input_responses
+            .and_then(|r| r.get(CONFIRM_KEY))
+            .filter(|_| request_state == Some(state.as_str()))
+            .map(Confirmation::from_answer);
+        RoundTrip {
+            state,
+            answer,
+            asked: Mutex::new(None),
+        }
+    }
+
+    /// The `input_required` result to send when the call needs the human's answer first.
+    pub fn input_required(&self) -> Option<InputRequiredResult> {
+        let asked = self
+            .asked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()?;
+        let requests: InputRequests = [(
+            CONFIRM_KEY.to_string(),
+            InputRequest::Elicitation(ElicitRequest::new(asked)),
+        )]
+        .into_iter()
+        .collect();
+        Some(InputRequiredResult::new(
+            Some(requests),
+            Some(self.state.clone()),
+        ))
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+impl Elicitor for RoundTrip {
+    async fn confirm(&self, request: ElicitRequestParams) -> Confirmation {
+        match &self.answer {
+            Some(answer) => answer.clone(),
+            None => {
+                *self.asked.lock().unwrap_or_else(|p| p.into_inner()) = Some(request);
+                Confirmation::Deferred
+            }
+        }
+    }
+}
+
+/// A digest of the call: what a confirmation was given for.
+fn call_digest(name: &str, arguments: Option<&JsonObject>) -> String {
+    let call = json!({ "name": name, "arguments": arguments.cloned().unwrap_or_default() });
+    let digest = Sha256::digest(canonical(&call).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON text with object keys sorted at every level, so the digest does not depend on order.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
+    }
+}
+
+impl Confirmation {
+    /// Reads the human's answer to the confirmation form (an elicitation result): only `accept`
+    /// with the `confirm` box ticked is a yes; anything odd is a no.
+    pub fn from_answer(answer: &Value) -> Confirmation {
+        match answer.get("action").and_then(Value::as_str) {
+            Some("accept") => {
+                let ticked = answer.pointer(&format!("/content/{CONFIRM_FIELD}"))
+                    == Some(&Value::Bool(true));
+                if ticked {
+                    Confirmation::Accepted
+                } else {
+                    Confirmation::Declined
+                }
+            }
+            Some("decline") => Confirmation::Declined,
+            Some("cancel") => Confirmation::Cancelled,
+            _ => Confirmation::Failed(format!("unexpected answer {answer}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_digest_ignores_key_order_but_not_values() {
+        let a: JsonObject =
+            serde_json::from_value(json!({"a": 1, "b": {"x": 1, "y": 2}})).expect("an object");
+        let b: JsonObject =
+            serde_json::from_value(json!({"b": {"y": 2, "x": 1}, "a": 1})).expect("an object");
+        let c: JsonObject =
+            serde_json::from_value(json!({"a": 2, "b": {"x": 1, "y": 2}})).expect("an object");
+        assert_eq!(call_digest("t", Some(&a)), call_digest("t", Some(&b)));
+        assert_ne!(call_digest("t", Some(&a)), call_digest("t", Some(&c)));
+        assert_ne!(call_digest("t", Some(&a)), call_digest("u", Some(&a)));
+    }
+
+    #[test]
+    fn only_a_ticked_accept_is_a_yes() {
+        let yes = json!({"action": "accept", "content": {"confirm": true}});
+        assert_eq!(Confirmation::from_answer(&yes), Confirmation::Accepted);
+        let unticked = json!({"action": "accept", "content": {"confirm": false}});
+        assert_eq!(Confirmation::from_answer(&unticked), Confirmation::Declined);
+        assert_eq!(
+            Confirmation::from_answer(&json!({"action": "accept"})),
+            Confirmation::Declined
+        );
+        assert_eq!(
+            Confirmation::from_answer(&json!({"action": "cancel"})),
+            Confirmation::Cancelled
+        );
+        assert!(matches!(
+            Confirmation::from_answer(&json!("yes")),
+            Confirmation::Failed(_)
+        ));
+    }
+}
