@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the release binaries and prints: mistmcp start-up time, peak RSS and tools/list sizes
-# (stdio); mistcli's run time; the HTTP server under 50 sessions x 200 calls.
+# (stdio); mistcli's run time; the HTTP server under 50 sessions x 200 calls; the edge module in
+# workerd (size, cold start, wall and CPU time per request).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 cargo build --release --locked --bin mistmcp --bin mistcli --example http_load >&2
 python3 scripts/bench.py target/release/mistmcp
 target/release/examples/http_load 50 200 target/release/mistmcp
+scripts/build-wasm.sh
+.venv/bin/python scripts/bench_edge.py

