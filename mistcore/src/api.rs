@@ -1,8 +1,8 @@
 //! The Mist API client: credentials, clouds, one request per call, and what comes back.
 //!
 //! The HTTP stack is behind [`HttpTransport`] (reqwest natively, fetch on the edge), so this
-//! module only builds requests and reads responses. Timeouts belong to the transport: there
-//! are no timers in the core.
+//! module only builds requests and reads responses. Deadlines, retries and the rate budget wrap
+//! the transport ([`crate::resilience`]).
 
 use crate::catalog::{CLOUD_HOSTS, Method, Operation, closest};
 use crate::schema::ValidatedArgs;
@@ -91,6 +91,19 @@ pub enum TransportError {
     /// The connection could not be made (DNS, TCP, TLS, proxy).
     #[error("cannot connect: {0}")]
     Connect(String),
+    /// The connection was closed or reset before the whole answer arrived.
+    #[error("the connection was reset: {0}")]
+    Reset(String),
+    /// mistmcp's own budget of calls for this token is spent (see [`crate::resilience`]).
+    #[error(
+        "the rate budget of this Mist token ({per_hour} calls per hour, --rate-limit) is spent: the next call is possible in {seconds} s"
+    )]
+    RateBudget {
+        /// The budget.
+        per_hour: u32,
+        /// Seconds until one call frees.
+        seconds: u64,
+    },
     /// Anything else the HTTP stack reported.
     #[error("{0}")]
     Other(String),
@@ -292,6 +305,24 @@ pub enum ApiError {
         message: String,
         /// What to do about it.
         hint: &'static str,
+    },
+    /// Mist (or something in between) answered a success with a body that is not JSON.
+    #[error(
+        "Mist answered {status} on {method} {path} with {problem} (content type {content_type}); it starts with: {start}. Hint: this is usually a proxy or an outage in between; try again later"
+    )]
+    Malformed {
+        /// The HTTP status.
+        status: u16,
+        /// The method.
+        method: Method,
+        /// The path, ids included.
+        path: String,
+        /// The `Content-Type` received.
+        content_type: String,
+        /// What is wrong with the body.
+        problem: &'static str,
+        /// The first characters of the body.
+        start: String,
     },
 }
 
@@ -545,12 +576,47 @@ pub fn interpret(
         None
     };
     if !(200..300).contains(&response.status) {
+        let mut message = error_message(parsed.as_ref(), &text);
+        if response.status == 429 {
+            message = match response.header("retry-after").map(str::trim) {
+                Some(after) if after.bytes().all(|b| b.is_ascii_digit()) => {
+                    format!("rate limited, retry after {after} s ({message})")
+                }
+                Some(after) => format!("rate limited, retry after {after} ({message})"),
+                None => format!("rate limited; Mist did not say when to retry ({message})"),
+            };
+        }
         return Err(ApiError::Status {
             status: response.status,
             method: op.method,
             path: path.to_string(),
-            message: error_message(parsed.as_ref(), &text),
+            message,
             hint: status_hint(response.status),
+        });
+    }
+    // A success whose body cannot be what the operation answers: an error page from a proxy,
+    // or JSON cut short. Said plainly, with the first bytes, rather than passed on as text.
+    let content_type = response.header("content-type").unwrap_or("");
+    let html = content_type.contains("html");
+    // Text that is not JSON is an error page; binary types are downloads (kept as text).
+    let text_page = content_type.starts_with("text/") && !is_json;
+    if html || text_page || (is_json && parsed.is_none()) {
+        return Err(ApiError::Malformed {
+            status: response.status,
+            method: op.method,
+            path: path.to_string(),
+            content_type: response
+                .header("content-type")
+                .unwrap_or("none")
+                .to_string(),
+            problem: if html {
+                "an HTML page instead of JSON"
+            } else if text_page {
+                "text instead of JSON"
+            } else {
+                "JSON that does not parse (cut short?)"
+            },
+            start: clip(text.trim(), 200),
         });
     }
     let mut body = parsed.unwrap_or_else(|| Value::String(text.into_owned()));

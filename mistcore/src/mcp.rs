@@ -3,6 +3,7 @@
 
 use crate::api::{self, HttpTransport};
 use crate::catalog::{OPERATIONS, Operation};
+use crate::response_budget;
 use crate::schema::{self, ValidatedArgs};
 use crate::session::{CategoryChange, ResponseFormat, Session};
 use crate::tools::{self, ToolRef, discovery, json_text, manage};
@@ -200,13 +201,23 @@ pub async fn call_tool(
         ToolRef::Describe => discovery::describe(session, &args)
             .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
         ToolRef::Call => match discovery::call_target(session, &args) {
-            Ok((op, inner)) => {
-                call_operation(ctx, op, &inner, &After::Nothing, None, Shape::Plain).await
+            Ok(target) => {
+                let output = Output::plain(&target.fields);
+                call_operation(ctx, target.op, &target.arguments, output).await
             }
             Err(e) => ToolOutcome::error(e),
         },
         ToolRef::Operation(op) => {
-            call_operation(ctx, op, &args, &After::Nothing, None, Shape::Plain).await
+            let mut args = args;
+            let fields = if tools::takes_fields(op) {
+                match response_budget::parse_fields(args.remove("fields").as_ref()) {
+                    Ok(f) => f,
+                    Err(e) => return Ok(ToolOutcome::error(e)),
+                }
+            } else {
+                Vec::new()
+            };
+            call_operation(ctx, op, &args, Output::plain(&fields)).await
         }
         ToolRef::Workflow(w) => call_workflow(ctx, w, &args).await,
     })
@@ -228,15 +239,13 @@ async fn call_workflow(
         Source::Api(plan) => match plan(&Args(args)) {
             Ok(plan) => match crate::catalog::operation(plan.operation) {
                 Some(op) => {
-                    call_operation(
-                        ctx,
-                        op,
-                        &plan.args,
-                        &plan.after,
-                        plan.object_type.as_deref(),
+                    let output = Output {
+                        after: &plan.after,
+                        object_type: plan.object_type.as_deref(),
                         shape,
-                    )
-                    .await
+                        fields: &[],
+                    };
+                    call_operation(ctx, op, &plan.args, output).await
                 }
                 None => ToolOutcome::error(format!(
                     "{}: operation {} is missing from the catalog",
@@ -246,7 +255,7 @@ async fn call_workflow(
             Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
         },
         Source::Local(answer) => match answer(&Args(args)) {
-            Ok(value) => answer_value(&value, None, shape),
+            Ok(value) => answer_value(value, None, shape, ctx.session.max_response_bytes),
             Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
         },
         Source::NextPage => {
@@ -260,7 +269,12 @@ async fn call_workflow(
                             match api::send(ctx.transport, &ctx.session.credentials, op, request)
                                 .await
                             {
-                                Ok(r) => answer_value(&r.body, r.pagination.as_ref(), shape),
+                                Ok(r) => answer_value(
+                                    r.body,
+                                    r.pagination.as_ref(),
+                                    shape,
+                                    ctx.session.max_response_bytes,
+                                ),
                                 Err(e) => ToolOutcome::error(e.to_string()),
                             }
                         }
@@ -315,14 +329,41 @@ fn not_listed(session: &Session, tool: &ToolRef) -> String {
     }
 }
 
+/// What becomes of an operation's answer.
+#[derive(Clone, Copy)]
+struct Output<'a> {
+    /// The workflow's post-processing.
+    after: &'a After,
+    /// The object type a write confirmation names.
+    object_type: Option<&'a str>,
+    shape: Shape,
+    /// The keys to keep of each record (`fields`); empty for all.
+    fields: &'a [String],
+}
+
+impl<'a> Output<'a> {
+    fn plain(fields: &'a [String]) -> Self {
+        Output {
+            after: &After::Nothing,
+            object_type: None,
+            shape: Shape::Plain,
+            fields,
+        }
+    }
+}
+
 async fn call_operation(
     ctx: CallContext<'_>,
     op: &'static Operation,
     args: &JsonObject,
-    after: &After,
-    object_type: Option<&str>,
-    shape: Shape,
+    output: Output<'_>,
 ) -> ToolOutcome {
+    let Output {
+        after,
+        object_type,
+        shape,
+        fields,
+    } = output;
     if let Err(e) = tools::operation_allowed(ctx.session, op) {
         return ToolOutcome::error(e);
     }
@@ -363,7 +404,9 @@ async fn call_operation(
                 }
             );
             let pagination = response.pagination.as_ref().filter(|_| !filtered);
-            answer_value(&workflows::apply(after, response.body), pagination, shape)
+            let mut body = workflows::apply(after, response.body);
+            response_budget::project(&mut body, fields);
+            answer_value(body, pagination, shape, ctx.session.max_response_bytes)
         }
         Err(e) => ToolOutcome::error(e.to_string()),
     }
@@ -376,24 +419,37 @@ fn declined(text: &str) -> ToolOutcome {
     }
 }
 
-fn answer_value(body: &Value, pagination: Option<&api::Pagination>, shape: Shape) -> ToolOutcome {
+/// Room kept for the pagination and the cut note within the budget.
+const NOTE_RESERVE: usize = 800;
+
+fn answer_value(
+    mut body: Value,
+    pagination: Option<&api::Pagination>,
+    shape: Shape,
+    budget: Option<usize>,
+) -> ToolOutcome {
     // The workflow output schema has no room for `null` (an empty answer, e.g. to a DELETE).
-    let empty = json!({});
-    let body = if shape == Shape::Wrapped && body.is_null() {
-        &empty
-    } else {
-        body
-    };
-    let mut content = vec![Content::text(json_text(body))];
+    if shape == Shape::Wrapped && body.is_null() {
+        body = json!({});
+    }
+    let cut = budget.and_then(|max| response_budget::fit(&mut body, max, NOTE_RESERVE));
+    let mut content = vec![Content::text(json_text(&body))];
     let pagination = pagination.map(|p| json!(p));
     if let Some(p) = &pagination {
         content.push(Content::text(json_text(&json!({ "pagination": p }))));
+    }
+    let note = cut.map(|c| c.note(pagination.is_some()));
+    if let Some(n) = &note {
+        content.push(Content::text(json_text(&json!({ "truncated": n }))));
     }
     let mut result = CallToolResult::success(content);
     if shape == Shape::Wrapped {
         let mut structured = json!({ "result": body });
         if let Some(p) = pagination {
             structured["pagination"] = p;
+        }
+        if let Some(n) = note {
+            structured["truncated"] = n;
         }
         result.structured_content = Some(structured);
     }

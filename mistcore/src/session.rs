@@ -174,6 +174,9 @@ pub struct SessionConfig {
     pub skip_confirmation: bool,
     /// How results are returned.
     pub response_format: ResponseFormat,
+    /// The largest tool result in bytes before it is cut (`--max-response-bytes`); `None`
+    /// for no limit.
+    pub max_response_bytes: Option<usize>,
 }
 
 /// A change of the enabled categories, as made by `manageMcpTools`.
@@ -204,6 +207,8 @@ pub struct Session {
     pub credentials: Credentials,
     /// Started in the custom mode with `workflows`: the list is exactly the official server's set.
     pub official_set: bool,
+    /// The largest tool result in bytes before it is cut; `None` for no limit.
+    pub max_response_bytes: Option<usize>,
 }
 
 impl Session {
@@ -233,6 +238,7 @@ impl Session {
             response_format: config.response_format,
             client: ClientCapabilities::default(),
             credentials,
+            max_response_bytes: config.max_response_bytes,
         })
     }
 

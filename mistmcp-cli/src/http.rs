@@ -2,13 +2,14 @@
 //! server's own tokens, reads each request's Mist credentials and configuration, validates the
 //! cloud, caps sessions and body sizes.
 
-use crate::server::{MistServer, RequestSession};
+use crate::server::{ClientGone, MistServer, RequestSession};
 use crate::tokens::{TokenEntry, TokenStore};
 use anyhow::{Context, bail};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use http::{HeaderMap, Method, StatusCode};
 use mistcore::api::{Credentials, HttpTransport, Secret, cloud_base};
 use mistcore::session::{Session, SessionConfig, ToolMode};
@@ -19,6 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 /// How the HTTP server runs.
@@ -299,12 +301,22 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         debug,
         identity,
     });
+    // When the client goes away before the answer is complete, its call is cancelled (and
+    // with it the request to Mist): the token is cancelled when the answer's body is dropped.
+    let gone = CancellationToken::new();
+    parts.extensions.insert(ClientGone(gone.clone()));
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     // The new session is in the manager by now: the slot it reserved is released.
     drop(reservation);
-    response
+    let guard = gone.drop_guard();
+    response.map(|body| {
+        Body::from_stream(body.into_data_stream().map(move |chunk| {
+            let _alive = &guard;
+            chunk
+        }))
+    })
 }
 
 fn is_loopback(host: &str) -> bool {

@@ -29,6 +29,10 @@ pub struct RequestSession {
     pub identity: String,
 }
 
+/// Cancelled when the HTTP client of a request has gone away (set by the HTTP gate).
+#[derive(Debug, Clone)]
+pub struct ClientGone(pub tokio_util::sync::CancellationToken);
+
 /// Serves one MCP client: its session, and the transport that reaches Mist.
 pub struct MistServer {
     /// `None` until the first request of an HTTP session brings it.
@@ -124,6 +128,29 @@ impl Elicitor for PeerElicitor<'_> {
     }
 }
 
+/// Runs a handler, turning a panic into an internal error for that call only: the server
+/// keeps serving, and the request still gets its one answer.
+async fn guarded<T>(work: impl Future<Output = T>) -> Result<T, ErrorData> {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown".into());
+            tracing::error!(panic = %what, "a handler panicked; the server keeps serving");
+            ErrorData::internal_error(
+                format!(
+                    "internal error in mistmcp ({what}); the server keeps serving, please report it"
+                ),
+                None,
+            )
+        })
+}
+
 /// A request of protocol 2026-07-28 (sessionless).
 fn stateless_request(context: &RequestContext<RoleServer>) -> bool {
     context
@@ -189,7 +216,8 @@ impl ServerHandler for MistServer {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools = mcp::list_tools(&self.session_for(&context)?);
+        let session = self.session_for(&context)?;
+        let tools = guarded(async { mcp::list_tools(&session) }).await?;
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -236,12 +264,34 @@ impl ServerHandler for MistServer {
             transport: self.transport.as_ref(),
             elicitor,
         };
-        let outcome = mcp::call_tool(ctx, &request.name, request.arguments)
-            .await
-            .map_err(|e| match e {
-                CallError::UnknownTool { .. } => ErrorData::invalid_params(e.to_string(), None),
-                other => ErrorData::internal_error(other.to_string(), None),
-            })?;
+        // A client's notifications/cancelled (or a closed HTTP stream) drops the call, and with
+        // it the request to Mist.
+        let call = guarded(mcp::call_tool(ctx, &request.name, request.arguments));
+        let gone = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<ClientGone>())
+            .map(|g| g.0.clone())
+            .unwrap_or_default();
+        let outcome = tokio::select! {
+            outcome = call => outcome?,
+            () = gone.cancelled() => {
+                tracing::info!(tool = %request.name, "the HTTP client went away: call abandoned");
+                return Err(ErrorData::internal_error("the client went away", None));
+            }
+            () = context.ct.cancelled() => {
+                tracing::info!(tool = %request.name, "call cancelled by the client");
+                return Err(ErrorData::new(
+                    ErrorCode::INTERNAL_ERROR,
+                    "cancelled by the client: the request to Mist was abandoned",
+                    None,
+                ));
+            }
+        }
+        .map_err(|e| match e {
+            CallError::UnknownTool { .. } => ErrorData::invalid_params(e.to_string(), None),
+            other => ErrorData::internal_error(other.to_string(), None),
+        })?;
         if let Some(input) = round_trip.as_ref().and_then(RoundTrip::input_required) {
             return Ok(CallToolResponse::InputRequired(input));
         }
@@ -260,5 +310,18 @@ impl ServerHandler for MistServer {
             }
         }
         Ok(outcome.result.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_an_error_for_that_call() {
+        let failed: Result<(), _> = guarded(async { panic!("boom") }).await;
+        let error = failed.expect_err("the panic is caught");
+        assert!(error.message.contains("boom"), "{}", error.message);
+        assert_eq!(guarded(async { 7 }).await.ok(), Some(7));
     }
 }

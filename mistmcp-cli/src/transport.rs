@@ -2,6 +2,7 @@
 
 use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use mistcore::catalog::Method;
+use mistcore::resilience::{Clock, Policy, Resilient};
 use std::time::Duration;
 
 /// Sends Mist requests with one pooled reqwest client and a per-request timeout.
@@ -22,6 +23,30 @@ impl ReqwestTransport {
             .build()?;
         Ok(ReqwestTransport { client, timeout })
     }
+}
+
+/// Whether the connection broke mid-request (reset, closed before the answer was complete).
+fn is_reset(e: &reqwest::Error) -> bool {
+    use std::error::Error;
+    let mut source = e.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            );
+        }
+        if let Some(hyper) = cause.downcast_ref::<hyper::Error>()
+            && (hyper.is_incomplete_message() || hyper.is_closed() || hyper.is_canceled())
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 #[async_trait::async_trait]
@@ -49,6 +74,8 @@ impl HttpTransport for ReqwestTransport {
                 }
             } else if e.is_connect() {
                 TransportError::Connect(e.without_url().to_string())
+            } else if is_reset(&e) {
+                TransportError::Reset(e.without_url().to_string())
             } else {
                 TransportError::Other(e.without_url().to_string())
             }
@@ -67,4 +94,45 @@ impl HttpTransport for ReqwestTransport {
             body,
         })
     }
+}
+
+/// The [`Clock`] of the native frontends: tokio's timer and the system clock.
+#[derive(Debug, Clone, Copy)]
+pub struct TokioClock {
+    start: tokio::time::Instant,
+}
+
+impl Default for TokioClock {
+    fn default() -> Self {
+        TokioClock {
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Clock for TokioClock {
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    fn unix_seconds(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The transport of the native frontends: reqwest under the [`Policy`] (deadline, retries of
+/// reads, rate budget per token).
+pub type MistTransport = Resilient<ReqwestTransport, TokioClock>;
+
+/// A [`MistTransport`] for `policy`.
+pub fn mist_transport(policy: Policy) -> anyhow::Result<MistTransport> {
+    let inner = ReqwestTransport::new(policy.request_timeout)?;
+    Ok(Resilient::new(inner, TokioClock::default(), policy))
 }

@@ -2,6 +2,8 @@
 
 use js_sys::{Function, Object, Promise, Reflect};
 use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+use mistcore::resilience::Clock;
+use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -15,6 +17,7 @@ const HEADERS: &[&str] = &[
     "x-page-total",
     "x-page-limit",
     "x-page-page",
+    "retry-after",
 ];
 
 fn js_error(what: &str, e: JsValue) -> TransportError {
@@ -89,5 +92,35 @@ impl HttpTransport for FetchTransport {
             headers,
             body: text.as_string().unwrap_or_default().into_bytes(),
         })
+    }
+}
+
+/// The [`Clock`] of JS hosts: `Date.now()` and `setTimeout`. (Workers advance time only
+/// across I/O, which is when deadlines are checked.)
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsClock;
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+}
+
+#[async_trait::async_trait(?Send)]
+impl Clock for JsClock {
+    fn now(&self) -> Duration {
+        Duration::from_millis(js_sys::Date::now() as u64)
+    }
+
+    fn unix_seconds(&self) -> u64 {
+        (js_sys::Date::now() / 1000.0) as u64
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        let promise = Promise::new(&mut |resolve, _reject| {
+            set_timeout(&resolve, duration.as_millis() as f64);
+        });
+        // A timer cannot fail; whatever it answers, the wait is over.
+        let _ = JsFuture::from(promise).await;
     }
 }

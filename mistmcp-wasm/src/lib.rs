@@ -12,10 +12,13 @@ mod store;
 use mistcore::api::{Credentials, Secret, cloud_base, custom_base};
 use mistcore::jsonrpc::{Exchange, Headers, Host, serve};
 use mistcore::mcp::NoElicitor;
+use mistcore::resilience::{Policy, Resilient};
+use mistcore::response_budget::DEFAULT_MAX_RESPONSE_BYTES;
 use mistcore::session::{Session, SessionConfig, ToolMode};
 use mistcore::session_store::SessionStore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::time::Duration;
 use store::{JsSessionStore, random_uuid};
 use wasm_bindgen::prelude::*;
 
@@ -41,6 +44,44 @@ struct RequestConfig {
     mcp_method: Option<String>,
     /// `Mcp-Name`.
     mcp_name: Option<String>,
+    /// Seconds a call to Mist may take, retries included (`MISTMCP_REQUEST_TIMEOUT`).
+    request_timeout: Option<u64>,
+    /// Calls per hour per Mist token in this isolate (`MISTMCP_RATE_LIMIT`, 0: none).
+    rate_limit: Option<u32>,
+    /// The largest tool result in bytes (`MISTMCP_MAX_RESPONSE_BYTES`, 0: no limit).
+    max_response_bytes: Option<usize>,
+}
+
+type EdgeTransport = Resilient<fetch::FetchTransport, fetch::JsClock>;
+
+thread_local! {
+    /// One transport per isolate, so that the rate budget spans its requests.
+    static TRANSPORT: std::cell::OnceCell<std::rc::Rc<EdgeTransport>> = const { std::cell::OnceCell::new() };
+}
+
+fn transport(config: &RequestConfig) -> std::rc::Rc<EdgeTransport> {
+    TRANSPORT.with(|cell| {
+        cell.get_or_init(|| {
+            let defaults = Policy::default();
+            let policy = Policy {
+                request_timeout: config
+                    .request_timeout
+                    .map_or(defaults.request_timeout, |s| Duration::from_secs(s.max(1))),
+                calls_per_hour: match config.rate_limit {
+                    Some(0) => None,
+                    Some(n) => Some(n),
+                    None => defaults.calls_per_hour,
+                },
+                ..defaults
+            };
+            std::rc::Rc::new(Resilient::new(
+                fetch::FetchTransport,
+                fetch::JsClock,
+                policy,
+            ))
+        })
+        .clone()
+    })
 }
 
 /// The answer to the JS entry: an HTTP status, the JSON-RPC answer (if any), and the
@@ -89,6 +130,11 @@ fn session_for(config: &RequestConfig) -> Result<Session, String> {
         mode,
         categories,
         write_tools: config.write_tools,
+        max_response_bytes: match config.max_response_bytes {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => Some(DEFAULT_MAX_RESPONSE_BYTES),
+        },
         ..Default::default()
     };
     let credentials = Credentials {
@@ -122,6 +168,7 @@ pub async fn handle(
                     method: config.mcp_method.clone(),
                     name: config.mcp_name.clone(),
                 };
+                let transport = transport(&config);
                 let exchange = Exchange {
                     message: &message,
                     headers: &headers,
@@ -132,7 +179,7 @@ pub async fn handle(
                 // protocol 2026-07-28 confirm through the answers (multi round-trip requests).
                 let host = Host {
                     store: &sessions,
-                    transport: &fetch::FetchTransport,
+                    transport: transport.as_ref(),
                     elicitor: &NoElicitor,
                     new_session_id: &random_uuid,
                 };

@@ -127,6 +127,9 @@ export default {
       mode: url.searchParams.get("mode"),
       categories: url.searchParams.get("categories"),
       write_tools: env.MISTMCP_ENABLE_WRITE_TOOLS === "true",
+      request_timeout: env.MISTMCP_REQUEST_TIMEOUT ? Number(env.MISTMCP_REQUEST_TIMEOUT) : null,
+      rate_limit: env.MISTMCP_RATE_LIMIT ? Number(env.MISTMCP_RATE_LIMIT) : null,
+      max_response_bytes: env.MISTMCP_MAX_RESPONSE_BYTES ? Number(env.MISTMCP_MAX_RESPONSE_BYTES) : null,
       // Protocol 2026-07-28 ties these headers to the body; the module checks they agree.
       protocol_version: request.headers.get("mcp-protocol-version"),
       mcp_method: request.headers.get("mcp-method"),

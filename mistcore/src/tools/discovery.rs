@@ -49,7 +49,8 @@ pub fn call_schema() -> Value {
         "type": "object",
         "properties": {
             "operation_id": {"type": "string", "description": "An operation id such as listOrgSites"},
-            "arguments": {"type": "object", "description": "The operation's arguments, e.g. {\"org_id\": \"...\", \"limit\": 10}"}
+            "arguments": {"type": "object", "description": "The operation's arguments, e.g. {\"org_id\": \"...\", \"limit\": 10}"},
+            "fields": crate::response_budget::fields_schema()
         },
         "required": ["operation_id"],
         "additionalProperties": false
@@ -275,11 +276,9 @@ pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, S
 }
 
 /// Reads the arguments of `mist_call_operation`: the operation and its own arguments.
-pub fn call_target(
-    session: &Session,
-    args: &Map<String, Value>,
-) -> Result<(&'static Operation, Map<String, Value>), String> {
-    check_keys(args, &["operation_id", "arguments"])?;
+pub fn call_target(session: &Session, args: &Map<String, Value>) -> Result<CallTarget, String> {
+    check_keys(args, &["operation_id", "arguments", "fields"])?;
+    let fields = crate::response_budget::parse_fields(args.get("fields"))?;
     let id = required_str(args, "operation_id")?;
     let op = callable_operation(session, id)?;
     let inner = match args.get("arguments") {
@@ -296,5 +295,20 @@ pub fn call_target(
         },
         Some(other) => return Err(format!("`arguments` must be a JSON object, got {other}")),
     };
-    Ok((op, inner))
+    Ok(CallTarget {
+        op,
+        arguments: inner,
+        fields,
+    })
+}
+
+/// What a `mist_call_operation` call asks for.
+#[derive(Debug, Clone)]
+pub struct CallTarget {
+    /// The operation.
+    pub op: &'static Operation,
+    /// Its arguments.
+    pub arguments: Map<String, Value>,
+    /// The keys to keep of each record (`fields`).
+    pub fields: Vec<String>,
 }

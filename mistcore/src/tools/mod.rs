@@ -267,7 +267,21 @@ fn build_operation_tool(op: &'static Operation) -> Tool {
     } else {
         ToolAnnotations::new().read_only(true).open_world(true)
     };
-    Tool::new(op.id, description, Arc::new(input_schema(op))).annotate(annotations)
+    let mut schema = input_schema(op);
+    if takes_fields(op)
+        && let Some(Value::Object(props)) = schema.get_mut("properties")
+    {
+        props.insert("fields".into(), crate::response_budget::fields_schema());
+    }
+    Tool::new(op.id, description, Arc::new(schema)).annotate(annotations)
+}
+
+/// Whether an operation tool takes the `fields` argument: the reads that answer lists, unless
+/// Mist has a `fields` parameter of its own there (`listOrgDevicesStats`).
+pub fn takes_fields(op: &Operation) -> bool {
+    op.method == crate::catalog::Method::Get
+        && (op.id.starts_with("list") || op.id.starts_with("search"))
+        && !op.params.iter().any(|p| p.name == "fields")
 }
 
 /// A JSON text block for a tool result (compact: every byte goes into the model's context).

@@ -2,8 +2,10 @@
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
+use mistcore::resilience::Policy;
 use mistcore::session::{ResponseFormat, Session, SessionConfig, ToolMode};
-use mistmcp_cli::{config, server::MistServer, stdio, transport::ReqwestTransport};
+use mistmcp_cli::transport::mist_transport;
+use mistmcp_cli::{config, server::MistServer, stdio};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -112,9 +114,20 @@ struct Args {
     /// Explicit API base URL instead of a Mist cloud (tests, private deployments).
     #[arg(long, env = "MIST_API_URL")]
     api_url: Option<String>,
-    /// Seconds before an upstream request is abandoned.
-    #[arg(long, env = "MISTMCP_TIMEOUT", default_value_t = 30)]
-    timeout: u64,
+    /// Seconds a call to Mist may take, retries and waits included.
+    #[arg(
+        long = "request-timeout",
+        alias = "timeout",
+        env = "MISTMCP_REQUEST_TIMEOUT",
+        default_value_t = 30
+    )]
+    request_timeout: u64,
+    /// Calls per hour per Mist token, shared by every session using it (0: no client-side budget).
+    #[arg(long, env = "MISTMCP_RATE_LIMIT", default_value_t = 5000)]
+    rate_limit: u32,
+    /// The largest tool result in bytes; larger ones are cut at a record boundary (0: no limit).
+    #[arg(long, env = "MISTMCP_MAX_RESPONSE_BYTES", default_value_t = mistcore::response_budget::DEFAULT_MAX_RESPONSE_BYTES)]
+    max_response_bytes: usize,
     /// HTTP: address to bind.
     #[arg(long, env = "MISTMCP_HOST", default_value = "127.0.0.1")]
     host: String,
@@ -228,6 +241,7 @@ fn main() -> anyhow::Result<()> {
             write_tools: args.enable_write_tools,
             skip_confirmation: args.disable_elicitation,
             response_format: args.response_format,
+            max_response_bytes: Some(args.max_response_bytes).filter(|m| *m > 0),
         },
         credentials,
     )?;
@@ -255,15 +269,24 @@ fn main() -> anyhow::Result<()> {
             session.credentials.base,
         );
     }
-    let transport = Arc::new(ReqwestTransport::new(Duration::from_secs(
-        args.timeout.max(1),
-    ))?);
+    let transport = Arc::new(mist_transport(args.policy())?);
     let handler = MistServer::new(session, transport);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?
         .block_on(stdio::serve(handler))
+}
+
+impl Args {
+    /// The limits of calls to Mist.
+    fn policy(&self) -> Policy {
+        Policy {
+            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            calls_per_hour: Some(self.rate_limit).filter(|r| *r > 0),
+            ..Policy::default()
+        }
+    }
 }
 
 fn serve_http(args: Args) -> anyhow::Result<()> {
@@ -309,14 +332,13 @@ fn serve_http(args: Args) -> anyhow::Result<()> {
             write_tools: args.enable_write_tools,
             skip_confirmation: args.disable_elicitation,
             response_format: args.response_format,
+            max_response_bytes: Some(args.max_response_bytes).filter(|m| *m > 0),
         },
         default_cloud: std::env::var("MIST_HOST")
             .ok()
             .filter(|h| !h.trim().is_empty()),
         api_url,
-        transport: Arc::new(ReqwestTransport::new(Duration::from_secs(
-            args.timeout.max(1),
-        ))?),
+        transport: Arc::new(mist_transport(args.policy())?),
     };
     // Validate the defaults once, so that a bad --categories fails at start, not per request.
     Session::new(&options.defaults, mistcore::api::Credentials::anonymous())?;

@@ -7,11 +7,12 @@ pub mod output;
 pub mod profiles;
 
 use crate::config;
-use crate::transport::ReqwestTransport;
+use crate::transport::{MistTransport, mist_transport};
 use clap::{Arg, ArgAction, ArgMatches};
 use commands::{Command, Scope};
 use mistcore::api::{self, ApiError, Credentials, Pagination};
 use mistcore::catalog::{self, Operation, ParamLocation, ParamType};
+use mistcore::resilience::Policy;
 use mistcore::schema::{self, expected_form};
 use output::Format;
 use serde_json::{Map, Value, json};
@@ -147,12 +148,20 @@ fn global_args() -> Vec<Arg> {
             .env("MIST_API_URL")
             .help("Explicit API base URL (tests, private deployments)"),
         Arg::new("timeout")
-            .long("timeout")
+            .long("request-timeout")
+            .visible_alias("timeout")
             .global(true)
-            .env("MISTCLI_TIMEOUT")
+            .env("MISTCLI_REQUEST_TIMEOUT")
             .value_parser(clap::value_parser!(u64))
             .default_value("30")
-            .help("Seconds before a request is abandoned"),
+            .help("Seconds a request may take, retries included"),
+        Arg::new("rate_limit")
+            .long("rate-limit")
+            .global(true)
+            .env("MISTCLI_RATE_LIMIT")
+            .value_parser(clap::value_parser!(u32))
+            .default_value("5000")
+            .help("Calls per hour per token within one run (0: no budget)"),
     ]
 }
 
@@ -440,6 +449,8 @@ fn first_command(argv: &[OsString]) -> Option<&str> {
         "--env-file",
         "--api-url",
         "--timeout",
+        "--request-timeout",
+        "--rate-limit",
     ];
     let mut args = argv.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(a) = args.next() {
@@ -565,7 +576,7 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
 /// What a call needs: credentials, the transport, the global flags.
 struct Ctx {
     credentials: Credentials,
-    transport: ReqwestTransport,
+    transport: MistTransport,
     org: Option<String>,
     site: Option<String>,
     msp: Option<String>,
@@ -614,10 +625,16 @@ impl Ctx {
             )
         };
         let credentials = config::credentials(token, host, api_url)?;
-        let timeout = Duration::from_secs((*m.get_one::<u64>("timeout").unwrap_or(&30)).max(1));
+        let policy = Policy {
+            request_timeout: Duration::from_secs(
+                (*m.get_one::<u64>("timeout").unwrap_or(&30)).max(1),
+            ),
+            calls_per_hour: m.get_one::<u32>("rate_limit").copied().filter(|r| *r > 0),
+            ..Policy::default()
+        };
         Ok(Ctx {
             credentials,
-            transport: ReqwestTransport::new(timeout).map_err(|e| Failure::other(e.to_string()))?,
+            transport: mist_transport(policy).map_err(|e| Failure::other(e.to_string()))?,
             org: m
                 .get_one::<String>("org")
                 .cloned()
