@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import subprocess
 import tempfile
 from pathlib import Path
@@ -305,3 +306,25 @@ async def test_the_wrangler_config_serves_the_module(prism, tmp_path):
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(10)
         log.close()
+
+
+@pytest.mark.anyio
+async def test_the_edge_retries_and_waits_like_the_native_server():
+    """The same policy in workerd: a 503 and a 429 with Retry-After are waited out (timers of
+    the JS host), then the answer comes; three requests reached Mist."""
+    from test_resilience import HTML, SELF, fault_mist
+
+    with fault_mist(("raw", 503, "text/html", HTML), ("json", 429, {"detail": "slow"}, {"Retry-After": "1"}),
+                    ("json", 200, SELF, {})) as mist:
+        gen = start_edge(mist.url)
+        url = next(gen)
+        try:
+            async with http_session(f"{url}?cloud=api.mist.com", {"X-Mist-Token": "t"}) as (s, _):
+                started = time.monotonic()
+                me = await s.call_tool("getSelf", {})
+                assert not me.is_error, result_text(me)
+                assert result_json(me)["email"] == "fault@example.com"
+                assert time.monotonic() - started >= 1.0
+            assert len(mist.requests) == 3
+        finally:
+            next(gen, None)

@@ -271,3 +271,18 @@ async def test_large_answers_are_cut_for_the_model_but_not_for_the_cli(mistmcp_b
                              env=server_env(mist.url, MISTCLI_CONFIG="/nonexistent"), timeout=60)
         assert cli.returncode == 0, cli.stderr
         assert len(json.loads(cli.stdout)) == 1000
+
+
+def test_the_cli_follows_the_same_policy():
+    with fault_mist(("raw", 502, "text/html", HTML), ("json", 200, SELF, {})) as mist:
+        ok = subprocess.run([built_binary("mistcli"), "self", "get"], capture_output=True, text=True,
+                            env=server_env(mist.url, MISTCLI_CONFIG="/nonexistent"), timeout=60)
+        assert ok.returncode == 0, ok.stderr
+        assert json.loads(ok.stdout)["email"] == "fault@example.com"
+        assert len(mist.requests) == 2
+    with fault_mist(("json", 429, {"detail": "Too Many Requests"}, {"Retry-After": "600"})) as mist:
+        limited = subprocess.run([built_binary("mistcli"), "self", "get"], capture_output=True, text=True,
+                                 env=server_env(mist.url, MISTCLI_CONFIG="/nonexistent"), timeout=60)
+        assert limited.returncode != 0 and limited.stdout == ""
+        assert "retry after 600 s" in limited.stderr
+        assert len(mist.requests) == 1

@@ -1,11 +1,61 @@
 //! Load benchmark of `mistmcp --transport http`: N concurrent sessions × M tool calls against a
 //! Mist mock of our own (axum, in this process), printing calls/s, p50/p99 and peak RSS.
 //!
-//! `cargo run --release --example http_load -- [sessions] [calls] [path to mistmcp]`
-//! (scripts/bench.sh runs it with 50 × 200).
+//! `cargo run --release --example http_load -- [sessions] [calls] [path to mistmcp] [fault %]`
+//! (scripts/bench.sh runs it with 50 × 200; scripts/soak.sh with 20 × 1000 and 10 % faults).
+//!
+//! With faults, the mock answers that share of requests with a 503 (retried by the server), a
+//! 429 with `Retry-After: 0` (retried), an HTML 500 page or truncated JSON (tool errors), or
+//! slowly (200 ms); the run then checks that every request got exactly one answer, and compares
+//! the server's RSS after warm-up (10 % of the calls) with its RSS at the end.
 
+use axum::response::IntoResponse;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+const SELF: &str = r#"{"email":"bench@example.com","privileges":[{"scope":"org","org_id":"6748cfa6-4e12-11e6-9188-0242ac110007","role":"admin"}]}"#;
+
+/// The mock's answer to request number `n` with `faults` percent of faults.
+async fn mist_answer(n: usize, faults: usize) -> axum::response::Response {
+    let json = [(http::header::CONTENT_TYPE, "application/json")];
+    if n % 100 >= faults {
+        return (json, SELF).into_response();
+    }
+    match (n / 100) % 5 {
+        0 => (http::StatusCode::SERVICE_UNAVAILABLE, "<html>503</html>").into_response(),
+        1 => (
+            http::StatusCode::TOO_MANY_REQUESTS,
+            [(http::header::RETRY_AFTER, "0")],
+            r#"{"detail":"slow down"}"#,
+        )
+            .into_response(),
+        2 => (
+            http::StatusCode::INTERNAL_SERVER_ERROR,
+            [(http::header::CONTENT_TYPE, "text/html")],
+            "<html>500</html>",
+        )
+            .into_response(),
+        3 => (json, r#"{"email":"bench@exa"#).into_response(),
+        _ => {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            (json, SELF).into_response()
+        }
+    }
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .unwrap_or(0)
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -16,15 +66,16 @@ async fn main() -> anyhow::Result<()> {
         .get(3)
         .cloned()
         .unwrap_or_else(|| "target/release/mistmcp".into());
+    let faults: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(0);
 
-    // The Mist mock: /api/v1/self answers at once.
+    // The Mist mock: /api/v1/self answers at once (or with a fault).
     let mock = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let mock_addr = mock.local_addr()?;
-    let app = axum::Router::new().fallback(|| async {
-        (
-            [(http::header::CONTENT_TYPE, "application/json")],
-            r#"{"email":"bench@example.com","privileges":[{"scope":"org","org_id":"6748cfa6-4e12-11e6-9188-0242ac110007","role":"admin"}]}"#,
-        )
+    let upstream = Arc::new(AtomicUsize::new(0));
+    let counter = upstream.clone();
+    let app = axum::Router::new().fallback(move || {
+        let n = counter.fetch_add(1, Ordering::Relaxed);
+        mist_answer(n, faults)
     });
     let mock = axum::serve::ListenerExt::tap_io(mock, |tcp| {
         let _ = tcp.set_nodelay(true);
@@ -65,12 +116,26 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let started = Instant::now();
+    let done = Arc::new(AtomicUsize::new(0));
+    let pid = server.id();
+    // RSS after warm-up: when a tenth of the calls are answered.
+    let warm = {
+        let done = done.clone();
+        let total = sessions * calls;
+        tokio::spawn(async move {
+            while done.load(Ordering::Relaxed) < total / 10 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            rss_kib(pid, "VmRSS:")
+        })
+    };
     let mut tasks = Vec::new();
     for s in 0..sessions {
         let client = client.clone();
         let url = url.clone();
+        let done = done.clone();
         tasks.push(tokio::spawn(async move {
-            session(&client, &url, s, calls).await
+            session(&client, &url, s, calls, &done).await
         }));
     }
     let mut latencies = Vec::with_capacity(sessions * calls);
@@ -89,15 +154,9 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let elapsed = started.elapsed();
-    let rss = std::fs::read_to_string(format!("/proc/{}/status", server.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .unwrap_or(0);
+    let rss = rss_kib(pid, "VmHWM:");
+    let rss_end = rss_kib(pid, "VmRSS:");
+    let rss_warm = warm.await.unwrap_or(0);
     let _ = server.kill();
     latencies.sort();
     let pct = |p: f64| {
@@ -115,7 +174,22 @@ async fn main() -> anyhow::Result<()> {
         pct(0.99).as_secs_f64() * 1000.0,
         rss as f64 / 1024.0
     );
-    println!("targets: over 2000 calls/s, p99 under 50 ms, no error, no lost response");
+    if faults == 0 {
+        println!("targets: over 2000 calls/s, p99 under 50 ms, no error, no lost response");
+        return Ok(());
+    }
+    let asked = sessions * calls;
+    let growth = (rss_end as f64 - rss_warm as f64) / rss_warm.max(1) as f64 * 100.0;
+    println!(
+        "soak: {faults} % faults, {} upstream requests for {asked} calls; answers: {} of {asked} requests got exactly one ({lost} none or several); tool errors {errors}; RSS after warm-up {:.1} MB, at the end {:.1} MB ({growth:+.1} %, target within 10 %)",
+        upstream.load(Ordering::Relaxed),
+        asked - lost,
+        rss_warm as f64 / 1024.0,
+        rss_end as f64 / 1024.0,
+    );
+    if lost > 0 || growth > 10.0 {
+        anyhow::bail!("soak failed: {lost} requests without exactly one answer, RSS {growth:+.1} %");
+    }
     Ok(())
 }
 
@@ -125,6 +199,7 @@ async fn session(
     url: &str,
     n: usize,
     calls: usize,
+    done: &AtomicUsize,
 ) -> anyhow::Result<(Vec<Duration>, usize, usize)> {
     let accept = "application/json, text/event-stream";
     let init = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
@@ -172,12 +247,19 @@ async fn session(
             .text()
             .await?;
         latencies.push(t.elapsed());
-        let answer = body
+        done.fetch_add(1, Ordering::Relaxed);
+        let answers: Vec<serde_json::Value> = body
             .lines()
             .filter_map(|l| l.strip_prefix("data:"))
             .chain(std::iter::once(body.as_str()))
             .filter_map(|d| serde_json::from_str::<serde_json::Value>(d.trim()).ok())
-            .find(|v| v["id"] == i);
+            .filter(|v| v["id"] == i)
+            .collect();
+        // Exactly one answer per request.
+        let answer = match answers.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        };
         match answer {
             None => lost += 1,
             Some(v) if v.get("error").is_some() || v["result"]["isError"] == true => {
