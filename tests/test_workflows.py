@@ -14,8 +14,6 @@ pytestmark = pytest.mark.anyio
 SITE_ID = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f"
 DEVICE_ID = "00000000-0000-0000-1000-5c5b350e0001"
 NEW_TOOLS = {"mist_list_upgrades", "mist_change_configuration_objects"}
-# Tools of the official manifest that other issues bring (device commands).
-LATER = {"mist_utilities"}
 
 
 def official_tools() -> dict:
@@ -44,7 +42,7 @@ async def workflow_tools(mistmcp_bin, env, args=("-m", "custom", "-c", "workflow
 
 async def test_custom_workflows_is_exactly_the_official_set(mistmcp_bin):
     ours = await workflow_tools(mistmcp_bin, server_env())
-    official = set(official_tools()) - LATER
+    official = set(official_tools())
     assert set(ours) == official | NEW_TOOLS
 
 
@@ -52,15 +50,13 @@ async def test_read_only_default_hides_the_write_workflows(mistmcp_bin):
     async with connect(mistmcp_bin, ["-m", "custom", "-c", "workflows"], env=server_env()) as c:
         names = set(await c.tool_names())
     readonly = json.loads((ROOT.parent / "shared" / "peer" / "official-tools-readonly.json").read_text())["tools"]
-    assert names == ({t["name"] for t in readonly} - LATER) | {"mist_list_upgrades"}
+    assert names == {t["name"] for t in readonly} | {"mist_list_upgrades"}
 
 
 async def test_schemas_match_the_official_tools(mistmcp_bin):
     ours = await workflow_tools(mistmcp_bin, server_env())
     mismatches = []
     for name, tool in official_tools().items():
-        if name in LATER:
-            continue
         want, got = shape(tool["inputSchema"]), shape(ours[name].input_schema)
         if want != got:
             diff = {k: (want["properties"].get(k), got["properties"].get(k))

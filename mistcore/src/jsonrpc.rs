@@ -407,6 +407,8 @@ async fn call_tool(
         session,
         transport,
         elicitor,
+        service: &crate::diagnostics::NoService,
+        progress: None,
     };
     match mcp::call_tool(ctx, &call.name, call.arguments).await {
         Ok(outcome) => {

@@ -6,24 +6,30 @@
 //!
 //! - [`catalog`]: the 1011 operations of the Mist OpenAPI spec, generated at build time;
 //! - [`schema`]: input schemas of operations and validation of arguments;
+//! - [`security`]: what a token reaches and the risks of that;
 //! - [`api`]: credentials, clouds, requests and answers;
 //! - [`resilience`]: deadlines, retries and the rate budget around any transport;
 //! - [`session`]: tool loading modes and enabled categories per client;
 //! - [`session_store`]: where sessions live between requests on hosts without a process;
 //! - [`tools`]: the tool registry (operation, session and discovery tools);
 //! - [`mcp`]: listing and calling tools with MCP types;
+//! - [`diagnostics`]: counters, latency percentiles and what a host offers the diagnostic tools;
+//! - [`devices`]: device utilities and remote shells over the Mist WebSocket stream;
 //! - [`response_budget`]: tool results cut to a byte budget, `fields` projection;
 //! - [`round_trip`]: write confirmations carried by the answers (protocol 2026-07-28);
 //! - [`jsonrpc`]: a JSON-RPC dispatcher for hosts where rmcp's runtime cannot run.
 
 pub mod api;
 pub mod catalog;
+pub mod devices;
+pub mod diagnostics;
 pub mod jsonrpc;
 pub mod mcp;
 pub mod resilience;
 pub mod response_budget;
 pub mod round_trip;
 pub mod schema;
+pub mod security;
 pub mod session;
 pub mod session_store;
 pub mod tools;

@@ -3,11 +3,14 @@
 
 use crate::api::{self, HttpTransport};
 use crate::catalog::{OPERATIONS, Operation};
+use crate::diagnostics::Service;
 use crate::response_budget;
 use crate::schema::{self, ValidatedArgs};
 use crate::session::{CategoryChange, ResponseFormat, Session};
+use crate::tools::diagnostics::Diagnostic;
 use crate::tools::{self, ToolRef, discovery, json_text, manage};
-use crate::workflows::{self, After, Args, Source};
+use crate::workflows::{self, After, Args, Source, utilities};
+use crate::{devices, security};
 use rmcp::model::{
     CallToolResult, ContentBlock as Content, ElicitRequestParams, ElicitationSchema,
     Implementation, JsonObject, ServerCapabilities, ServerConfig, Tool,
@@ -124,6 +127,11 @@ pub struct ToolOutcome {
     pub result: CallToolResult,
     /// A change of the session's categories to apply (by `manageMcpTools`).
     pub change: Option<CategoryChange>,
+    /// The Mist operation the call ran, if any (for counters and logs).
+    pub operation: Option<&'static str>,
+    /// What kind of failure it was, if it failed (`invalid`, `timeout`, `rate_limited`,
+    /// `upstream_4xx`, `upstream_5xx`, `network`, `malformed`, `no_token`, `rate_budget`).
+    pub error_kind: Option<&'static str>,
 }
 
 impl ToolOutcome {
@@ -131,6 +139,8 @@ impl ToolOutcome {
         ToolOutcome {
             result: CallToolResult::success(vec![Content::text(json_text(value))]),
             change: None,
+            operation: None,
+            error_kind: None,
         }
     }
 
@@ -138,9 +148,21 @@ impl ToolOutcome {
         ToolOutcome {
             result: CallToolResult::error(vec![Content::text(message.into())]),
             change: None,
+            operation: None,
+            error_kind: Some("invalid"),
+        }
+    }
+
+    fn api_error(e: &api::ApiError) -> Self {
+        ToolOutcome {
+            error_kind: Some(error_kind(e)),
+            ..ToolOutcome::error(e.to_string())
         }
     }
 }
+
+/// Told of each output message of a long call: how many so far, and the new output.
+pub type Progress<'p> = dyn Fn(usize, &str) + Send + Sync + 'p;
 
 /// What a call needs besides its arguments.
 #[derive(Clone, Copy)]
@@ -151,6 +173,11 @@ pub struct CallContext<'a> {
     pub transport: &'a dyn HttpTransport,
     /// The way to the human, for writes.
     pub elicitor: &'a dyn Elicitor,
+    /// What the host offers beyond one call (health, clock, device streams).
+    pub service: &'a dyn Service,
+    /// Told of each output message a long call (a device utility) receives: how many so far,
+    /// and the new output.
+    pub progress: Option<&'a Progress<'a>>,
 }
 
 /// How an operation's answer is wrapped.
@@ -220,7 +247,56 @@ pub async fn call_tool(
             call_operation(ctx, op, &args, Output::plain(&fields)).await
         }
         ToolRef::Workflow(w) => call_workflow(ctx, w, &args).await,
+        ToolRef::Diagnostic(d) => call_diagnostic(ctx, d, &args).await,
     })
+}
+
+async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject) -> ToolOutcome {
+    let session = ctx.session;
+    let get_self = || async {
+        let op = crate::catalog::operation(tools::GET_SELF).expect("getSelf is in the catalog");
+        let validated = schema::validate(op, &JsonObject::new()).map_err(|e| e.to_string())?;
+        api::execute(ctx.transport, &session.credentials, op, &validated)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    match d {
+        Diagnostic::Security => match get_self().await {
+            Ok(me) => {
+                let report = security::analyze(&me.body, &ctx.service.security_limits());
+                ToolOutcome::ok(&json!(report))
+            }
+            Err(e) => ToolOutcome::error(e),
+        },
+        Diagnostic::Health => ToolOutcome::ok(&ctx.service.health(session)),
+        Diagnostic::Connectivity => {
+            let started = ctx.service.now();
+            let answer = get_self().await;
+            let ms = ctx.service.now().saturating_sub(started).as_secs_f64() * 1000.0;
+            let cloud = session.credentials.base.as_str();
+            ToolOutcome::ok(&match answer {
+                Ok(me) => json!({
+                    "cloud": cloud, "reachable": true, "token_valid": true, "latency_ms": ms,
+                    "identity": me.body.get("email").or(me.body.get("name")),
+                }),
+                Err(e) => json!({
+                    "cloud": cloud,
+                    "reachable": !e.contains("cannot connect") && !e.contains("no answer within"),
+                    "token_valid": false,
+                    "latency_ms": ms,
+                    "problem": e,
+                }),
+            })
+        }
+        Diagnostic::Shell => match ctx.service.devices() {
+            None => ToolOutcome::error(
+                "remote shells need WebSockets, which this host (the edge module) cannot open: use the native mistmcp",
+            ),
+            Some(streams) => devices::run_shell(ctx, streams, args)
+                .await
+                .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
+        },
+    }
 }
 
 async fn call_workflow(
@@ -258,6 +334,21 @@ async fn call_workflow(
             Ok(value) => answer_value(value, None, shape, ctx.session.max_response_bytes),
             Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
         },
+        Source::Utilities => match utilities::plan(&Args(args)) {
+            Ok(utilities::Ask::List(listing)) => answer_value(listing, None, shape, None),
+            Ok(utilities::Ask::Run(run)) => {
+                let quiet = |_: usize, _: &str| {};
+                let progress = ctx.progress.unwrap_or(&quiet);
+                match devices::run_utility(ctx, run, progress).await {
+                    Ok(v) => ToolOutcome {
+                        operation: None,
+                        ..answer_value(v, None, shape, ctx.session.max_response_bytes)
+                    },
+                    Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
+                }
+            }
+            Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
+        },
         Source::NextPage => {
             let url = Args(args).selector("url");
             match api::next_page_target(&ctx.session.credentials, url) {
@@ -275,7 +366,7 @@ async fn call_workflow(
                                     shape,
                                     ctx.session.max_response_bytes,
                                 ),
-                                Err(e) => ToolOutcome::error(e.to_string()),
+                                Err(e) => ToolOutcome::api_error(&e),
                             }
                         }
                         Err(e) => ToolOutcome::error(e.to_string()),
@@ -358,6 +449,18 @@ async fn call_operation(
     args: &JsonObject,
     output: Output<'_>,
 ) -> ToolOutcome {
+    ToolOutcome {
+        operation: Some(op.id),
+        ..run_operation(ctx, op, args, output).await
+    }
+}
+
+async fn run_operation(
+    ctx: CallContext<'_>,
+    op: &'static Operation,
+    args: &JsonObject,
+    output: Output<'_>,
+) -> ToolOutcome {
     let Output {
         after,
         object_type,
@@ -371,6 +474,11 @@ async fn call_operation(
         Ok(v) => v,
         Err(e) => return ToolOutcome::error(format!("{e}. `{}` takes: {}", op.id, signature(op))),
     };
+    if op.is_write()
+        && let Err(e) = strict_security_check(ctx).await
+    {
+        return ToolOutcome::error(e);
+    }
     if op.is_write() && !ctx.session.skip_confirmation {
         let request = confirmation_request(op, &validated, object_type);
         match ctx.elicitor.confirm(request).await {
@@ -408,14 +516,60 @@ async fn call_operation(
             response_budget::project(&mut body, fields);
             answer_value(body, pagination, shape, ctx.session.max_response_bytes)
         }
-        Err(e) => ToolOutcome::error(e.to_string()),
+        Err(e) => ToolOutcome::api_error(&e),
     }
 }
 
 fn declined(text: &str) -> ToolOutcome {
     ToolOutcome {
         result: CallToolResult::success(vec![Content::text(text)]),
-        change: None,
+        ..ToolOutcome::ok(&Value::Null)
+    }
+}
+
+/// In strict security mode, refuses a write while the token has a CRITICAL risk (one `/self`
+/// request per write: the risk is the token's as it is now).
+pub async fn strict_security_check(ctx: CallContext<'_>) -> Result<(), String> {
+    if !ctx.session.strict_security {
+        return Ok(());
+    }
+    let op = crate::catalog::operation(tools::GET_SELF).expect("getSelf is in the catalog");
+    let validated = schema::validate(op, &JsonObject::new()).map_err(|e| e.to_string())?;
+    let me = api::execute(ctx.transport, &ctx.session.credentials, op, &validated)
+        .await
+        .map_err(|e| {
+            format!("strict security mode could not check the token ({e}): nothing was sent")
+        })?;
+    let report = security::analyze(&me.body, &ctx.service.security_limits());
+    if report.is_critical() {
+        let risks: Vec<String> = report
+            .risks
+            .iter()
+            .filter(|r| r.level == security::Level::Critical)
+            .map(|r| r.message.clone())
+            .collect();
+        return Err(format!(
+            "strict security mode (MIST_STRICT_SECURITY_MODE) refuses writes: the token has CRITICAL risks: {}. Use a token with fewer privileges, or set MIST_SECURITY_RISKS_ACKNOWLEDGED=true; nothing was sent",
+            risks.join("; ")
+        ));
+    }
+    Ok(())
+}
+
+/// The kind of an API failure, for counters.
+pub fn error_kind(e: &api::ApiError) -> &'static str {
+    use api::{ApiError, TransportError};
+    match e {
+        ApiError::MissingToken => "no_token",
+        ApiError::Transport { source, .. } => match source {
+            TransportError::Timeout { .. } => "timeout",
+            TransportError::RateBudget { .. } => "rate_budget",
+            _ => "network",
+        },
+        ApiError::Status { status: 429, .. } => "rate_limited",
+        ApiError::Status { status, .. } if *status >= 500 => "upstream_5xx",
+        ApiError::Status { .. } => "upstream_4xx",
+        ApiError::Malformed { .. } => "malformed",
     }
 }
 
@@ -455,7 +609,7 @@ fn answer_value(
     }
     ToolOutcome {
         result,
-        change: None,
+        ..ToolOutcome::ok(&Value::Null)
     }
 }
 

@@ -156,6 +156,13 @@ impl<T, C: Clock> Resilient<T, C> {
         &self.policy
     }
 
+    /// Calls left now in the budget of the token sent as `authorization` (`None`: no budget).
+    pub fn calls_left(&self, authorization: &str) -> Option<u32> {
+        self.budget
+            .as_ref()
+            .map(|b| b.remaining(authorization, self.clock.now()))
+    }
+
     /// A number in `[0, 1)` for jitter (xorshift: unpredictability is not needed here).
     fn random(&self) -> f64 {
         let mut x = self.seed.load(Ordering::Relaxed);
@@ -290,7 +297,10 @@ mod tests {
         }
         let wait = budget.take("Token a", t0).expect_err("spent");
         assert!(wait > Duration::from_millis(900) && wait <= Duration::from_secs(1));
-        assert!(budget.take("Token b", t0).is_ok(), "another token has its own budget");
+        assert!(
+            budget.take("Token b", t0).is_ok(),
+            "another token has its own budget"
+        );
         assert!(budget.take("Token a", t0 + Duration::from_secs(1)).is_ok());
         assert_eq!(budget.remaining("Token a", t0 + Duration::from_secs(1)), 0);
     }
@@ -305,7 +315,10 @@ mod tests {
         assert_eq!(retry_after(&answer("7"), 0), Some(Duration::from_secs(7)));
         // Sun, 06 Nov 1994 08:49:37 GMT is 784111777.
         let date = answer("Sun, 06 Nov 1994 08:49:37 GMT");
-        assert_eq!(retry_after(&date, 784_111_770), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&date, 784_111_770),
+            Some(Duration::from_secs(7))
+        );
         assert_eq!(retry_after(&date, 784_111_800), Some(Duration::ZERO));
         assert_eq!(retry_after(&answer("soon"), 0), None);
     }

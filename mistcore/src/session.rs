@@ -76,13 +76,15 @@ pub enum SessionError {
 
 /// The category of the workflow tools (not a spec tag).
 pub const WORKFLOWS: &str = "workflows";
+/// The category of the diagnostic tools (not a spec tag).
+pub const DIAGNOSTICS: &str = "diagnostics";
 
-/// Every category slug: the spec's tags, then `workflows`.
+/// Every category slug: the spec's tags, then `workflows` and `diagnostics`.
 pub fn category_slugs() -> impl Iterator<Item = &'static str> {
     CATEGORIES
         .iter()
         .map(|c| c.slug)
-        .chain(std::iter::once(WORKFLOWS))
+        .chain([WORKFLOWS, DIAGNOSTICS])
 }
 
 /// Resolves category names and glob patterns (`sites_*`) to slugs.
@@ -110,6 +112,8 @@ pub fn resolve_categories<S: AsRef<str>>(names: &[S]) -> Result<Vec<&'static str
             found.push(c.slug);
         } else if lower == WORKFLOWS {
             found.push(WORKFLOWS);
+        } else if lower == DIAGNOSTICS {
+            found.push(DIAGNOSTICS);
         } else {
             let near = closest(&lower, category_slugs(), 3);
             let hint = if near.is_empty() {
@@ -177,6 +181,9 @@ pub struct SessionConfig {
     /// The largest tool result in bytes before it is cut (`--max-response-bytes`); `None`
     /// for no limit.
     pub max_response_bytes: Option<usize>,
+    /// Refuse writes while the token has a CRITICAL risk (`MIST_STRICT_SECURITY_MODE=true`
+    /// without `MIST_SECURITY_RISKS_ACKNOWLEDGED=true`).
+    pub strict_security: bool,
 }
 
 /// A change of the enabled categories, as made by `manageMcpTools`.
@@ -209,6 +216,8 @@ pub struct Session {
     pub official_set: bool,
     /// The largest tool result in bytes before it is cut; `None` for no limit.
     pub max_response_bytes: Option<usize>,
+    /// Refuse writes while the token has a CRITICAL risk.
+    pub strict_security: bool,
 }
 
 impl Session {
@@ -239,6 +248,7 @@ impl Session {
             client: ClientCapabilities::default(),
             credentials,
             max_response_bytes: config.max_response_bytes,
+            strict_security: config.strict_security,
         })
     }
 

@@ -64,6 +64,8 @@ fn ctx<'a>(session: &'a Session, recorder: &'a Recorder) -> CallContext<'a> {
         session,
         transport: recorder,
         elicitor: &NoElicitor,
+        service: &mistcore::diagnostics::NoService,
+        progress: None,
     }
 }
 
@@ -210,8 +212,8 @@ fn clouds_and_secrets() {
 fn sessions_and_modes() {
     assert_eq!(
         session(ToolMode::All, &[]).enabled.len(),
-        203 + 1,
-        "every spec category and workflows"
+        203 + 2,
+        "every spec category, workflows and diagnostics"
     );
     let err = Session::new(
         &SessionConfig {
@@ -264,10 +266,13 @@ fn tool_lists_per_mode() {
         .iter()
         .filter(|w| w.write.is_none())
         .count();
-    assert_eq!(read_workflows, 25);
+    assert_eq!(
+        read_workflows, 26,
+        "the official 25 with mist_utilities, and mist_list_upgrades"
+    );
     assert_eq!(
         names(&session(ToolMode::All, &[])).len(),
-        490 + 4 + read_workflows
+        490 + 4 + read_workflows + mistcore::tools::diagnostics::ALL.len()
     );
 }
 

@@ -188,7 +188,9 @@ async fn main() -> anyhow::Result<()> {
         rss_end as f64 / 1024.0,
     );
     if lost > 0 || growth > 10.0 {
-        anyhow::bail!("soak failed: {lost} requests without exactly one answer, RSS {growth:+.1} %");
+        anyhow::bail!(
+            "soak failed: {lost} requests without exactly one answer, RSS {growth:+.1} %"
+        );
     }
     Ok(())
 }
@@ -223,6 +225,7 @@ async fn session(
         .post(url)
         .header("accept", accept)
         .header("mcp-session-id", &sid)
+        .header("x-mist-token", format!("t{n}"))
         .header("content-type", "application/json")
         .body(
             serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
@@ -240,6 +243,8 @@ async fn session(
             .post(url)
             .header("accept", accept)
             .header("mcp-session-id", &sid)
+            // A session serves only the credentials that opened it.
+            .header("x-mist-token", format!("t{n}"))
             .header("content-type", "application/json")
             .body(call.to_string())
             .send()

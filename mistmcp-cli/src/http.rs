@@ -3,6 +3,7 @@
 //! cloud, caps sessions and body sizes.
 
 use crate::server::{ClientGone, MistServer, RequestSession};
+use crate::service::NativeService;
 use crate::tokens::{TokenEntry, TokenStore};
 use anyhow::{Context, bail};
 use axum::body::Body;
@@ -11,7 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use http::{HeaderMap, Method, StatusCode};
-use mistcore::api::{Credentials, HttpTransport, Secret, cloud_base};
+use mistcore::api::{Credentials, Secret, cloud_base};
 use mistcore::session::{Session, SessionConfig, ToolMode};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -52,7 +53,7 @@ pub struct HttpOptions {
     /// Every session's requests go here instead of the cloud (`--api-url`).
     pub api_url: Option<Url>,
     /// The way to Mist.
-    pub transport: Arc<dyn HttpTransport>,
+    pub service: Arc<NativeService>,
 }
 
 struct Gate {
@@ -66,6 +67,8 @@ struct Gate {
     /// Initializes in flight: counted with the open sessions so that simultaneous ones cannot
     /// pass the cap together.
     pending: std::sync::atomic::AtomicUsize,
+    /// The counters and session count of the health tool.
+    service: Arc<NativeService>,
 }
 
 /// Releases a reserved session slot when the initialize request is answered.
@@ -293,6 +296,7 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
                 );
             }
             tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
+            gate.service.set_sessions(active + 1);
         }
     }
     let identity = identity(bound.as_ref().map(|b| b.id.as_str()), &session);
@@ -383,9 +387,9 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     if !opts.allowed_origins.is_empty() {
         config = config.with_allowed_origins(opts.allowed_origins.clone());
     }
-    let transport = opts.transport.clone();
+    let service = opts.service.clone();
     let service = StreamableHttpService::new(
-        move || Ok(MistServer::from_requests(transport.clone())),
+        move || Ok(MistServer::from_requests(service.clone())),
         sessions.clone(),
         config,
     );
@@ -398,6 +402,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         max_body_bytes: opts.max_body_bytes,
         sessions: sessions.clone(),
         pending: Default::default(),
+        service: opts.service.clone(),
     });
     let app = axum::Router::new()
         .route_service("/mcp", service.clone())
@@ -409,7 +414,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         max_sessions = opts.max_sessions,
         "sessions expire when idle and are capped"
     );
-    tokio::spawn(report_sessions(sessions));
+    tokio::spawn(report_sessions(sessions, opts.service.clone()));
 
     let addr: SocketAddr = tokio::net::lookup_host((opts.host.as_str(), opts.port))
         .await
@@ -449,11 +454,12 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
 }
 
 /// Logs the number of sessions when it drops (idle sessions expiring, clients leaving).
-async fn report_sessions(sessions: Arc<LocalSessionManager>) {
+async fn report_sessions(sessions: Arc<LocalSessionManager>, service: Arc<NativeService>) {
     let mut last = 0usize;
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let now = sessions.sessions.read().await.len();
+        service.set_sessions(now);
         if now < last {
             tracing::info!(
                 closed = last - now,

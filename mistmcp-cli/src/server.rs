@@ -1,5 +1,6 @@
 //! The rmcp server handler: one [`Session`] per connection, delegating to mistcore.
 
+use crate::service::NativeService;
 use mistcore::api::HttpTransport;
 use mistcore::mcp::{self, CallContext, CallError, Confirmation, Elicitor};
 use mistcore::round_trip::RoundTrip;
@@ -9,11 +10,12 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, DiscoverResult, ElicitRequestParams, ErrorCode,
     InitializeRequestParams, InitializeResult, ListPromptsRequestMethod, ListPromptsResult,
     ListResourceTemplatesRequestMethod, ListResourceTemplatesResult, ListResourcesRequestMethod,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion, ServerConfig,
-    Tool,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ProtocolVersion, ServerConfig, Tool,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The session an HTTP request carries: built from its query and headers by the HTTP gate,
@@ -41,26 +43,29 @@ pub struct MistServer {
     identity: Mutex<Option<String>>,
     debug: std::sync::atomic::AtomicBool,
     transport: Arc<dyn HttpTransport>,
+    service: Arc<NativeService>,
 }
 
 impl MistServer {
     /// A server for one client whose session is known (stdio).
-    pub fn new(session: Session, transport: Arc<dyn HttpTransport>) -> Self {
+    pub fn new(session: Session, service: Arc<NativeService>) -> Self {
         MistServer {
             session: Mutex::new(Some(session)),
             identity: Mutex::new(None),
             debug: false.into(),
-            transport,
+            transport: service.transport(),
+            service,
         }
     }
 
     /// A server whose session comes with its first HTTP request ([`RequestSession`]).
-    pub fn from_requests(transport: Arc<dyn HttpTransport>) -> Self {
+    pub fn from_requests(service: Arc<NativeService>) -> Self {
         MistServer {
             session: Mutex::new(None),
             identity: Mutex::new(None),
             debug: false.into(),
-            transport,
+            transport: service.transport(),
+            service,
         }
     }
 
@@ -149,6 +154,29 @@ async fn guarded<T>(work: impl Future<Output = T>) -> Result<T, ErrorData> {
                 None,
             )
         })
+}
+
+tokio::task_local! {
+    /// Requests sent to Mist by the current call (counted by the reqwest transport).
+    pub static UPSTREAM_REQUESTS: Arc<AtomicU32>;
+}
+
+/// The session a request belongs to, for logs: a short hash of its `Mcp-Session-Id` on HTTP.
+fn session_label(context: &RequestContext<RoleServer>) -> String {
+    use sha2::Digest;
+    match context
+        .extensions
+        .get::<http::request::Parts>()
+        .and_then(|p| p.headers.get("mcp-session-id"))
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(id) => {
+            let digest = sha2::Sha256::digest(id.as_bytes());
+            digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+        }
+        None if context.extensions.get::<http::request::Parts>().is_some() => "sessionless".into(),
+        None => "stdio".into(),
+    }
 }
 
 /// A request of protocol 2026-07-28 (sessionless).
@@ -259,14 +287,33 @@ impl ServerHandler for MistServer {
             Some(r) => r,
             None => &peer,
         };
+        // Long calls (device utilities) report the output messages received as progress.
+        let progress_token = context.meta.get_progress_token();
+        let peer_for_progress = context.peer.clone();
+        let progress = move |messages: usize, _chunk: &str| {
+            if let Some(token) = progress_token.clone() {
+                let peer = peer_for_progress.clone();
+                let note = ProgressNotificationParam::new(token, messages as f64)
+                    .with_message(format!("{messages} output messages received"));
+                tokio::spawn(async move {
+                    let _ = peer.notify_progress(note).await;
+                });
+            }
+        };
         let ctx = CallContext {
             session: &session,
             transport: self.transport.as_ref(),
             elicitor,
+            service: self.service.as_ref(),
+            progress: Some(&progress),
         };
+        let upstream = Arc::new(AtomicU32::new(0));
         // A client's notifications/cancelled (or a closed HTTP stream) drops the call, and with
         // it the request to Mist.
-        let call = guarded(mcp::call_tool(ctx, &request.name, request.arguments));
+        let call = UPSTREAM_REQUESTS.scope(
+            upstream.clone(),
+            guarded(mcp::call_tool(ctx, &request.name, request.arguments)),
+        );
         let gone = context
             .extensions
             .get::<http::request::Parts>()
@@ -295,14 +342,24 @@ impl ServerHandler for MistServer {
         if let Some(input) = round_trip.as_ref().and_then(RoundTrip::input_required) {
             return Ok(CallToolResponse::InputRequired(input));
         }
-        if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
-            tracing::info!(
-                tool = %request.name,
-                error = outcome.result.is_error.unwrap_or(false),
-                ms = started.elapsed().as_millis() as u64,
-                "tool call"
-            );
-        }
+        let elapsed = started.elapsed();
+        let error = outcome
+            .error_kind
+            .filter(|_| outcome.result.is_error == Some(true));
+        self.service
+            .metrics
+            .record(outcome.operation.unwrap_or(&request.name), elapsed, error);
+        // One structured line per call (JSON with --log-format json); never a secret.
+        tracing::info!(
+            target: "mistmcp::call",
+            session = %session_label(&context),
+            tool = %request.name,
+            operation = outcome.operation.unwrap_or("-"),
+            status = error.unwrap_or("ok"),
+            duration_ms = elapsed.as_secs_f64() * 1000.0,
+            upstream_requests = upstream.load(Ordering::Relaxed),
+            "tool call"
+        );
         if let Some(change) = &outcome.change {
             let changed = self.lock().as_mut().is_some_and(|s| s.apply(change));
             if changed && let Err(e) = context.peer.notify_tool_list_changed().await {

@@ -80,6 +80,9 @@ impl HttpTransport for ReqwestTransport {
                 TransportError::Other(e.without_url().to_string())
             }
         };
+        // Counted for the call's log line (mistmcp's tool calls set the counter).
+        let _ = crate::server::UPSTREAM_REQUESTS
+            .try_with(|n| n.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let response = builder.send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let headers = response
@@ -135,4 +138,10 @@ pub type MistTransport = Resilient<ReqwestTransport, TokioClock>;
 pub fn mist_transport(policy: Policy) -> anyhow::Result<MistTransport> {
     let inner = ReqwestTransport::new(policy.request_timeout)?;
     Ok(Resilient::new(inner, TokioClock::default(), policy))
+}
+
+/// Makes ring the process's TLS provider (reqwest, the Mist stream's WebSockets and the HTTPS
+/// server all use rustls); harmless when done twice.
+pub fn init_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

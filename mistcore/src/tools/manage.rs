@@ -2,7 +2,7 @@
 
 use super::operation_allowed;
 use crate::catalog::CATEGORIES;
-use crate::session::{CategoryChange, Session, WORKFLOWS, resolve_categories};
+use crate::session::{CategoryChange, DIAGNOSTICS, Session, WORKFLOWS, resolve_categories};
 use serde_json::{Map, Value, json};
 
 /// The tool's description.
@@ -67,6 +67,9 @@ fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, Str
 
 /// How many tools a category gives this session.
 fn tool_count(session: &Session, slug: &str) -> usize {
+    if slug == DIAGNOSTICS {
+        return super::diagnostics::ALL.len();
+    }
     if slug == WORKFLOWS {
         return crate::workflows::all()
             .iter()
@@ -154,12 +157,20 @@ pub fn run(
 }
 
 fn listing(session: &Session) -> Value {
-    let mut categories = vec![json!({
-        "name": WORKFLOWS,
-        "tools": tool_count(session, WORKFLOWS),
-        "description": "The official Mist MCP server's workflow tools (mist_get_self, mist_search_device, ...): few tools, each covering many operations",
-        "enabled": session.enabled.contains(WORKFLOWS),
-    })];
+    let mut categories = vec![
+        json!({
+            "name": WORKFLOWS,
+            "tools": tool_count(session, WORKFLOWS),
+            "description": "The official Mist MCP server's workflow tools (mist_get_self, mist_search_device, ...): few tools, each covering many operations",
+            "enabled": session.enabled.contains(WORKFLOWS),
+        }),
+        json!({
+            "name": DIAGNOSTICS,
+            "tools": tool_count(session, DIAGNOSTICS),
+            "description": "mistmcp's diagnostics: the token's security analysis, the service's health, a connectivity test, a read-only shell command on a Junos device",
+            "enabled": session.enabled.contains(DIAGNOSTICS),
+        }),
+    ];
     let mut write_only = 0;
     for c in CATEGORIES {
         let tools = tool_count(session, c.slug);

@@ -4,13 +4,15 @@
 //! `manageMcpTools`, and the discovery tools that reach every operation through a small,
 //! constant manifest.
 
+pub mod diagnostics;
 pub mod discovery;
 pub mod manage;
 
 use crate::catalog::{OPERATIONS, Operation, operation};
 use crate::schema::input_schema;
-use crate::session::{ResponseFormat, Session, WORKFLOWS};
+use crate::session::{DIAGNOSTICS, ResponseFormat, Session, WORKFLOWS};
 use crate::workflows::{self, Workflow};
+use diagnostics::Diagnostic;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
@@ -41,6 +43,8 @@ pub enum ToolRef {
     Call,
     /// A workflow tool of the official server.
     Workflow(&'static Workflow),
+    /// A diagnostic tool.
+    Diagnostic(Diagnostic),
 }
 
 impl PartialEq for ToolRef {
@@ -57,9 +61,10 @@ impl ToolRef {
             SEARCH_OPERATIONS => ToolRef::Search,
             DESCRIBE_OPERATION => ToolRef::Describe,
             CALL_OPERATION => ToolRef::Call,
-            _ => match workflows::find(name) {
-                Some(w) => ToolRef::Workflow(w),
-                None => ToolRef::Operation(operation(name)?),
+            _ => match (workflows::find(name), Diagnostic::find(name)) {
+                (Some(w), _) => ToolRef::Workflow(w),
+                (None, Some(d)) => ToolRef::Diagnostic(d),
+                (None, None) => ToolRef::Operation(operation(name)?),
             },
         })
     }
@@ -73,6 +78,7 @@ impl ToolRef {
             ToolRef::Describe => DESCRIBE_OPERATION,
             ToolRef::Call => CALL_OPERATION,
             ToolRef::Workflow(w) => w.name,
+            ToolRef::Diagnostic(d) => d.name(),
         }
     }
 
@@ -109,6 +115,13 @@ impl ToolRef {
         match self {
             ToolRef::Workflow(w) => workflow_tool(w, ResponseFormat::Json),
             ToolRef::Operation(op) => operation_tool(op),
+            ToolRef::Diagnostic(d) => {
+                Tool::new(d.name(), d.description(), Arc::new(object(d.schema()))).annotate(
+                    ToolAnnotations::new()
+                        .read_only(true)
+                        .open_world(d.open_world()),
+                )
+            }
             ToolRef::Manage => local_tool(
                 MANAGE_TOOLS,
                 manage::DESCRIPTION,
@@ -141,17 +154,20 @@ impl ToolRef {
     }
 }
 
+fn object(schema: Value) -> JsonObject {
+    match schema {
+        Value::Object(o) => o,
+        _ => JsonObject::new(),
+    }
+}
+
 fn local_tool(
     name: &'static str,
     description: &'static str,
     schema: Value,
     read_only: bool,
 ) -> Tool {
-    let schema = match schema {
-        Value::Object(o) => o,
-        _ => JsonObject::new(),
-    };
-    Tool::new(name, description, Arc::new(schema)).annotate(
+    Tool::new(name, description, Arc::new(object(schema))).annotate(
         ToolAnnotations::new()
             .read_only(read_only)
             .open_world(false),
@@ -207,6 +223,9 @@ pub fn visible(session: &Session) -> Vec<ToolRef> {
             tools.extend([ToolRef::Search, ToolRef::Describe, ToolRef::Call]);
         }
     }
+    if session.enabled.contains(DIAGNOSTICS) {
+        tools.extend(diagnostics::ALL.map(ToolRef::Diagnostic));
+    }
     if session.enabled.contains(WORKFLOWS) {
         tools.extend(
             workflows::all()
@@ -233,10 +252,12 @@ pub fn is_visible(session: &Session, tool: &ToolRef) -> bool {
 }
 
 fn workflow_tool(w: &'static Workflow, format: ResponseFormat) -> Tool {
+    // mist_utilities is listed to every client, but some of its utilities change devices.
+    let may_change = matches!(w.source, workflows::Source::Utilities);
     let annotations = ToolAnnotations::with_title(w.title)
-        .read_only(w.write.is_none())
-        .destructive(w.write.is_some_and(|d| d.0))
-        .idempotent(w.write.is_none())
+        .read_only(w.write.is_none() && !may_change)
+        .destructive(w.write.is_some_and(|d| d.0) || may_change)
+        .idempotent(w.write.is_none() && !may_change)
         .open_world(true);
     let mut tool = local_tool(w.name, w.description, (w.schema)(), true).annotate(annotations);
     if format == ResponseFormat::Json

@@ -10,6 +10,7 @@ mod catalog_tools;
 mod config;
 mod monitoring;
 mod search;
+pub mod utilities;
 
 pub use args::{Args, check};
 
@@ -77,6 +78,8 @@ pub enum Source {
     Local(fn(&Args) -> Result<Value, String>),
     /// `mist_get_next_page`: a path given by a previous answer.
     NextPage,
+    /// `mist_utilities`: a command on a device, its output from the Mist stream.
+    Utilities,
 }
 
 /// One workflow tool.
@@ -109,6 +112,7 @@ pub fn all() -> &'static [Workflow] {
             search::WORKFLOWS,
             monitoring::WORKFLOWS,
             config::WORKFLOWS,
+            utilities::WORKFLOWS,
         ]
         .concat();
         v.sort_by_key(|w| w.name);

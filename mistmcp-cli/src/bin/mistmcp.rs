@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use mistcore::resilience::Policy;
 use mistcore::session::{ResponseFormat, Session, SessionConfig, ToolMode};
+use mistmcp_cli::service::NativeService;
 use mistmcp_cli::transport::mist_transport;
 use mistmcp_cli::{config, server::MistServer, stdio};
 use std::io::IsTerminal;
@@ -125,6 +126,15 @@ struct Args {
     /// Calls per hour per Mist token, shared by every session using it (0: no client-side budget).
     #[arg(long, env = "MISTMCP_RATE_LIMIT", default_value_t = 5000)]
     rate_limit: u32,
+    /// Log lines as text or JSON (one object per line; each tool call is one line).
+    #[arg(long, env = "MISTMCP_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// Print the token's security analysis and exit (non-zero on a CRITICAL risk).
+    #[arg(long)]
+    security_check: bool,
+    /// Check the token, the cloud, the spec and the flags, then exit without serving.
+    #[arg(long)]
+    validate_config: bool,
     /// The largest tool result in bytes; larger ones are cut at a record boundary (0: no limit).
     #[arg(long, env = "MISTMCP_MAX_RESPONSE_BYTES", default_value_t = mistcore::response_budget::DEFAULT_MAX_RESPONSE_BYTES)]
     max_response_bytes: usize,
@@ -224,7 +234,11 @@ fn main() -> anyhow::Result<()> {
     if let Some(Command::Tokens { action }) = &args.command {
         return tokens(action, args.tokens_file.clone());
     }
-    init_logs(args.debug);
+    mistmcp_cli::transport::init_tls();
+    init_logs(args.debug, args.log_format);
+    if args.security_check || args.validate_config {
+        return check(&args);
+    }
     if args.transport == Transport::Http {
         return serve_http(args);
     }
@@ -234,17 +248,7 @@ fn main() -> anyhow::Result<()> {
         std::env::var("MIST_HOST").ok(),
         args.api_url.clone(),
     )?;
-    let session = Session::new(
-        &SessionConfig {
-            mode: args.mode,
-            categories: args.categories.clone(),
-            write_tools: args.enable_write_tools,
-            skip_confirmation: args.disable_elicitation,
-            response_format: args.response_format,
-            max_response_bytes: Some(args.max_response_bytes).filter(|m| *m > 0),
-        },
-        credentials,
-    )?;
+    let session = Session::new(&session_config(&args), credentials)?;
     if args.disable_elicitation {
         if args.enable_write_tools {
             tracing::warn!(
@@ -269,8 +273,11 @@ fn main() -> anyhow::Result<()> {
             session.credentials.base,
         );
     }
-    let transport = Arc::new(mist_transport(args.policy())?);
-    let handler = MistServer::new(session, transport);
+    let service = Arc::new(NativeService::new(
+        mist_transport(args.policy())?,
+        security_limits()?,
+    ));
+    let handler = MistServer::new(session, service);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -287,6 +294,12 @@ impl Args {
             ..Policy::default()
         }
     }
+}
+
+/// The limits of the token security analysis, from `MIST_MAX_*`.
+fn security_limits() -> anyhow::Result<mistcore::security::Limits> {
+    mistcore::security::Limits::from_vars(|name| std::env::var(name).ok())
+        .map_err(anyhow::Error::msg)
 }
 
 fn serve_http(args: Args) -> anyhow::Result<()> {
@@ -326,19 +339,15 @@ fn serve_http(args: Args) -> anyhow::Result<()> {
         allowed_hosts: args.allowed_hosts.clone(),
         max_body_bytes: args.max_body_bytes,
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
-        defaults: SessionConfig {
-            mode: args.mode,
-            categories: args.categories.clone(),
-            write_tools: args.enable_write_tools,
-            skip_confirmation: args.disable_elicitation,
-            response_format: args.response_format,
-            max_response_bytes: Some(args.max_response_bytes).filter(|m| *m > 0),
-        },
+        defaults: session_config(&args),
         default_cloud: std::env::var("MIST_HOST")
             .ok()
             .filter(|h| !h.trim().is_empty()),
         api_url,
-        transport: Arc::new(mist_transport(args.policy())?),
+        service: Arc::new(NativeService::new(
+            mist_transport(args.policy())?,
+            security_limits()?,
+        )),
     };
     // Validate the defaults once, so that a bad --categories fails at start, not per request.
     Session::new(&options.defaults, mistcore::api::Credentials::anonymous())?;
@@ -349,16 +358,87 @@ fn serve_http(args: Args) -> anyhow::Result<()> {
         .block_on(mistmcp_cli::http::serve(options))
 }
 
-fn init_logs(debug: bool) {
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `--security-check` and `--validate-config`: report on stdout, exit code says the outcome.
+fn check(args: &Args) -> anyhow::Result<()> {
+    let credentials = config::credentials(
+        std::env::var("MIST_APITOKEN").ok(),
+        std::env::var("MIST_HOST").ok(),
+        args.api_url.clone(),
+    )?;
+    if credentials.token.is_none() {
+        anyhow::bail!("MIST_APITOKEN is not set: the checks need a token");
+    }
+    let limits = security_limits()?;
+    let transport = mist_transport(args.policy())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    if args.validate_config {
+        Session::new(&session_config(args), credentials.clone())?;
+        let me = runtime.block_on(mistmcp_cli::checks::fetch_self(&transport, &credentials))?;
+        println!(
+            "configuration valid: cloud {}, token of {}, {} operations in {} categories (spec {}), mode {}, write tools {}",
+            credentials.base,
+            me.get("email")
+                .or(me.get("name"))
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("an unnamed token"),
+            mistcore::catalog::OPERATIONS.len(),
+            mistcore::catalog::CATEGORIES.len(),
+            mistcore::catalog::SPEC_VERSION,
+            args.mode,
+            if args.enable_write_tools { "on" } else { "off" },
+        );
+    }
+    if args.security_check {
+        let report = runtime.block_on(mistmcp_cli::checks::security_report(
+            &transport,
+            &credentials,
+            &limits,
+        ))?;
+        println!("{}", report.text());
+        if report.is_critical() {
+            std::process::exit(3);
+        }
+    }
+    Ok(())
+}
+
+/// The session configuration of the flags.
+fn session_config(args: &Args) -> SessionConfig {
+    SessionConfig {
+        mode: args.mode,
+        categories: args.categories.clone(),
+        write_tools: args.enable_write_tools,
+        skip_confirmation: args.disable_elicitation,
+        response_format: args.response_format,
+        max_response_bytes: Some(args.max_response_bytes).filter(|m| *m > 0),
+        strict_security: mistmcp_cli::checks::strict_security_from_env(),
+    }
+}
+
+fn init_logs(debug: bool, format: LogFormat) {
     let default = if debug { "debug" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MISTMCP_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!(
             "{default},rmcp=warn,rustls=warn,hyper=warn,reqwest=warn,h2=warn"
         ))
     });
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(filter)
-        .init();
+        .with_env_filter(filter);
+    match format {
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
 }

@@ -3,6 +3,7 @@
 //! a `.env` file or a profile ([`profiles`]).
 
 pub mod commands;
+mod extras;
 pub mod output;
 pub mod profiles;
 
@@ -34,6 +35,8 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 4;
     /// 429: the hourly API budget is spent.
     pub const RATE_LIMITED: u8 = 5;
+    /// `self security`: the token has a CRITICAL risk.
+    pub const CRITICAL: u8 = 6;
 }
 
 /// A failure: the exit code and what to print on stderr.
@@ -315,7 +318,7 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
         .iter()
         .map(|(name, cmds)| {
             if full || wanted == Some(*name) {
-                resource_command(name, cmds)
+                extras::extend(name, resource_command(name, cmds))
             } else {
                 clap::Command::new(*name).about(format!("{} command(s)", cmds.len()))
             }
@@ -386,6 +389,9 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
                     "`mistcli {resource}` needs a verb: see mistcli {resource} --help"
                 ))
             })?;
+            if let Some(done) = extras::run(resource, verb, vm, &matches, out).await {
+                return done;
+            }
             let variants: Vec<&Command> = resources
                 .get(resource)
                 .into_iter()
@@ -581,6 +587,8 @@ struct Ctx {
     site: Option<String>,
     msp: Option<String>,
     format: Format,
+    /// `-o` was given (on the command line or in the environment).
+    format_given: bool,
     columns: Vec<String>,
     all: bool,
     yes: bool,
@@ -642,6 +650,12 @@ impl Ctx {
             site: m.get_one::<String>("site").cloned(),
             msp: m.get_one::<String>("msp").cloned(),
             format: *m.get_one::<Format>("output").unwrap_or(&Format::Json),
+            format_given: matches!(
+                m.value_source("output"),
+                Some(
+                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
+                )
+            ),
             columns: m
                 .get_many::<String>("columns")
                 .into_iter()
@@ -795,6 +809,20 @@ async fn execute(
     let tty = std::io::stdout().is_terminal();
     output::render(out, &body, ctx.format, &ctx.columns, tty)
         .map_err(|e| Failure::other(e.to_string()))
+}
+
+impl Ctx {
+    /// Prints a result in the chosen format.
+    fn print(&self, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
+        let tty = std::io::stdout().is_terminal();
+        output::render(out, body, self.format, &self.columns, tty)
+            .map_err(|e| Failure::other(e.to_string()))
+    }
+}
+
+/// Writes one line to `out`.
+fn write(out: &mut dyn Write, line: String) -> Result<(), Failure> {
+    writeln!(out, "{line}").map_err(|e| Failure::other(e.to_string()))
 }
 
 /// `--all`: the items of every page, as one list.

@@ -1,0 +1,1093 @@
+//! Commands on devices: the Mist device utilities (ping, traceroute, show ..., cable test, port
+//! bounce, ...) whose output arrives on the Mist WebSocket stream, and one-command remote shells.
+//!
+//! The host opens WebSockets ([`DeviceStreams`]); everything else is here: the utilities of each
+//! platform as the official server offers them, the stream's URL, the subscription, reading the
+//! messages of one command's session with the official timers (first message, idle, overall
+//! deadline), and the shell's command checks and output cap.
+//!
+//! As in the official client, nothing in the stream marks the end of an output: a command is
+//! complete when no message came for its idle time (or the stream closed); when the deadline
+//! passes first, the output so far is returned marked incomplete.
+
+use crate::api::{self, Credentials};
+use crate::mcp::{CONFIRM_FIELD, CallContext, Confirmation};
+use crate::schema;
+use rmcp::model::{ElicitRequestParams, ElicitationSchema, JsonObject};
+use serde_json::{Map, Value, json};
+use std::time::Duration;
+
+/// What a stream gave when asked for its next message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// A message (text, or binary decoded as UTF-8 with NUL bytes removed).
+    Message(String),
+    /// Nothing within the time asked.
+    Idle,
+    /// The other side closed the stream.
+    Closed,
+    /// The stream failed.
+    Failed(String),
+}
+
+/// An open WebSocket.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub trait Stream: Send {
+    /// Sends a text frame.
+    async fn send_text(&mut self, text: &str) -> Result<(), String>;
+    /// Sends a binary frame.
+    async fn send_binary(&mut self, data: &[u8]) -> Result<(), String>;
+    /// The next message, waiting at most `wait`.
+    async fn next(&mut self, wait: Duration) -> StreamEvent;
+}
+
+/// Opens WebSockets (natively; the edge has none).
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub trait DeviceStreams: Send + Sync {
+    /// Opens `url` with the token of `credentials` (`Authorization: Token ...`).
+    async fn open(&self, url: &str, credentials: &Credentials) -> Result<Box<dyn Stream>, String>;
+
+    /// The URL of the cloud's event stream: the API host with `api.` replaced by `api-ws.`
+    /// (`wss://api-ws.mist.com/api-ws/v1/stream`); for another base URL, the same host.
+    fn stream_url(&self, credentials: &Credentials) -> String {
+        stream_url(&credentials.base)
+    }
+
+    /// The commands a remote shell refuses (prefixes of the normalized command); `None` when
+    /// the list is missing, and then every shell command is refused.
+    fn shell_denylist(&self) -> Option<Vec<String>> {
+        Some(
+            DEFAULT_SHELL_DENYLIST
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        )
+    }
+}
+
+/// The event stream URL for an API base URL.
+pub fn stream_url(base: &url::Url) -> String {
+    let host = base.host_str().unwrap_or("api.mist.com");
+    let scheme = if base.scheme() == "https" {
+        "wss"
+    } else {
+        "ws"
+    };
+    let port = base.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let host = match host.strip_prefix("api.") {
+        Some(rest) => format!("api-ws.{rest}"),
+        None => host.to_string(),
+    };
+    format!("{scheme}://{host}{port}/api-ws/v1/stream")
+}
+
+/// Where a utility's output comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// The cloud's event stream, channel `/sites/{site}/devices/{device}/cmd`.
+    Stream,
+    /// A WebSocket at the `url` the starting call answers.
+    Url,
+    /// The starting call's answer itself.
+    Rest,
+}
+
+/// How a utility's arguments become the request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Body {
+    /// The parameters as they are.
+    Same,
+    /// `port_ids` sent as `ports`.
+    Ports,
+    /// `port_id` sent as `port`.
+    Port,
+    /// `{"protocol": "bgp"}`.
+    Bgp,
+    /// The parameters plus `duration: 1, interval: 1`.
+    ArpWindow,
+    /// `{"duration": 60, "port": port_id}`.
+    Monitor,
+}
+
+/// One device utility, as the official `mist_utilities` offers it.
+#[derive(Debug, Clone, Copy)]
+pub struct Utility {
+    /// Its name in `mist_utilities`.
+    pub name: &'static str,
+    /// The platforms that have it.
+    pub devices: &'static [&'static str],
+    /// The operation that starts it.
+    pub operation: &'static str,
+    /// Its parameters: (name, required).
+    pub params: &'static [(&'static str, bool)],
+    /// Seconds without output after which it is complete.
+    pub idle_seconds: u64,
+    /// Where its output comes from.
+    pub output: Output,
+    /// It changes the device's state: write tools and a confirmation are needed.
+    pub write: bool,
+    body: Body,
+}
+
+const ALL_GW: &[&str] = &["ex", "srx", "ssr"];
+const ROUTERS: &[&str] = &["srx", "ssr"];
+
+macro_rules! utility {
+    ($name:expr, $devices:expr, $op:expr, $params:expr, $idle:expr, $output:ident, $write:expr, $body:ident) => {
+        Utility {
+            name: $name,
+            devices: $devices,
+            operation: $op,
+            params: $params,
+            idle_seconds: $idle,
+            output: Output::$output,
+            write: $write,
+            body: Body::$body,
+        }
+    };
+}
+
+/// Every utility of every platform (the official server's list, from the mistapi package).
+pub const UTILITIES: &[Utility] = &[
+    utility!(
+        "ping",
+        &["ap", "ex", "srx", "ssr"],
+        "pingFromDevice",
+        &[
+            ("host", true),
+            ("count", false),
+            ("node", false),
+            ("size", false),
+            ("vrf", false)
+        ],
+        3,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "traceroute",
+        &["ap", "ex", "srx", "ssr"],
+        "tracerouteFromDevice",
+        &[("host", true), ("protocol", false), ("port", false)],
+        10,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "retrieveArpTable",
+        &["ap", "ssr"],
+        "arpFromDevice",
+        &[("node", false)],
+        1,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "retrieveArpTable",
+        &["ex", "srx"],
+        "showSiteDeviceArpTable",
+        &[("ip", false), ("port_id", false), ("vrf", false)],
+        1,
+        Stream,
+        false,
+        ArpWindow
+    ),
+    utility!(
+        "retrieveBgpSummary",
+        ALL_GW,
+        "showSiteDeviceBgpSummary",
+        &[],
+        5,
+        Stream,
+        false,
+        Bgp
+    ),
+    utility!(
+        "retrieveDhcpLeases",
+        ALL_GW,
+        "showSiteDeviceDhcpLeases",
+        &[("network", true), ("node", false)],
+        15,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "releaseDhcpLeases",
+        ALL_GW,
+        "releaseSiteDeviceDhcpLease",
+        &[
+            ("macs", false),
+            ("network", false),
+            ("node", false),
+            ("port_id", false)
+        ],
+        5,
+        Stream,
+        true,
+        Same
+    ),
+    utility!(
+        "retrieveMacTable",
+        &["ex"],
+        "showSiteDeviceMacTable",
+        &[
+            ("mac_address", false),
+            ("port_id", false),
+            ("vlan_id", false)
+        ],
+        5,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "clearMacTable",
+        &["ex"],
+        "clearSiteDeviceMacTable",
+        &[
+            ("mac_address", false),
+            ("port_id", false),
+            ("vlan_id", false)
+        ],
+        0,
+        Rest,
+        true,
+        Same
+    ),
+    utility!(
+        "clearLearnedMac",
+        &["ex"],
+        "clearAllLearnedMacsFromPortOnSwitch",
+        &[("port_ids", true)],
+        0,
+        Rest,
+        true,
+        Ports
+    ),
+    utility!(
+        "clearBpduError",
+        &["ex"],
+        "clearBpduErrorsFromPortsOnSwitch",
+        &[("port_ids", true)],
+        0,
+        Rest,
+        true,
+        Ports
+    ),
+    utility!(
+        "clearDot1xSessions",
+        &["ex"],
+        "clearSiteDeviceDot1xSession",
+        &[("port_ids", true)],
+        0,
+        Rest,
+        true,
+        Ports
+    ),
+    utility!(
+        "clearHitCount",
+        &["ex"],
+        "clearSiteDevicePolicyHitCount",
+        &[("policy_name", true)],
+        0,
+        Rest,
+        true,
+        Same
+    ),
+    utility!(
+        "bouncePort",
+        &["ex", "srx", "ssr"],
+        "bounceDevicePort",
+        &[("port_ids", true)],
+        5,
+        Stream,
+        true,
+        Ports
+    ),
+    utility!(
+        "cableTest",
+        &["ex"],
+        "cableTestFromSwitch",
+        &[("port_id", true)],
+        10,
+        Stream,
+        false,
+        Port
+    ),
+    utility!(
+        "monitorTraffic",
+        &["ex", "srx"],
+        "monitorSiteDeviceTraffic",
+        &[("port_id", false)],
+        30,
+        Url,
+        false,
+        Monitor
+    ),
+    utility!(
+        "topCommand",
+        &["ex", "srx"],
+        "runSiteSrxTopCommand",
+        &[],
+        10,
+        Url,
+        false,
+        Same
+    ),
+    utility!(
+        "retrieveOspfDatabase",
+        ROUTERS,
+        "showSiteGatewayOspfDatabase",
+        &[("node", false), ("self_originate", false), ("vrf", false)],
+        5,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "retrieveOspfInterfaces",
+        ROUTERS,
+        "showSiteGatewayOspfInterfaces",
+        &[("node", false), ("port_id", false), ("vrf", false)],
+        5,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "retrieveOspfNeighbors",
+        ROUTERS,
+        "showSiteGatewayOspfNeighbors",
+        &[
+            ("neighbor", false),
+            ("node", false),
+            ("port_id", false),
+            ("vrf", false)
+        ],
+        5,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "retrieveOspfSummary",
+        ROUTERS,
+        "showSiteGatewayOspfSummary",
+        &[("node", false), ("vrf", false)],
+        5,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "retrieveRoutes",
+        ROUTERS,
+        "showSiteSsrAndSrxRoutes",
+        &[
+            ("node", false),
+            ("prefix", false),
+            ("protocol", false),
+            ("route_type", false),
+            ("vrf", false)
+        ],
+        2,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "showServicePath",
+        &["ssr"],
+        "showSiteSsrServicePath",
+        &[("node", false), ("service_name", false)],
+        5,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "retrieveSessions",
+        ROUTERS,
+        "showSiteSsrAndSrxSessions",
+        &[
+            ("node", false),
+            ("service_name", false),
+            ("service_ids", false)
+        ],
+        2,
+        Stream,
+        false,
+        Same
+    ),
+    utility!(
+        "clearSessions",
+        ROUTERS,
+        "clearSiteDeviceSession",
+        &[
+            ("node", false),
+            ("service_name", false),
+            ("service_ids", false),
+            ("vrf", false)
+        ],
+        2,
+        Stream,
+        true,
+        Same
+    ),
+];
+
+/// The utility `name` of platform `device_type`.
+pub fn utility(device_type: &str, name: &str) -> Option<&'static Utility> {
+    UTILITIES
+        .iter()
+        .find(|u| u.name == name && u.devices.contains(&device_type))
+}
+
+/// The utilities of a platform, with their parameters (the listing of `mist_utilities`).
+pub fn listing(device_type: &str) -> Value {
+    let utilities: Vec<Value> = UTILITIES
+        .iter()
+        .filter(|u| u.devices.contains(&device_type))
+        .map(|u| {
+            let required: Vec<&str> = u.params.iter().filter(|p| p.1).map(|p| p.0).collect();
+            let optional: Vec<&str> = u.params.iter().filter(|p| !p.1).map(|p| p.0).collect();
+            json!({
+                "utility": u.name,
+                "required_parameters": required,
+                "optional_parameters": optional,
+                "changes_the_device": u.write,
+            })
+        })
+        .collect();
+    json!({ "device_type": device_type, "utilities": utilities })
+}
+
+impl Utility {
+    /// The request body for `params`.
+    fn body(&self, params: &Map<String, Value>) -> Value {
+        let mut body = params.clone();
+        match self.body {
+            Body::Same => {}
+            Body::Ports => {
+                if let Some(ports) = body.remove("port_ids") {
+                    body.insert("ports".into(), ports);
+                }
+            }
+            Body::Port => {
+                if let Some(port) = body.remove("port_id") {
+                    body.insert("port".into(), port);
+                }
+            }
+            Body::Bgp => return json!({ "protocol": "bgp" }),
+            Body::ArpWindow => {
+                body.insert("duration".into(), json!(1));
+                body.insert("interval".into(), json!(1));
+            }
+            Body::Monitor => {
+                let mut m = Map::new();
+                m.insert("duration".into(), json!(60));
+                if let Some(port) = body.remove("port_id") {
+                    m.insert("port".into(), port);
+                }
+                return Value::Object(m);
+            }
+        }
+        Value::Object(body)
+    }
+
+    /// Checks `params` against the utility's parameters.
+    fn check(&self, params: &Map<String, Value>) -> Result<(), String> {
+        let known: Vec<&str> = self.params.iter().map(|p| p.0).collect();
+        if let Some(extra) = params.keys().find(|k| !known.contains(&k.as_str())) {
+            return Err(format!(
+                "`{}` takes no parameter `{extra}`; its parameters: {}",
+                self.name,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+        if let Some((missing, _)) = self
+            .params
+            .iter()
+            .find(|(n, req)| *req && !params.contains_key(*n))
+        {
+            return Err(format!(
+                "`{}` needs the parameter `{missing}` in `parameters`, e.g. {{\"{missing}\": ...}}",
+                self.name
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The arguments of one utility run.
+#[derive(Debug, Clone)]
+pub struct UtilityRun<'a> {
+    /// The platform.
+    pub device_type: &'a str,
+    /// The utility.
+    pub utility: &'static Utility,
+    /// The site.
+    pub site_id: &'a str,
+    /// The device.
+    pub device_id: &'a str,
+    /// Its parameters.
+    pub params: Map<String, Value>,
+    /// The idle time after which the output is complete (`timeout_seconds`).
+    pub idle: Option<Duration>,
+}
+
+/// The longest a utility's output is read by default (`MISTMCP_COMMAND_TIMEOUT` natively).
+pub const MAX_DURATION: Duration = Duration::from_secs(60);
+/// The longest wait for a first message.
+pub const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn confirm_request(message: String) -> ElicitRequestParams {
+    ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message,
+        requested_schema: ElicitationSchema::builder()
+            .required_bool(CONFIRM_FIELD)
+            .build_unchecked(),
+    }
+}
+
+/// Sends the request of `operation` with a body, returning the answer's JSON.
+async fn start(
+    ctx: CallContext<'_>,
+    operation: &str,
+    site_id: &str,
+    device_id: &str,
+    body: Value,
+) -> Result<Value, String> {
+    let op = crate::catalog::operation(operation)
+        .ok_or_else(|| format!("operation {operation} is missing from the catalog"))?;
+    let mut args = JsonObject::new();
+    args.insert("site_id".into(), json!(site_id));
+    args.insert("device_id".into(), json!(device_id));
+    args.insert("body".into(), body);
+    let validated = schema::validate(op, &args).map_err(|e| e.to_string())?;
+    api::execute(ctx.transport, &ctx.session.credentials, op, &validated)
+        .await
+        .map(|r| r.body)
+        .map_err(|e| e.to_string())
+}
+
+/// Runs a utility: confirmation for those that change the device, the starting call, then the
+/// output from the stream (or the answer itself).
+pub async fn run_utility(
+    ctx: CallContext<'_>,
+    run: UtilityRun<'_>,
+    progress: &(dyn Fn(usize, &str) + Send + Sync),
+) -> Result<Value, String> {
+    let u = run.utility;
+    u.check(&run.params)?;
+    if u.write {
+        crate::tools::write_allowed(ctx.session, &format!("the utility `{}`", u.name))?;
+        crate::mcp::strict_security_check(ctx).await?;
+        if !ctx.session.skip_confirmation {
+            let message = format!(
+                "Confirm this command on a device:\nUtility: {} ({})\nDevice: {} at site {}\nParameters: {}\nIt may disrupt traffic or sessions.",
+                u.name,
+                run.device_type,
+                run.device_id,
+                run.site_id,
+                Value::Object(run.params.clone())
+            );
+            match ctx.elicitor.confirm(confirm_request(message)).await {
+                Confirmation::Accepted => {}
+                Confirmation::Declined => return Ok(json!({"declined": "by the user: nothing was sent to the device"})),
+                Confirmation::Cancelled => return Ok(json!({"cancelled": "by the user: nothing was sent to the device"})),
+                Confirmation::Failed(why) => return Err(format!("the command was not confirmed ({why}): nothing was sent")),
+                Confirmation::Deferred => return Err("the confirmation was handed to the client: call again with the human's answer; nothing was sent".into()),
+            }
+        }
+    }
+    let body = u.body(&run.params);
+    if u.output == Output::Rest {
+        let answer = start(ctx, u.operation, run.site_id, run.device_id, body).await?;
+        return Ok(json!({ "utility": u.name, "result": answer, "complete": true }));
+    }
+    let streams = ctx.service.devices().ok_or(
+        "device utilities read their output from the Mist WebSocket stream, which this host (the edge module) cannot open: use the native mistmcp",
+    )?;
+    let idle = run
+        .idle
+        .unwrap_or(Duration::from_secs(u.idle_seconds.max(1)));
+    let deadline = ctx.service.now() + ctx.service.command_deadline();
+    let (mut stream, session) = match u.output {
+        Output::Stream => {
+            let mut stream = streams
+                .open(
+                    &streams.stream_url(&ctx.session.credentials),
+                    &ctx.session.credentials,
+                )
+                .await?;
+            let channel = format!("/sites/{}/devices/{}/cmd", run.site_id, run.device_id);
+            stream
+                .send_text(&json!({ "subscribe": channel }).to_string())
+                .await?;
+            // Wait (briefly) for the subscription to be in place, so no output is missed.
+            if let StreamEvent::Failed(e) = stream.next(Duration::from_secs(2)).await {
+                return Err(format!("the Mist stream failed: {e}"));
+            }
+            let answer = start(ctx, u.operation, run.site_id, run.device_id, body).await?;
+            let session = answer
+                .get("session")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            (stream, session)
+        }
+        _ => {
+            let answer = start(ctx, u.operation, run.site_id, run.device_id, body).await?;
+            let url = answer.get("url").and_then(Value::as_str).ok_or_else(|| {
+                format!("Mist started `{}` but gave no stream url: {answer}", u.name)
+            })?;
+            (streams.open(url, &ctx.session.credentials).await?, None)
+        }
+    };
+    let read = read_output(
+        stream.as_mut(),
+        ctx,
+        session.as_deref(),
+        idle,
+        deadline,
+        progress,
+    )
+    .await;
+    Ok(json!({
+        "utility": u.name,
+        "device_type": run.device_type,
+        "session": session,
+        "output": read.output,
+        "complete": read.complete,
+        "messages": read.messages,
+        "note": (!read.complete).then_some(read.why),
+    }))
+}
+
+/// What was read of one command's output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    /// The output, in order.
+    pub output: String,
+    /// Whether it ended normally (idle time or closed stream) rather than at the deadline.
+    pub complete: bool,
+    /// The messages of this command.
+    pub messages: usize,
+    /// Why it is incomplete.
+    pub why: String,
+}
+
+/// The output chunk of a stream message for `session` (all sessions when `None`).
+pub fn message_output(text: &str, session: Option<&str>) -> Option<String> {
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return Some(text.to_string());
+    };
+    if v.get("event")
+        .and_then(Value::as_str)
+        .is_some_and(|e| e != "data")
+    {
+        return None;
+    }
+    let mut data = v.get("data").cloned().unwrap_or(Value::Null);
+    if let Value::String(s) = &data
+        && let Ok(inner) = serde_json::from_str::<Value>(s)
+    {
+        data = inner;
+    }
+    if let Some(want) = session
+        && data.get("session").and_then(Value::as_str) != Some(want)
+    {
+        return None;
+    }
+    data.get("raw").and_then(Value::as_str).map(str::to_string)
+}
+
+async fn read_output(
+    stream: &mut dyn Stream,
+    ctx: CallContext<'_>,
+    session: Option<&str>,
+    idle: Duration,
+    deadline: Duration,
+    progress: &(dyn Fn(usize, &str) + Send + Sync),
+) -> Read {
+    let mut read = Read {
+        output: String::new(),
+        complete: false,
+        messages: 0,
+        why: String::new(),
+    };
+    loop {
+        let left = deadline.saturating_sub(ctx.service.now());
+        if left.is_zero() {
+            read.why =
+                "the deadline passed before the output was complete: this is partial output".into();
+            return read;
+        }
+        let wait = if read.messages == 0 {
+            FIRST_MESSAGE_TIMEOUT
+        } else {
+            idle
+        };
+        match stream.next(wait.min(left)).await {
+            StreamEvent::Message(text) => {
+                if let Some(chunk) = message_output(&text, session) {
+                    read.output.push_str(&chunk);
+                    read.messages += 1;
+                    progress(read.messages, &chunk);
+                }
+            }
+            StreamEvent::Idle if read.messages > 0 && wait <= left => {
+                read.complete = true;
+                return read;
+            }
+            StreamEvent::Idle if wait <= left => {
+                read.why = format!("no output within {} s", wait.as_secs());
+                return read;
+            }
+            StreamEvent::Idle => {}
+            StreamEvent::Closed => {
+                read.complete = read.messages > 0;
+                if !read.complete {
+                    read.why = "the stream closed before any output".into();
+                }
+                return read;
+            }
+            StreamEvent::Failed(e) => {
+                read.why = format!("the stream failed: {e}");
+                return read;
+            }
+        }
+    }
+}
+
+/// The commands a remote shell refuses by default: configuration, state changes and ways out
+/// of the operational CLI. Prefixes of the normalized (lower-case, single-spaced) command.
+pub const DEFAULT_SHELL_DENYLIST: &[&str] = &[
+    "configure",
+    "edit",
+    "set ",
+    "delete",
+    "commit",
+    "rollback",
+    "load",
+    "save",
+    "request",
+    "restart",
+    "start",
+    "clear",
+    "file",
+    "run",
+    "exec",
+    "op ",
+    "test",
+    "monitor",
+    "cli",
+    "shell",
+    "su ",
+    "sudo",
+    "exit",
+    "quit",
+    "copy",
+    "deactivate",
+    "activate",
+];
+
+/// The first words a remote shell accepts: read-only operational commands.
+pub const SHELL_VERBS: &[&str] = &["show", "ping", "traceroute"];
+
+/// What may follow `|` in a shell command.
+const SHELL_PIPES: &[&str] = &[
+    "match", "except", "count", "last", "no-more", "display", "find", "trim", "resolve",
+];
+
+/// Checks one shell command: a read-only operational verb, nothing on the deny-list, no
+/// command chaining, only filtering pipes. A missing deny-list refuses everything.
+pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result<String, String> {
+    let Some(denylist) = denylist else {
+        return Err("no shell deny-list is configured (MISTMCP_SHELL_DENYLIST is missing or unreadable): shell commands are refused".into());
+    };
+    let normalized = command
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    if normalized.is_empty() {
+        return Err(
+            "`command` is empty: give one operational command such as `show interfaces terse`"
+                .into(),
+        );
+    }
+    if normalized.contains([';', '`', '\n', '\r', '&', '$', '>', '<']) {
+        return Err(format!(
+            "`{command}` chains or redirects commands: give exactly one operational command"
+        ));
+    }
+    let mut parts = normalized.split('|').map(str::trim);
+    let first = parts.next().unwrap_or_default();
+    let verb = first.split(' ').next().unwrap_or_default();
+    if !SHELL_VERBS.contains(&verb) {
+        return Err(format!(
+            "`{command}` is not a read-only command: it must start with {}",
+            SHELL_VERBS.join(", ")
+        ));
+    }
+    for pipe in parts {
+        let word = pipe.split(' ').next().unwrap_or_default();
+        if !SHELL_PIPES.contains(&word) {
+            return Err(format!(
+                "`| {word}` is not allowed: only {} may follow a pipe",
+                SHELL_PIPES.join(", ")
+            ));
+        }
+    }
+    for denied in denylist {
+        let denied = denied.trim().to_lowercase();
+        if !denied.is_empty()
+            && (normalized.starts_with(&denied) || normalized.contains(&format!("| {denied}")))
+        {
+            return Err(format!(
+                "`{command}` is refused by the shell deny-list (`{denied}`)"
+            ));
+        }
+    }
+    Ok(normalized)
+}
+
+/// Removes terminal escape sequences (colours, cursor moves) and carriage returns.
+pub fn plain_text(raw: &str) -> String {
+    static ESCAPES: std::sync::OnceLock<regex_lite::Regex> = std::sync::OnceLock::new();
+    let re = ESCAPES.get_or_init(|| {
+        regex_lite::Regex::new(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+            .expect("a valid pattern")
+    });
+    re.replace_all(raw, "").replace('\r', "")
+}
+
+/// The most output a shell command returns.
+pub const SHELL_OUTPUT_CAP: usize = 64 * 1024;
+
+/// Runs `mist_run_shell_command`: one checked command in a fresh remote shell of the device.
+pub async fn run_shell(
+    ctx: CallContext<'_>,
+    streams: &dyn DeviceStreams,
+    args: &JsonObject,
+) -> Result<Value, String> {
+    let text = |name: &str| -> Result<&str, String> {
+        args.get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| format!("missing required argument `{name}`"))
+    };
+    if let Some(extra) = args
+        .keys()
+        .find(|k| !["site_id", "device_id", "command", "timeout_seconds"].contains(&k.as_str()))
+    {
+        return Err(format!(
+            "unknown argument `{extra}`; accepted: site_id, device_id, command, timeout_seconds"
+        ));
+    }
+    let (site_id, device_id, command) = (text("site_id")?, text("device_id")?, text("command")?);
+    for (name, id) in [("site_id", site_id), ("device_id", device_id)] {
+        if !schema::is_uuid(id) {
+            return Err(format!("`{name}` must be a UUID, got `{id}`"));
+        }
+    }
+    let deny = streams.shell_denylist();
+    let command = check_shell_command(command, deny.as_deref())?;
+    let timeout = args
+        .get("timeout_seconds")
+        .and_then(Value::as_u64)
+        .unwrap_or(30)
+        .clamp(1, 300);
+    let answer = start(
+        ctx,
+        "createSiteDeviceShellSession",
+        site_id,
+        device_id,
+        json!({}),
+    )
+    .await?;
+    let url = answer
+        .get("url")
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("Mist opened no shell for this device: {answer}"))?;
+    let mut stream = streams.open(url, &ctx.session.credentials).await?;
+    stream
+        .send_text(&json!({"resize": {"width": 200, "height": 50}}).to_string())
+        .await?;
+    stream
+        .send_binary(format!("\u{0}{command}\n").as_bytes())
+        .await?;
+    let deadline = ctx.service.now() + Duration::from_secs(timeout);
+    let mut output = String::new();
+    let (mut complete, mut truncated) = (false, false);
+    loop {
+        let left = deadline.saturating_sub(ctx.service.now());
+        if left.is_zero() {
+            break;
+        }
+        // Output is complete when the device stays quiet for 3 s after answering.
+        let wait = if output.is_empty() {
+            left
+        } else {
+            Duration::from_secs(3).min(left)
+        };
+        match stream.next(wait).await {
+            StreamEvent::Message(chunk) => {
+                output.push_str(&plain_text(&chunk));
+                if output.len() > SHELL_OUTPUT_CAP {
+                    let mut cut = SHELL_OUTPUT_CAP;
+                    while !output.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    output.truncate(cut);
+                    truncated = true;
+                    break;
+                }
+            }
+            StreamEvent::Idle if !output.is_empty() && wait < left => {
+                complete = true;
+                break;
+            }
+            StreamEvent::Idle => {}
+            StreamEvent::Closed => {
+                complete = !output.is_empty();
+                break;
+            }
+            StreamEvent::Failed(e) => return Err(format!("the shell stream failed: {e}")),
+        }
+    }
+    Ok(json!({
+        "command": command,
+        "output": output,
+        "complete": complete && !truncated,
+        "truncated": truncated,
+        "note": if truncated {
+            Some(format!("the output was cut at {SHELL_OUTPUT_CAP} bytes: narrow it with `| match ...` or `| last N`"))
+        } else if !complete {
+            Some(format!("the deadline ({timeout} s) passed before the output was complete: this is partial output"))
+        } else {
+            None
+        },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_utility_starts_with_an_operation_of_the_catalog() {
+        for u in UTILITIES {
+            let op = crate::catalog::operation(u.operation).unwrap_or_else(|| {
+                panic!("{} calls {}, missing from the spec", u.name, u.operation)
+            });
+            assert_eq!(op.method, crate::catalog::Method::Post, "{}", u.name);
+        }
+        assert_eq!(
+            utility("ex", "retrieveArpTable").map(|u| u.operation),
+            Some("showSiteDeviceArpTable")
+        );
+        assert_eq!(
+            utility("ap", "retrieveArpTable").map(|u| u.operation),
+            Some("arpFromDevice")
+        );
+        assert!(utility("ap", "bouncePort").is_none());
+    }
+
+    #[test]
+    fn stream_urls_follow_the_cloud() {
+        let url = |u: &str| stream_url(&url::Url::parse(u).expect("url"));
+        assert_eq!(
+            url("https://api.mist.com"),
+            "wss://api-ws.mist.com/api-ws/v1/stream"
+        );
+        assert_eq!(
+            url("https://api.eu.mist.com"),
+            "wss://api-ws.eu.mist.com/api-ws/v1/stream"
+        );
+        assert_eq!(
+            url("http://127.0.0.1:4010"),
+            "ws://127.0.0.1:4010/api-ws/v1/stream"
+        );
+    }
+
+    #[test]
+    fn messages_of_one_session_only() {
+        let m = r#"{"event":"data","channel":"/sites/s/devices/d/cmd","data":{"session":"a","raw":"64 bytes\n"}}"#;
+        assert_eq!(message_output(m, Some("a")).as_deref(), Some("64 bytes\n"));
+        assert_eq!(message_output(m, Some("b")), None);
+        let nested = r#"{"event":"data","data":"{\"session\":\"a\",\"raw\":\"x\"}"}"#;
+        assert_eq!(message_output(nested, Some("a")).as_deref(), Some("x"));
+        assert_eq!(
+            message_output(r#"{"event":"channel_subscribed","channel":"c"}"#, None),
+            None
+        );
+    }
+
+    #[test]
+    fn the_shell_takes_only_read_only_commands() {
+        let deny: Vec<String> = DEFAULT_SHELL_DENYLIST
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let check = |c: &str| check_shell_command(c, Some(&deny));
+        assert_eq!(
+            check("  show   interfaces terse | match ge- ").as_deref(),
+            Ok("show interfaces terse | match ge-")
+        );
+        assert!(check("ping 8.8.8.8 count 3").is_ok());
+        for bad in [
+            "configure",
+            "set system host-name x",
+            "request system reboot",
+            "start shell sh",
+            "show version; request system reboot",
+            "show log messages | save /tmp/x",
+            "show version && start shell",
+            "show `id`",
+            "clear arp",
+            "show config > /tmp/x",
+            "",
+        ] {
+            assert!(check(bad).is_err(), "{bad} must be refused");
+        }
+        assert!(
+            check_shell_command("show version", None).is_err(),
+            "no list: fail closed"
+        );
+        assert_eq!(plain_text("\x1b[1mshow\x1b[0m ok\r\n"), "show ok\n");
+    }
+
+    #[test]
+    fn bodies_as_mist_expects_them() {
+        let params = |v: Value| v.as_object().cloned().expect("object");
+        let bounce = utility("ex", "bouncePort").expect("bouncePort");
+        assert_eq!(
+            bounce.body(&params(json!({"port_ids": ["ge-0/0/1"]}))),
+            json!({"ports": ["ge-0/0/1"]})
+        );
+        assert!(bounce.check(&params(json!({}))).is_err());
+        assert!(
+            bounce
+                .check(&params(json!({"port": 1, "port_ids": []})))
+                .is_err()
+        );
+        let cable = utility("ex", "cableTest").expect("cableTest");
+        assert_eq!(
+            cable.body(&params(json!({"port_id": "ge-0/0/2"}))),
+            json!({"port": "ge-0/0/2"})
+        );
+    }
+}

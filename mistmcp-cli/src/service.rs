@@ -1,0 +1,215 @@
+//! What the native frontends offer the diagnostic tools: uptime and counters, the rate budget,
+//! sessions, the security limits, and WebSockets to the Mist stream (tokio-tungstenite).
+
+use crate::transport::MistTransport;
+use futures_util::{SinkExt, StreamExt};
+use mistcore::api::{Credentials, HttpTransport};
+use mistcore::devices::{DeviceStreams, Stream, StreamEvent};
+use mistcore::diagnostics::{Metrics, Service};
+use mistcore::security::Limits;
+use mistcore::session::Session;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// The service of one `mistmcp` or `mistcli` process.
+pub struct NativeService {
+    started: Instant,
+    /// Counters of the calls answered.
+    pub metrics: Metrics,
+    transport: Arc<MistTransport>,
+    limits: Limits,
+    /// HTTP sessions open (`None` on stdio and in the CLI).
+    sessions: Mutex<Option<usize>>,
+    streams: WsStreams,
+    command_deadline: Duration,
+}
+
+impl NativeService {
+    /// The service around `transport`, with the security `limits`.
+    pub fn new(transport: MistTransport, limits: Limits) -> Self {
+        NativeService {
+            started: Instant::now(),
+            metrics: Metrics::default(),
+            transport: Arc::new(transport),
+            limits,
+            sessions: Mutex::new(None),
+            streams: WsStreams::from_env(),
+            // MISTMCP_COMMAND_TIMEOUT: seconds a device command's output is read at most.
+            command_deadline: std::env::var("MISTMCP_COMMAND_TIMEOUT")
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .map_or(mistcore::devices::MAX_DURATION, |s| {
+                    Duration::from_secs(s.clamp(1, 600))
+                }),
+        }
+    }
+
+    /// Records how many HTTP sessions are open (shown by the health tool).
+    pub fn set_sessions(&self, open: usize) {
+        *self.sessions.lock().unwrap_or_else(|p| p.into_inner()) = Some(open);
+    }
+
+    /// The way to Mist.
+    pub fn transport(&self) -> Arc<dyn HttpTransport> {
+        self.transport.clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl Service for NativeService {
+    fn health(&self, session: &Session) -> Value {
+        let token = session
+            .credentials
+            .token
+            .as_ref()
+            .map(|t| format!("Token {}", t.expose()));
+        let policy = self.transport.policy();
+        let mut health = json!({
+            "service": "mistmcp",
+            "version": env!("CARGO_PKG_VERSION"),
+            "uptime_seconds": self.started.elapsed().as_secs(),
+            "cloud": session.credentials.base.as_str(),
+            "rate_budget": {
+                "calls_per_hour": policy.calls_per_hour,
+                "left_for_this_token": token.as_deref().and_then(|t| self.transport.calls_left(t)),
+            },
+            "request_timeout_seconds": policy.request_timeout.as_secs(),
+        });
+        if let Some(open) = *self.sessions.lock().unwrap_or_else(|p| p.into_inner()) {
+            health["sessions"] = json!(open);
+        }
+        if let (Value::Object(h), Value::Object(m)) = (&mut health, self.metrics.snapshot()) {
+            h.extend(m);
+        }
+        health
+    }
+
+    fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn security_limits(&self) -> Limits {
+        self.limits.clone()
+    }
+
+    fn command_deadline(&self) -> Duration {
+        self.command_deadline
+    }
+
+    fn devices(&self) -> Option<&dyn DeviceStreams> {
+        Some(&self.streams)
+    }
+}
+
+/// WebSockets with tokio-tungstenite (rustls, the Mozilla roots).
+pub struct WsStreams {
+    stream_url: Option<String>,
+    denylist: Option<Vec<String>>,
+}
+
+impl WsStreams {
+    /// `MIST_WS_URL` overrides the stream's URL (tests, private deployments);
+    /// `MISTMCP_SHELL_DENYLIST` names a file of denied shell commands, one per line (a missing
+    /// or empty file refuses every shell command).
+    pub fn from_env() -> Self {
+        let denylist = match std::env::var_os("MISTMCP_SHELL_DENYLIST") {
+            None => Some(
+                mistcore::devices::DEFAULT_SHELL_DENYLIST
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
+            Some(path) => std::fs::read_to_string(path)
+                .ok()
+                .map(|text| {
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+                .filter(|l| !l.is_empty()),
+        };
+        WsStreams {
+            stream_url: std::env::var("MIST_WS_URL").ok().filter(|u| !u.is_empty()),
+            denylist,
+        }
+    }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct WsStream(Socket);
+
+#[async_trait::async_trait]
+impl Stream for WsStream {
+    async fn send_text(&mut self, text: &str) -> Result<(), String> {
+        self.0
+            .send(Message::text(text))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn send_binary(&mut self, data: &[u8]) -> Result<(), String> {
+        self.0
+            .send(Message::binary(data.to_vec()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn next(&mut self, wait: Duration) -> StreamEvent {
+        loop {
+            match tokio::time::timeout(wait, self.0.next()).await {
+                Err(_) => return StreamEvent::Idle,
+                Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return StreamEvent::Closed,
+                Ok(Some(Err(e))) => return StreamEvent::Failed(e.to_string()),
+                Ok(Some(Ok(Message::Text(t)))) => return StreamEvent::Message(t.to_string()),
+                Ok(Some(Ok(Message::Binary(b)))) => {
+                    let text = String::from_utf8_lossy(&b).replace('\0', "");
+                    return StreamEvent::Message(text);
+                }
+                // Pings are answered by tungstenite; keep reading.
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl DeviceStreams for WsStreams {
+    async fn open(&self, url: &str, credentials: &Credentials) -> Result<Box<dyn Stream>, String> {
+        let mut request = url
+            .into_client_request()
+            .map_err(|e| format!("bad stream URL: {e}"))?;
+        if let Some(token) = &credentials.token {
+            let value = format!("Token {}", token.expose())
+                .parse()
+                .map_err(|_| "the token cannot be sent in a header".to_string())?;
+            request.headers_mut().insert("authorization", value);
+        }
+        let host = request.uri().host().unwrap_or("").to_string();
+        let (socket, _) = tokio::time::timeout(
+            Duration::from_secs(15),
+            tokio_tungstenite::connect_async(request),
+        )
+        .await
+        .map_err(|_| format!("the Mist stream at {host} did not answer within 15 s"))?
+        // The error names the host, never the headers: the token stays out of it.
+        .map_err(|e| format!("cannot open the Mist stream at {host}: {e}"))?;
+        Ok(Box::new(WsStream(socket)))
+    }
+
+    fn stream_url(&self, credentials: &Credentials) -> String {
+        self.stream_url
+            .clone()
+            .unwrap_or_else(|| mistcore::devices::stream_url(&credentials.base))
+    }
+
+    fn shell_denylist(&self) -> Option<Vec<String>> {
+        self.denylist.clone()
+    }
+}
