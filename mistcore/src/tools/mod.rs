@@ -270,12 +270,13 @@ fn workflow_tool(w: &'static Workflow, format: ResponseFormat) -> Tool {
 
 /// The definition of an operation tool (built once per operation, then cloned).
 fn operation_tool(op: &'static Operation) -> Tool {
-    static TOOLS: OnceLock<Vec<Tool>> = OnceLock::new();
-    let tools = TOOLS.get_or_init(|| OPERATIONS.iter().map(build_operation_tool).collect());
+    // Each definition is built when first listed: the default modes list few of the 1011.
+    static TOOLS: OnceLock<Vec<OnceLock<Tool>>> = OnceLock::new();
+    let tools = TOOLS.get_or_init(|| OPERATIONS.iter().map(|_| OnceLock::new()).collect());
     let index = OPERATIONS
         .binary_search_by(|o| o.id.cmp(op.id))
         .expect("every operation tool comes from OPERATIONS");
-    tools[index].clone()
+    tools[index].get_or_init(|| build_operation_tool(op)).clone()
 }
 
 fn build_operation_tool(op: &'static Operation) -> Tool {
