@@ -655,7 +655,7 @@ pub async fn run_utility(
             (streams.open(url, &ctx.session.credentials).await?, None)
         }
     };
-    let read = read_output(
+    let mut read = read_output(
         stream.as_mut(),
         ctx,
         session.as_deref(),
@@ -664,6 +664,19 @@ pub async fn run_utility(
         progress,
     )
     .await;
+    // The output is capped like a shell's: a route table can be megabytes.
+    let truncated = read.output.len() > SHELL_OUTPUT_CAP;
+    if truncated {
+        let mut cut = SHELL_OUTPUT_CAP;
+        while !read.output.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        read.output.truncate(cut);
+        read.complete = false;
+        read.why = format!(
+            "the output was cut at {SHELL_OUTPUT_CAP} bytes: narrow it with the utility's parameters (prefix, port_id, ...)"
+        );
+    }
     Ok(json!({
         "utility": u.name,
         "device_type": run.device_type,
@@ -671,6 +684,7 @@ pub async fn run_utility(
         "output": read.output,
         "complete": read.complete,
         "messages": read.messages,
+        "truncated": truncated,
         "note": (!read.complete).then_some(read.why),
     }))
 }
@@ -776,7 +790,7 @@ async fn read_output(
 pub const DEFAULT_SHELL_DENYLIST: &[&str] = &[
     "configure",
     "edit",
-    "set ",
+    "set",
     "delete",
     "commit",
     "rollback",
@@ -789,12 +803,12 @@ pub const DEFAULT_SHELL_DENYLIST: &[&str] = &[
     "file",
     "run",
     "exec",
-    "op ",
+    "op",
     "test",
     "monitor",
     "cli",
     "shell",
-    "su ",
+    "su",
     "sudo",
     "exit",
     "quit",
@@ -817,6 +831,16 @@ pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result
     let Some(denylist) = denylist else {
         return Err("no shell deny-list is configured (MISTMCP_SHELL_DENYLIST is missing or unreadable): shell commands are refused".into());
     };
+    // Only printable ASCII and spaces: control characters edit the device's command line
+    // (Ctrl-U clears it, Ctrl-H deletes) after the checks below, and quotes could hide a `|`.
+    if let Some(c) = command
+        .chars()
+        .find(|c| !(*c == ' ' || *c == '\t' || c.is_ascii_graphic()) || *c == '"' || *c == '\'')
+    {
+        return Err(format!(
+            "`command` holds {c:?}: only printable ASCII without quotes is accepted"
+        ));
+    }
     let normalized = command
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -851,13 +875,28 @@ pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result
             ));
         }
     }
+    // Junos accepts any unambiguous abbreviation: a typed word matches a denied word it is a
+    // prefix of (`show conf` matches `show configuration`), at the start and after each pipe.
+    let segments: Vec<Vec<&str>> = normalized
+        .split('|')
+        .map(|seg| seg.split_whitespace().collect())
+        .collect();
     for denied in denylist {
-        let denied = denied.trim().to_lowercase();
-        if !denied.is_empty()
-            && (normalized.starts_with(&denied) || normalized.contains(&format!("| {denied}")))
-        {
+        let words: Vec<String> = denied.split_whitespace().map(str::to_lowercase).collect();
+        if words.is_empty() {
+            continue;
+        }
+        let hit = segments.iter().any(|typed| {
+            typed.len() >= words.len()
+                && words
+                    .iter()
+                    .zip(typed)
+                    .all(|(d, t)| !t.is_empty() && d.starts_with(t))
+        });
+        if hit {
             return Err(format!(
-                "`{command}` is refused by the shell deny-list (`{denied}`)"
+                "`{command}` is refused by the shell deny-list (`{}`)",
+                words.join(" ")
             ));
         }
     }

@@ -340,10 +340,8 @@ async fn call_workflow(
                 let quiet = |_: usize, _: &str| {};
                 let progress = ctx.progress.unwrap_or(&quiet);
                 match devices::run_utility(ctx, run, progress).await {
-                    Ok(v) => ToolOutcome {
-                        operation: None,
-                        ..answer_value(v, None, shape, ctx.session.max_response_bytes)
-                    },
+                    // Its output is capped by itself (at a line of text, not a record).
+                    Ok(v) => answer_value(v, None, shape, None),
                     Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
                 }
             }

@@ -66,6 +66,9 @@ impl Default for Policy {
     }
 }
 
+/// Buckets kept before the full ones are forgotten.
+const MAX_BUCKETS: usize = 1024;
+
 /// A token bucket per Mist token: `calls_per_hour` calls at once, then one more every
 /// `3600 / calls_per_hour` seconds. Tokens are kept as SHA-256 digests, never in clear.
 #[derive(Debug)]
@@ -98,6 +101,14 @@ impl RateBudget {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let capacity = f64::from(self.per_hour);
+        // Tokens unused for long enough to have refilled are forgotten: random tokens sent by a
+        // client cannot grow the map without bound.
+        if buckets.len() >= MAX_BUCKETS {
+            let per_second = self.per_second();
+            buckets.retain(|_, b| {
+                b.available + now.saturating_sub(b.at).as_secs_f64() * per_second < capacity
+            });
+        }
         let bucket = buckets.entry(key).or_insert(Bucket {
             available: capacity,
             at: now,
@@ -110,7 +121,7 @@ impl RateBudget {
             Ok(())
         } else {
             let missing = 1.0 - bucket.available;
-            Err(Duration::from_secs_f64(missing / self.per_second()))
+            Err(Duration::try_from_secs_f64(missing / self.per_second()).unwrap_or(Duration::MAX))
         }
     }
 
@@ -211,7 +222,11 @@ pub fn retry_after(response: &HttpResponse, now_unix: u64) -> Option<Duration> {
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 impl<T: HttpTransport, C: Clock> HttpTransport for Resilient<T, C> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let deadline = self.clock.now() + self.policy.request_timeout;
+        let deadline = self
+            .clock
+            .now()
+            .checked_add(self.policy.request_timeout)
+            .unwrap_or(Duration::MAX);
         let left = |clock: &C| deadline.saturating_sub(clock.now());
         if let Some(budget) = &self.budget {
             loop {
@@ -265,7 +280,12 @@ impl<T: HttpTransport, C: Clock> HttpTransport for Resilient<T, C> {
             match next {
                 Next::Answer(outcome) => return outcome,
                 Next::RetryAfter(wait, outcome) => {
-                    if wait >= left(&self.clock) {
+                    // A retry is a call to Mist too: it spends the budget, and never waits for it.
+                    let spent = self
+                        .budget
+                        .as_ref()
+                        .is_some_and(|b| b.take(token_of(&request), self.clock.now()).is_err());
+                    if wait >= left(&self.clock) || spent {
                         return outcome;
                     }
                     tracing::debug!(tries, wait_ms = wait.as_millis() as u64, "retrying a read");
@@ -279,7 +299,12 @@ impl<T: HttpTransport, C: Clock> HttpTransport for Resilient<T, C> {
 impl<T, C: Clock> Resilient<T, C> {
     /// The wait before try `tries + 1`: a random part of `backoff * 2^(tries - 1)`.
     fn backoff(&self, tries: u32) -> Duration {
-        let full = self.policy.backoff * 2u32.saturating_pow(tries.saturating_sub(1));
+        let full = self
+            .policy
+            .backoff
+            .checked_mul(2u32.saturating_pow(tries.saturating_sub(1)))
+            .unwrap_or(Duration::MAX)
+            .min(Duration::from_secs(60));
         full.mul_f64(0.5 + self.random() / 2.0)
     }
 }

@@ -116,8 +116,12 @@ pub fn fit(body: &mut Value, max_bytes: usize, reserve: usize) -> Option<Cut> {
         field,
         bytes,
     };
-    if let Some((_, records)) = records_mut(body) {
-        *records = kept;
+    // Back where they came from (the emptied list is no longer the largest one).
+    match (&cut.field, &mut *body) {
+        (Some(key), Value::Object(map)) => {
+            map.insert(key.clone(), Value::Array(kept));
+        }
+        _ => *body = Value::Array(kept),
     }
     Some(cut)
 }
@@ -243,6 +247,18 @@ mod tests {
         assert_eq!(body["total"], 50);
         assert_eq!(body["results"].as_array().map(Vec::len), Some(cut.kept));
         assert!(serde_json::to_string(&body).expect("json").len() <= 2800);
+    }
+
+    #[test]
+    fn the_records_go_back_to_their_own_field() {
+        let results: Vec<Value> = (0..200)
+            .map(|i| json!({"i": i, "pad": "z".repeat(50)}))
+            .collect();
+        let mut body = json!({"results": results, "tags": ["a", "b"]});
+        let cut = fit(&mut body, 4000, 0).expect("cut");
+        assert_eq!(body["tags"], json!(["a", "b"]));
+        assert_eq!(body["results"].as_array().map(Vec::len), Some(cut.kept));
+        assert!(cut.kept > 0);
     }
 
     #[test]

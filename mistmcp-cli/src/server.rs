@@ -323,14 +323,16 @@ impl ServerHandler for MistServer {
         let outcome = tokio::select! {
             outcome = call => outcome?,
             () = gone.cancelled() => {
-                tracing::info!(tool = %request.name, "the HTTP client went away: call abandoned");
+                self.service.metrics.record(&request.name, started.elapsed(), Some("cancelled"));
+                tracing::info!(target: "mistmcp::call", tool = %request.name, status = "client_gone", duration_ms = started.elapsed().as_secs_f64() * 1000.0, upstream_requests = upstream.load(Ordering::Relaxed), "tool call");
                 return Err(ErrorData::internal_error("the client went away", None));
             }
             () = context.ct.cancelled() => {
-                tracing::info!(tool = %request.name, "call cancelled by the client");
+                self.service.metrics.record(&request.name, started.elapsed(), Some("cancelled"));
+                tracing::info!(target: "mistmcp::call", tool = %request.name, status = "cancelled", duration_ms = started.elapsed().as_secs_f64() * 1000.0, upstream_requests = upstream.load(Ordering::Relaxed), "tool call");
                 return Err(ErrorData::new(
                     ErrorCode::INTERNAL_ERROR,
-                    "cancelled by the client: the request to Mist was abandoned",
+                    "cancelled by the client: the request to Mist was abandoned (a write already sent may have been applied: check before repeating it)",
                     None,
                 ));
             }

@@ -81,7 +81,12 @@ impl Service for NativeService {
         if let Some(open) = *self.sessions.lock().unwrap_or_else(|p| p.into_inner()) {
             health["sessions"] = json!(open);
         }
-        if let (Value::Object(h), Value::Object(m)) = (&mut health, self.metrics.snapshot()) {
+        if let (Value::Object(h), Value::Object(mut m)) = (&mut health, self.metrics.snapshot()) {
+            // A shared HTTP server shows totals only: which operations other sessions ran
+            // is theirs.
+            if h.contains_key("sessions") {
+                m.remove("operations");
+            }
             h.extend(m);
         }
         health
@@ -162,8 +167,10 @@ impl Stream for WsStream {
     }
 
     async fn next(&mut self, wait: Duration) -> StreamEvent {
+        // One deadline for the whole wait: pings and other control frames do not extend it.
+        let until = tokio::time::Instant::now() + wait;
         loop {
-            match tokio::time::timeout(wait, self.0.next()).await {
+            match tokio::time::timeout_at(until, self.0.next()).await {
                 Err(_) => return StreamEvent::Idle,
                 Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return StreamEvent::Closed,
                 Ok(Some(Err(e))) => return StreamEvent::Failed(e.to_string()),
@@ -185,13 +192,24 @@ impl DeviceStreams for WsStreams {
         let mut request = url
             .into_client_request()
             .map_err(|e| format!("bad stream URL: {e}"))?;
-        if let Some(token) = &credentials.token {
+        // The token goes only to the cloud's own stream host; other URLs (a shell's, which
+        // carries its own JWT) get none, and must be encrypted.
+        let stream_host = url::Url::parse(&self.stream_url(credentials))
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string));
+        let host = request.uri().host().unwrap_or("").to_string();
+        let own = stream_host.as_deref() == Some(host.as_str());
+        if !own && request.uri().scheme_str() != Some("wss") {
+            return Err(format!(
+                "refused: the stream at {host} is neither the cloud's stream host nor encrypted (wss)"
+            ));
+        }
+        if own && let Some(token) = &credentials.token {
             let value = format!("Token {}", token.expose())
                 .parse()
                 .map_err(|_| "the token cannot be sent in a header".to_string())?;
             request.headers_mut().insert("authorization", value);
         }
-        let host = request.uri().host().unwrap_or("").to_string();
         let (socket, _) = tokio::time::timeout(
             Duration::from_secs(15),
             tokio_tungstenite::connect_async(request),

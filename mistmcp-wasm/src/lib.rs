@@ -66,7 +66,9 @@ fn transport(config: &RequestConfig) -> std::rc::Rc<EdgeTransport> {
             let policy = Policy {
                 request_timeout: config
                     .request_timeout
-                    .map_or(defaults.request_timeout, |s| Duration::from_secs(s.max(1))),
+                    .map_or(defaults.request_timeout, |s| {
+                        Duration::from_secs(s.clamp(1, 3600))
+                    }),
                 calls_per_hour: match config.rate_limit {
                     Some(0) => None,
                     Some(n) => Some(n),

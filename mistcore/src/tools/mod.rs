@@ -276,7 +276,9 @@ fn operation_tool(op: &'static Operation) -> Tool {
     let index = OPERATIONS
         .binary_search_by(|o| o.id.cmp(op.id))
         .expect("every operation tool comes from OPERATIONS");
-    tools[index].get_or_init(|| build_operation_tool(op)).clone()
+    tools[index]
+        .get_or_init(|| build_operation_tool(op))
+        .clone()
 }
 
 fn build_operation_tool(op: &'static Operation) -> Tool {

@@ -289,7 +289,7 @@ impl Args {
     /// The limits of calls to Mist.
     fn policy(&self) -> Policy {
         Policy {
-            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout.clamp(1, 3600)),
             calls_per_hour: Some(self.rate_limit).filter(|r| *r > 0),
             ..Policy::default()
         }

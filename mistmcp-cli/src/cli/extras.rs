@@ -160,6 +160,7 @@ async fn utility(
         &SessionConfig {
             write_tools: true,
             skip_confirmation: false,
+            strict_security: checks::strict_security_from_env(),
             ..Default::default()
         },
         ctx.credentials.clone(),
@@ -167,10 +168,9 @@ async fn utility(
     .map_err(|e| Failure::other(e.to_string()))?;
     let transport = crate::transport::mist_transport(ctx.transport.policy().clone())
         .map_err(|e| Failure::other(e.to_string()))?;
-    let service = Arc::new(NativeService::new(
-        transport,
-        mistcore::security::Limits::default(),
-    ));
+    let limits =
+        mistcore::security::Limits::from_vars(|n| std::env::var(n).ok()).map_err(Failure::usage)?;
+    let service = Arc::new(NativeService::new(transport, limits));
     // The document formats get the whole result at the end; otherwise the output is streamed.
     let stream = !ctx.format_given;
     let printed = std::sync::Mutex::new(std::io::stdout());
@@ -197,7 +197,7 @@ async fn utility(
         params,
         idle: vm
             .get_one::<u64>("timeout_seconds")
-            .map(|s| std::time::Duration::from_secs(*s)),
+            .map(|s| std::time::Duration::from_secs((*s).clamp(1, 300))),
     };
     let result = devices::run_utility(call, run, &progress)
         .await

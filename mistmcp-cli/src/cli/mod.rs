@@ -635,7 +635,7 @@ impl Ctx {
         let credentials = config::credentials(token, host, api_url)?;
         let policy = Policy {
             request_timeout: Duration::from_secs(
-                (*m.get_one::<u64>("timeout").unwrap_or(&30)).max(1),
+                (*m.get_one::<u64>("timeout").unwrap_or(&30)).clamp(1, 3600),
             ),
             calls_per_hour: m.get_one::<u32>("rate_limit").copied().filter(|r| *r > 0),
             ..Policy::default()
