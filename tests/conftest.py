@@ -109,16 +109,20 @@ def result_json(result):
     return json.loads(result.content[0].text)
 
 
-def send_json(handler, status: int, body, headers: dict | None = None) -> None:
-    """Answers an http.server request with JSON (for the mocks of our own)."""
-    data = json.dumps(body).encode()
+def send_bytes(handler, status: int, content_type: str, data: bytes, headers: dict | None = None) -> None:
+    """Answers an http.server request with a body (for the mocks of our own)."""
     handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Type", content_type)
     for k, v in (headers or {}).items():
         handler.send_header(k, v)
     handler.send_header("Content-Length", str(len(data)))
     handler.end_headers()
     handler.wfile.write(data)
+
+
+def send_json(handler, status: int, body, headers: dict | None = None) -> None:
+    """Answers an http.server request with JSON (for the mocks of our own)."""
+    send_bytes(handler, status, "application/json", json.dumps(body).encode(), headers)
 
 
 @contextlib.contextmanager

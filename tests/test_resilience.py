@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler
 import httpx2
 import pytest
 
-from conftest import ORG_ID, built_binary, result_json, result_text, serve_mock, server_env
+from conftest import ORG_ID, built_binary, result_json, result_text, send_bytes, serve_mock, server_env
 from http_support import HttpServer, http_session
 from mcp_client import connect
 
@@ -78,13 +78,7 @@ def fault_mist(*steps):
             else:
                 _, status, content_type, data = step
                 headers = {}
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+            send_bytes(self, status, content_type, data, headers)
 
         do_GET = do_POST = do_PUT = do_DELETE = handle_one
 

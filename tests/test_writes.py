@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from mcp import types
 
-from conftest import ORG_ID, result_text, serve_mock, server_env
+from conftest import ORG_ID, result_text, send_bytes, serve_mock, server_env
 from mcp_client import connect
 
 pytestmark = pytest.mark.anyio
@@ -43,11 +43,7 @@ def proxy(prism):
             except urllib.error.HTTPError as e:
                 status, data, answer_headers = e.code, e.read(), e.headers
             recorder.requests.append((self.command, self.path, status))
-            self.send_response(status)
-            self.send_header("Content-Type", answer_headers.get("Content-Type", "application/json"))
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_bytes(self, status, answer_headers.get("Content-Type", "application/json"), data)
 
         do_GET = do_POST = do_PUT = do_DELETE = _forward
 
