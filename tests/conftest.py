@@ -9,7 +9,7 @@ import os
 import socket
 import subprocess
 import time
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -73,21 +73,32 @@ def prism() -> str:
     if not prism_bin.exists():
         raise RuntimeError("Prism is missing: run scripts/setup.sh")
     port = free_port()
-    log = open(ROOT / "target" / "prism.log", "w")
-    proc = subprocess.Popen(
-        [str(prism_bin), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec_path())],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        if not wait_http(port, 180):
-            raise RuntimeError("Prism did not start within 180 s (see target/prism.log)")
+    command = [str(prism_bin), "mock", "-h", "127.0.0.1", "-p", str(port), str(spec_path())]
+    with serving(command, port, 180, "Prism", ROOT / "target" / "prism.log"):
         yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def serving(command: list[str], port: int, seconds: float, what: str, log_path: Path, **popen):
+    """Runs a server process, its output in `log_path`, until it answers on `port`; stops it after."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen)
+    try:
+        if not wait_http(port, seconds):
+            raise RuntimeError(f"{what} did not start within {seconds} s: {Path(log_path).read_text()[-2000:]}")
+        yield proc
     finally:
         proc.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(10)
         log.close()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """An http.server handler of a mock of our own, without access logs on stderr."""
+
+    def log_message(self, *args):
+        pass
 
 
 def server_env(api_url: str | None = None, token: str | None = TOKEN, **extra: str) -> dict[str, str]:

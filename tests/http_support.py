@@ -8,14 +8,13 @@ import os
 import subprocess
 import tempfile
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx2
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from conftest import free_port, send_json, serve_mock, wait_http
+from conftest import QuietHandler, free_port, send_json, serve_mock, wait_http
 
 
 class HttpServer:
@@ -61,7 +60,7 @@ async def http_session(url: str, headers: dict[str, str] | None = None, initiali
                 yield session, notifications
 
 
-class EchoMist(BaseHTTPRequestHandler):
+class EchoMist(QuietHandler):
     """/api/v1/self answers the token it was called with; token `slow` waits 5 s first."""
 
     calls: list[str] = []
@@ -72,9 +71,6 @@ class EchoMist(BaseHTTPRequestHandler):
         if token == "slow":
             time.sleep(5)
         send_json(self, 200, {"email": f"{token}@example.com", "privileges": []})
-
-    def log_message(self, *args):
-        pass
 
 
 @contextlib.contextmanager

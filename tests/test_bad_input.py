@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from conftest import ORG_ID, TOKEN, send_json, serve_mock, server_env
+from conftest import ORG_ID, QuietHandler, TOKEN, send_json, serve_mock, server_env
 
 
 class RawServer:
@@ -126,7 +125,7 @@ def test_bad_input_battery(mistmcp_bin, prism):
     assert TOKEN not in "".join(server.stdout_lines) + stderr
 
 
-class FaultHandler(BaseHTTPRequestHandler):
+class FaultHandler(QuietHandler):
     """Answers what Prism cannot: 401 for getSelf, paginated lists with X-Page-* headers,
     search answers with a `next` path, `null` lists."""
 
@@ -148,9 +147,6 @@ class FaultHandler(BaseHTTPRequestHandler):
 
     def send_json(self, status, body, headers=None):
         send_json(self, status, body, headers)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture

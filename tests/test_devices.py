@@ -9,13 +9,12 @@ import contextlib
 import json
 import subprocess
 import threading
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 import websockets
 from mcp import types
 
-from conftest import built_binary, free_port, result_json, result_text, send_json, serve_mock, server_env
+from conftest import QuietHandler, built_binary, free_port, result_json, result_text, send_json, serve_mock, server_env
 from mcp_client import connect
 
 pytestmark = pytest.mark.anyio
@@ -112,7 +111,7 @@ def device_mist(stream: MistStream, self_answer=None):
     """The REST side: the POSTs that start commands, /self; records every call."""
     posts = Posts()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"null")
@@ -128,9 +127,6 @@ def device_mist(stream: MistStream, self_answer=None):
             posts.calls.append(("GET", self.path, None))
             send_json(self, 200, self_answer or {"email": "ops@example.com", "privileges": [
                 {"scope": "org", "org_id": "6748cfa6-4e12-11e6-9188-0242ac110007", "role": "admin", "name": "Org"}]})
-
-        def log_message(self, *args):
-            pass
 
     with serve_mock(Handler) as url:
         posts.url = url

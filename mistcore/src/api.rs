@@ -420,6 +420,16 @@ fn request(
     })
 }
 
+/// `GET /api/v1/self`: who the token is and what it reaches.
+pub async fn get_self(
+    transport: &dyn HttpTransport,
+    credentials: &Credentials,
+) -> Result<ApiResponse, ApiError> {
+    let op = crate::catalog::operation(crate::tools::GET_SELF).expect("getSelf is in the catalog");
+    // getSelf takes no argument: nothing to validate.
+    execute(transport, credentials, op, &ValidatedArgs::default()).await
+}
+
 /// Sends exactly one request for `op` and interprets the answer.
 pub async fn execute(
     transport: &dyn HttpTransport,

@@ -665,13 +665,8 @@ pub async fn run_utility(
     )
     .await;
     // The output is capped like a shell's: a route table can be megabytes.
-    let truncated = read.output.len() > SHELL_OUTPUT_CAP;
+    let truncated = cap_output(&mut read.output);
     if truncated {
-        let mut cut = SHELL_OUTPUT_CAP;
-        while !read.output.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        read.output.truncate(cut);
         read.complete = false;
         read.why = format!(
             "the output was cut at {SHELL_OUTPUT_CAP} bytes: narrow it with the utility's parameters (prefix, port_id, ...)"
@@ -913,8 +908,21 @@ pub fn plain_text(raw: &str) -> String {
     re.replace_all(raw, "").replace('\r', "")
 }
 
-/// The most output a shell command returns.
+/// The most output a shell command or a utility returns.
 pub const SHELL_OUTPUT_CAP: usize = 64 * 1024;
+
+/// Cuts `output` to [`SHELL_OUTPUT_CAP`] at a character boundary; whether it was cut.
+fn cap_output(output: &mut String) -> bool {
+    if output.len() <= SHELL_OUTPUT_CAP {
+        return false;
+    }
+    let mut cut = SHELL_OUTPUT_CAP;
+    while !output.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    output.truncate(cut);
+    true
+}
 
 /// Runs `mist_run_shell_command`: one checked command in a fresh remote shell of the device.
 pub async fn run_shell(
@@ -985,12 +993,7 @@ pub async fn run_shell(
         match stream.next(wait).await {
             StreamEvent::Message(chunk) => {
                 output.push_str(&plain_text(&chunk));
-                if output.len() > SHELL_OUTPUT_CAP {
-                    let mut cut = SHELL_OUTPUT_CAP;
-                    while !output.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    output.truncate(cut);
+                if cap_output(&mut output) {
                     truncated = true;
                     break;
                 }

@@ -103,6 +103,12 @@ fn result(id: Value, result: Value) -> Value {
     json!({ "jsonrpc": "2.0", "id": id, "result": result })
 }
 
+fn is_known(version: &str) -> bool {
+    ProtocolVersion::KNOWN_VERSIONS
+        .iter()
+        .any(|k| k.as_str() == version)
+}
+
 fn known_versions() -> Vec<String> {
     ProtocolVersion::KNOWN_VERSIONS
         .iter()
@@ -114,9 +120,7 @@ fn known_versions() -> Vec<String> {
 /// else the newest handshake version it knows.
 pub fn negotiate(requested: Option<&str>) -> String {
     match requested {
-        Some(r) if known_versions().iter().any(|k| k == r) && r != STATELESS_VERSION => {
-            r.to_string()
-        }
+        Some(r) if is_known(r) && r != STATELESS_VERSION => r.to_string(),
         _ => ProtocolVersion::default().to_string(),
     }
 }
@@ -203,7 +207,7 @@ fn lifecycle(
         ));
     }
     let version = meta_version.unwrap_or_default();
-    if !known_versions().iter().any(|k| k == version) {
+    if !is_known(version) {
         return Err(Refusal {
             data: Some(json!({ "requested": version, "supported": known_versions() })),
             ..Refusal::new(400, -32022, "Unsupported protocol version")

@@ -254,9 +254,7 @@ pub async fn call_tool(
 async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject) -> ToolOutcome {
     let session = ctx.session;
     let get_self = || async {
-        let op = crate::catalog::operation(tools::GET_SELF).expect("getSelf is in the catalog");
-        let validated = schema::validate(op, &JsonObject::new()).map_err(|e| e.to_string())?;
-        api::execute(ctx.transport, &session.credentials, op, &validated)
+        api::get_self(ctx.transport, &session.credentials)
             .await
             .map_err(|e| e.to_string())
     };
@@ -531,9 +529,7 @@ pub async fn strict_security_check(ctx: CallContext<'_>) -> Result<(), String> {
     if !ctx.session.strict_security {
         return Ok(());
     }
-    let op = crate::catalog::operation(tools::GET_SELF).expect("getSelf is in the catalog");
-    let validated = schema::validate(op, &JsonObject::new()).map_err(|e| e.to_string())?;
-    let me = api::execute(ctx.transport, &ctx.session.credentials, op, &validated)
+    let me = api::get_self(ctx.transport, &ctx.session.credentials)
         .await
         .map_err(|e| {
             format!("strict security mode could not check the token ({e}): nothing was sent")
@@ -584,8 +580,15 @@ fn answer_value(
     if shape == Shape::Wrapped && body.is_null() {
         body = json!({});
     }
-    let cut = budget.and_then(|max| response_budget::fit(&mut body, max, NOTE_RESERVE));
-    let mut content = vec![Content::text(json_text(&body))];
+    // One serialization for the usual answer; a second only when it had to be cut.
+    let mut text = json_text(&body);
+    let cut = budget
+        .filter(|max| text.len() > *max)
+        .and_then(|max| response_budget::fit(&mut body, max, NOTE_RESERVE));
+    if cut.is_some() {
+        text = json_text(&body);
+    }
+    let mut content = vec![Content::text(text)];
     let pagination = pagination.map(|p| json!(p));
     if let Some(p) = &pagination {
         content.push(Content::text(json_text(&json!({ "pagination": p }))));

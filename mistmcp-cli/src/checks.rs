@@ -10,11 +10,12 @@ pub async fn fetch_self(
     transport: &dyn HttpTransport,
     credentials: &Credentials,
 ) -> anyhow::Result<Value> {
-    let op = mistcore::catalog::operation(mistcore::tools::GET_SELF)
-        .ok_or_else(|| anyhow::anyhow!("getSelf is missing from the catalog"))?;
-    let args = mistcore::schema::validate(op, &serde_json::Map::new())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(api::execute(transport, credentials, op, &args).await?.body)
+    Ok(api::get_self(transport, credentials).await?.body)
+}
+
+/// The limits of the security analysis from `MIST_MAX_*` (the error names unreadable ones).
+pub fn limits_from_env() -> Result<Limits, String> {
+    Limits::from_vars(|name| std::env::var(name).ok())
 }
 
 /// The security report of the token in `credentials`.

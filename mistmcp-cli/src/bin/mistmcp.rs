@@ -298,8 +298,7 @@ impl Args {
 
 /// The limits of the token security analysis, from `MIST_MAX_*`.
 fn security_limits() -> anyhow::Result<mistcore::security::Limits> {
-    mistcore::security::Limits::from_vars(|name| std::env::var(name).ok())
-        .map_err(anyhow::Error::msg)
+    mistmcp_cli::checks::limits_from_env().map_err(anyhow::Error::msg)
 }
 
 fn serve_http(args: Args) -> anyhow::Result<()> {

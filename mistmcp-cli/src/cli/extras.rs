@@ -82,8 +82,7 @@ pub async fn run(
 
 async fn security(matches: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
     let ctx = Ctx::new(matches)?;
-    let limits =
-        mistcore::security::Limits::from_vars(|n| std::env::var(n).ok()).map_err(Failure::usage)?;
+    let limits = checks::limits_from_env().map_err(Failure::usage)?;
     let report = checks::security_report(&ctx.transport, &ctx.credentials, &limits)
         .await
         .map_err(|e| match e.downcast::<mistcore::api::ApiError>() {
@@ -168,8 +167,7 @@ async fn utility(
     .map_err(|e| Failure::other(e.to_string()))?;
     let transport = crate::transport::mist_transport(ctx.transport.policy().clone())
         .map_err(|e| Failure::other(e.to_string()))?;
-    let limits =
-        mistcore::security::Limits::from_vars(|n| std::env::var(n).ok()).map_err(Failure::usage)?;
+    let limits = checks::limits_from_env().map_err(Failure::usage)?;
     let service = Arc::new(NativeService::new(transport, limits));
     // The document formats get the whole result at the end; otherwise the output is streamed.
     let stream = !ctx.format_given;
