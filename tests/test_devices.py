@@ -269,3 +269,30 @@ async def test_ping_started_through_prism(mistmcp_bin, stream, prism):
             assert out["complete"] is True and "ping statistics" in out["output"], out
     finally:
         stream.session = "sess-1"
+
+
+def test_mistcli_refuses_bad_utility_arguments(stream):
+    with device_mist(stream) as posts:
+        env = env_for(posts, stream, MISTCLI_CONFIG="/nonexistent")
+        unknown = subprocess.run([built_binary("mistcli"), "devices", "utility", "nosuchthing", "--site", SITE, "--device", DEVICE],
+                                 capture_output=True, text=True, timeout=60, env=env)
+        assert unknown.returncode == 2 and unknown.stdout == "" and "not a utility of `ex`" in unknown.stderr
+        no_site = subprocess.run([built_binary("mistcli"), "devices", "ping", "--device", DEVICE, "--host", "8.8.8.8"],
+                                 capture_output=True, text=True, timeout=60, env=env)
+        assert no_site.returncode == 2 and "--site" in no_site.stderr
+        bounce = subprocess.run([built_binary("mistcli"), "devices", "utility", "bouncePort", "--site", SITE, "--device", DEVICE,
+                                 'port_ids=["ge-0/0/1"]'], capture_output=True, text=True, timeout=60, env=env)
+        assert bounce.returncode != 0 and "--yes" in bounce.stderr
+        assert posts.calls == []  # nothing was started
+
+
+def test_mistcli_runs_a_disruptive_utility_with_yes(stream):
+    stream.scenario = "ok"
+    with device_mist(stream) as posts:
+        env = env_for(posts, stream, MISTCLI_CONFIG="/nonexistent")
+        run = subprocess.run([built_binary("mistcli"), "devices", "utility", "bouncePort", "--site", SITE, "--device", DEVICE,
+                              'port_ids=["ge-0/0/1"]', "--timeout-seconds", "1", "--yes", "-o", "json"],
+                             capture_output=True, text=True, timeout=60, env=env)
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["complete"] is True
+        assert posts.calls == [("POST", f"/api/v1/sites/{SITE}/devices/{DEVICE}/bounce_port", {"ports": ["ge-0/0/1"]})]

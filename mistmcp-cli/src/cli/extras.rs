@@ -155,7 +155,7 @@ async fn utility(
     let utility = devices::utility(device_type, &name).ok_or_else(|| {
         Failure::usage(format!("`{name}` is not a utility of `{device_type}` devices: `mistcli devices utility --help`; the mist_utilities tool lists them"))
     })?;
-    let session = Session::new(
+    let mut session = Session::new(
         &SessionConfig {
             write_tools: true,
             skip_confirmation: false,
@@ -165,6 +165,8 @@ async fn utility(
         ctx.credentials.clone(),
     )
     .map_err(|e| Failure::other(e.to_string()))?;
+    // The CLI confirms a write with --yes (see YesFlag), as the client of an elicitation would.
+    session.client.elicitation = true;
     let transport = crate::transport::mist_transport(ctx.transport.policy().clone())
         .map_err(|e| Failure::other(e.to_string()))?;
     let limits = checks::limits_from_env().map_err(Failure::usage)?;
