@@ -36,15 +36,20 @@ fn main() {
             root.join("../shared/mist_openapi/mist.openapi.json"),
         ),
     ];
-    for (_, path) in &candidates {
-        if !path.as_os_str().is_empty() {
-            println!("cargo:rerun-if-changed={}", path.display());
+    let chosen = candidates
+        .iter()
+        .position(|(_, p)| !p.as_os_str().is_empty() && p.is_file());
+    // Cargo reruns a build script on every build while a watched path is missing, so only
+    // existing paths are watched: the spec read, and the workspace's `mist_openapi/` folder
+    // (which exists in every checkout) when a spec placed there later would win.
+    if let Some(i) = chosen {
+        println!("cargo:rerun-if-changed={}", candidates[i].1.display());
+        let local = root.join("mist_openapi");
+        if i > 1 && local.is_dir() {
+            println!("cargo:rerun-if-changed={}", local.display());
         }
     }
-    let Some((_, spec_path)) = candidates
-        .iter()
-        .find(|(_, p)| !p.as_os_str().is_empty() && p.is_file())
-    else {
+    let Some((_, spec_path)) = chosen.map(|i| &candidates[i]) else {
         panic!(
             "mistcore: the Mist OpenAPI spec was not found. Looked, in order, at:\n  1. ${SPEC_ENV} (unset or not a file)\n  2. mist_openapi/mist.openapi.json in the workspace\n  3. ../shared/mist_openapi/mist.openapi.json beside the workspace\nPut mist.openapi.json from https://github.com/mistsys/mist_openapi in one of them (see mist_openapi/README.md)."
         );

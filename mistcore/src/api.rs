@@ -276,9 +276,7 @@ pub struct ApiResponse {
 #[non_exhaustive]
 pub enum ApiError {
     /// No token is configured.
-    #[error(
-        "no Mist API token is configured: set MIST_APITOKEN (or put it in a .env file given with --env-file / MIST_ENV_FILE) and restart the server"
-    )]
+    #[error("no Mist API token is configured")]
     MissingToken,
     /// The request got no answer.
     #[error("{method} {path} on {host}: {source}")]

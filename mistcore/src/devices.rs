@@ -579,7 +579,7 @@ async fn start(
     api::execute(ctx.transport, &ctx.session.credentials, op, &validated)
         .await
         .map(|r| r.body)
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::mcp::api_error_text(ctx.session, &e))
 }
 
 /// Runs a utility: confirmation for those that change the device, the starting call, then the

@@ -10,6 +10,7 @@
 //!   ([`crate::round_trip`]).
 
 use crate::api::HttpTransport;
+use crate::envelope::{self, Incoming};
 use crate::mcp::{self, CallContext, CallError, Elicitor};
 use crate::round_trip::RoundTrip;
 use crate::session::Session;
@@ -58,6 +59,15 @@ impl Dispatched {
             session_changed: false,
             initialized: false,
         }
+    }
+}
+
+/// A message that gets no answer (a notification, a response): `202 Accepted`.
+fn accepted() -> Dispatched {
+    Dispatched {
+        response: None,
+        status: 202,
+        ..Dispatched::answer(Value::Null)
     }
 }
 
@@ -272,12 +282,32 @@ pub async fn dispatch(
     let value: Value = match serde_json::from_str(message) {
         Ok(v) => v,
         Err(e) => {
-            return Dispatched::answer(error(Value::Null, -32700, format!("Parse error: {e}")));
+            return Dispatched {
+                status: 400,
+                ..Dispatched::answer(error(Value::Null, -32700, format!("Parse error: {e}")))
+            };
         }
     };
+    if let Err(rejection) = envelope::check(&value) {
+        let stateless = headers
+            .protocol_version
+            .as_deref()
+            .is_some_and(|v| v.trim() >= STATELESS_VERSION);
+        let status = match rejection.code() {
+            Some(envelope::INVALID_PARAMS) if !stateless => 200,
+            _ => 400,
+        };
+        return match rejection.answer {
+            Some(answer) => Dispatched {
+                status,
+                ..Dispatched::answer(answer)
+            },
+            None => accepted(),
+        };
+    }
     let Some(method) = value.get("method").and_then(Value::as_str) else {
-        let id = value.get("id").cloned().unwrap_or(Value::Null);
-        return Dispatched::answer(error(id, -32600, "Invalid request: no `method`"));
+        // A response of the client: this dispatcher sends no requests, so nothing awaits it.
+        return accepted();
     };
     let id = value.get("id").cloned();
     let params = value.get("params").cloned().unwrap_or(json!({}));
@@ -287,11 +317,7 @@ pub async fn dispatch(
     };
     let Some(id) = id else {
         // A notification: nothing to answer.
-        return Dispatched {
-            response: None,
-            status: 202,
-            ..Dispatched::answer(Value::Null)
-        };
+        return accepted();
     };
     match lifecycle {
         Lifecycle::Handshake => handshake(id, method, params, session, transport, elicitor).await,
@@ -348,6 +374,7 @@ async fn stateless(
         .and_then(|m| m.get(CLIENT_CAPABILITIES_META))
         .and_then(|c| c.get("elicitation"))
         .is_some();
+    session.client.sessionless = true;
     match method {
         "server/discover" => {
             let discover = DiscoverResult::from_server_info(
@@ -477,15 +504,22 @@ pub struct Host<'a> {
 /// expired), dispatches the message on `session` (built from this request's configuration),
 /// and keeps the session's state: a new one after `initialize`, the same one after any other
 /// request (which also counts as activity). A failing store answers 503 and changes nothing.
+///
+/// A batch (a JSON array) is served only on a session that negotiated protocol 2025-03-26,
+/// message by message, its answers returned as one array.
 pub async fn serve(exchange: Exchange<'_>, mut session: Session, host: Host<'_>) -> Served {
     let unavailable = |e: crate::session_store::StoreError| Served {
         status: 503,
         response: Some(error(Value::Null, -32603, format!("{e}: try again"))),
         new_session_id: None,
     };
+    let mut version = None;
     if let Some(id) = exchange.session_id {
         match host.store.load(id).await {
-            Ok(Some(state)) => state.restore(&mut session),
+            Ok(Some(state)) => {
+                state.restore(&mut session);
+                version = state.protocol_version;
+            }
             Ok(None) => {
                 return Served {
                     status: 404,
@@ -500,27 +534,89 @@ pub async fn serve(exchange: Exchange<'_>, mut session: Session, host: Host<'_>)
             Err(e) => return unavailable(e),
         }
     }
-    let dispatched = dispatch(
-        exchange.message,
-        exchange.headers,
-        &mut session,
-        host.transport,
-        host.elicitor,
-    )
-    .await;
+    let dispatched = match envelope::parse(exchange.message.as_bytes()) {
+        Ok(Incoming::Batch(items)) if envelope::allows_batches(version.as_deref()) => {
+            serve_batch(items, exchange.headers, &mut session, host).await
+        }
+        Ok(Incoming::Batch(_)) => Dispatched {
+            status: 400,
+            ..Dispatched::answer(envelope::batch_refused(version.as_deref()))
+        },
+        _ => {
+            dispatch(
+                exchange.message,
+                exchange.headers,
+                &mut session,
+                host.transport,
+                host.elicitor,
+            )
+            .await
+        }
+    };
     let keep = if dispatched.initialized {
+        version = dispatched
+            .response
+            .as_ref()
+            .and_then(|r| r.pointer("/result/protocolVersion"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         Some((host.new_session_id)())
     } else {
         exchange.session_id.map(str::to_string)
     };
-    if let Some(id) = &keep
-        && let Err(e) = host.store.save(id, &StoredSession::of(&session)).await
-    {
-        return unavailable(e);
+    if let Some(id) = &keep {
+        let state = StoredSession {
+            protocol_version: version,
+            ..StoredSession::of(&session)
+        };
+        if let Err(e) = host.store.save(id, &state).await {
+            return unavailable(e);
+        }
     }
     Served {
         status: dispatched.status,
         response: dispatched.response,
         new_session_id: keep.filter(|_| dispatched.initialized),
+    }
+}
+
+/// The messages of a batch, one after the other; the answers as one array (202 without any).
+async fn serve_batch(
+    items: Vec<Value>,
+    headers: &Headers,
+    session: &mut Session,
+    host: Host<'_>,
+) -> Dispatched {
+    let mut answers = Vec::new();
+    let mut changed = false;
+    for item in items {
+        if item.get("method").and_then(Value::as_str) == Some("initialize") {
+            answers.push(error(
+                item.get("id").cloned().unwrap_or(Value::Null),
+                envelope::INVALID_REQUEST,
+                "Invalid Request: initialize must not be part of a batch",
+            ));
+            continue;
+        }
+        let one = dispatch(
+            &item.to_string(),
+            headers,
+            session,
+            host.transport,
+            host.elicitor,
+        )
+        .await;
+        changed |= one.session_changed;
+        answers.extend(one.response);
+    }
+    if answers.is_empty() {
+        return Dispatched {
+            session_changed: changed,
+            ..accepted()
+        };
+    }
+    Dispatched {
+        session_changed: changed,
+        ..Dispatched::answer(Value::Array(answers))
     }
 }

@@ -17,14 +17,18 @@
 //! - [`devices`]: device utilities and remote shells over the Mist WebSocket stream;
 //! - [`response_budget`]: tool results cut to a byte budget, `fields` projection;
 //! - [`round_trip`]: write confirmations carried by the answers (protocol 2026-07-28);
+//! - [`envelope`]: the shape every JSON-RPC message must have, and batches;
+//! - [`origin`]: which browser origins the HTTP frontends serve;
 //! - [`jsonrpc`]: a JSON-RPC dispatcher for hosts where rmcp's runtime cannot run.
 
 pub mod api;
 pub mod catalog;
 pub mod devices;
 pub mod diagnostics;
+pub mod envelope;
 pub mod jsonrpc;
 pub mod mcp;
+pub mod origin;
 pub mod resilience;
 pub mod response_budget;
 pub mod round_trip;

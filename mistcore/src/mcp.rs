@@ -130,7 +130,8 @@ pub struct ToolOutcome {
     /// The Mist operation the call ran, if any (for counters and logs).
     pub operation: Option<&'static str>,
     /// What kind of failure it was, if it failed (`invalid`, `timeout`, `rate_limited`,
-    /// `upstream_4xx`, `upstream_5xx`, `network`, `malformed`, `no_token`, `rate_budget`).
+    /// `upstream_4xx`, `upstream_5xx`, `network`, `malformed`, `no_token`, `rate_budget`), or
+    /// why a write did not run although the call succeeded (`declined`, `cancelled`).
     pub error_kind: Option<&'static str>,
 }
 
@@ -153,11 +154,21 @@ impl ToolOutcome {
         }
     }
 
-    fn api_error(e: &api::ApiError) -> Self {
+    fn api_error(session: &Session, e: &api::ApiError) -> Self {
         ToolOutcome {
             error_kind: Some(error_kind(e)),
-            ..ToolOutcome::error(e.to_string())
+            ..ToolOutcome::error(api_error_text(session, e))
         }
+    }
+}
+
+/// The text of an API failure for this session: a missing token gets the frontend's advice.
+pub fn api_error_text(session: &Session, e: &api::ApiError) -> String {
+    match e {
+        api::ApiError::MissingToken if !session.missing_token_advice.is_empty() => {
+            format!("{e}: {}", session.missing_token_advice)
+        }
+        _ => e.to_string(),
     }
 }
 
@@ -256,7 +267,7 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
     let get_self = || async {
         api::get_self(ctx.transport, &session.credentials)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| api_error_text(session, &e))
     };
     match d {
         Diagnostic::Security => match get_self().await {
@@ -297,7 +308,30 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
     }
 }
 
+/// Runs a workflow tool. Workflow tools declare an output schema (json format): every answer
+/// carries `structuredContent` valid for it, refusals and errors included (`{"result": text}`),
+/// as clients that check the schema require.
 async fn call_workflow(
+    ctx: CallContext<'_>,
+    w: &'static workflows::Workflow,
+    args: &JsonObject,
+) -> ToolOutcome {
+    let mut outcome = run_workflow(ctx, w, args).await;
+    if ctx.session.response_format == ResponseFormat::Json
+        && outcome.result.structured_content.is_none()
+    {
+        let text: Vec<&str> = outcome
+            .result
+            .content
+            .iter()
+            .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+            .collect();
+        outcome.result.structured_content = Some(json!({ "result": text.join("\n") }));
+    }
+    outcome
+}
+
+async fn run_workflow(
     ctx: CallContext<'_>,
     w: &'static workflows::Workflow,
     args: &JsonObject,
@@ -339,7 +373,16 @@ async fn call_workflow(
                 let progress = ctx.progress.unwrap_or(&quiet);
                 match devices::run_utility(ctx, run, progress).await {
                     // Its output is capped by itself (at a line of text, not a record).
-                    Ok(v) => answer_value(v, None, shape, None),
+                    Ok(v) => {
+                        // A command the human did not confirm says so in the call log.
+                        let unconfirmed = ["declined", "cancelled"]
+                            .into_iter()
+                            .find(|k| v.get(k).is_some());
+                        ToolOutcome {
+                            error_kind: unconfirmed,
+                            ..answer_value(v, None, shape, None)
+                        }
+                    }
                     Err(e) => ToolOutcome::error(format!("{}: {e}", w.name)),
                 }
             }
@@ -362,7 +405,7 @@ async fn call_workflow(
                                     shape,
                                     ctx.session.max_response_bytes,
                                 ),
-                                Err(e) => ToolOutcome::api_error(&e),
+                                Err(e) => ToolOutcome::api_error(ctx.session, &e),
                             }
                         }
                         Err(e) => ToolOutcome::error(e.to_string()),
@@ -383,6 +426,17 @@ fn not_listed(session: &Session, tool: &ToolRef) -> String {
             tools::write_allowed(session, &format!("`{}`", w.name))
                 .err()
                 .unwrap_or_default()
+        }
+        ToolRef::Operation(op) if session.client.sessionless && session.mode.has_discovery() => {
+            format!(
+                "tool `{}` belongs to category `{}`, which this connection does not list: call it through {} {{\"operation_id\": \"{}\", \"arguments\": {{...}}}}, or reconnect with the URL query `categories={}` (this client's protocol, 2026-07-28, keeps no session for {} to change)",
+                op.id,
+                op.category,
+                tools::CALL_OPERATION,
+                op.id,
+                op.category,
+                tools::MANAGE_TOOLS
+            )
         }
         ToolRef::Operation(op) if session.has_session_tools() => {
             let via = if session.mode.has_discovery() {
@@ -480,10 +534,13 @@ async fn run_operation(
         match ctx.elicitor.confirm(request).await {
             Confirmation::Accepted => {}
             Confirmation::Declined => {
-                return declined("declined by the user: nothing was sent to Mist");
+                return declined("declined", "declined by the user: nothing was sent to Mist");
             }
             Confirmation::Cancelled => {
-                return declined("cancelled by the user: nothing was sent to Mist");
+                return declined(
+                    "cancelled",
+                    "cancelled by the user: nothing was sent to Mist",
+                );
             }
             Confirmation::Failed(why) => {
                 return ToolOutcome::error(format!(
@@ -512,13 +569,16 @@ async fn run_operation(
             response_budget::project(&mut body, fields);
             answer_value(body, pagination, shape, ctx.session.max_response_bytes)
         }
-        Err(e) => ToolOutcome::api_error(&e),
+        Err(e) => ToolOutcome::api_error(ctx.session, &e),
     }
 }
 
-fn declined(text: &str) -> ToolOutcome {
+/// A write the human did not confirm: not an error of the call, but not a success either
+/// (`kind` names it in the call log).
+fn declined(kind: &'static str, text: &str) -> ToolOutcome {
     ToolOutcome {
         result: CallToolResult::success(vec![Content::text(text)]),
+        error_kind: Some(kind),
         ..ToolOutcome::ok(&Value::Null)
     }
 }

@@ -163,6 +163,9 @@ impl FromStr for ResponseFormat {
 pub struct ClientCapabilities {
     /// The client can answer elicitation requests (write confirmations).
     pub elicitation: bool,
+    /// The client speaks protocol 2026-07-28: nothing is kept between its requests, so
+    /// `manageMcpTools` cannot enable categories for it.
+    pub sessionless: bool,
 }
 
 /// How a session starts.
@@ -184,6 +187,9 @@ pub struct SessionConfig {
     /// Refuse writes while the token has a CRITICAL risk (`MIST_STRICT_SECURITY_MODE=true`
     /// without `MIST_SECURITY_RISKS_ACKNOWLEDGED=true`).
     pub strict_security: bool,
+    /// What a call without a Mist token is told to do: the frontend knows where a token comes
+    /// from (an environment variable, a header, a profile). Empty: no advice.
+    pub missing_token_advice: &'static str,
 }
 
 /// A change of the enabled categories, as made by `manageMcpTools`.
@@ -218,6 +224,8 @@ pub struct Session {
     pub max_response_bytes: Option<usize>,
     /// Refuse writes while the token has a CRITICAL risk.
     pub strict_security: bool,
+    /// What a call without a Mist token is told to do (see [`SessionConfig`]).
+    pub missing_token_advice: &'static str,
 }
 
 impl Session {
@@ -249,6 +257,7 @@ impl Session {
             credentials,
             max_response_bytes: config.max_response_bytes,
             strict_security: config.strict_security,
+            missing_token_advice: config.missing_token_advice,
         })
     }
 

@@ -14,6 +14,9 @@ use std::sync::Mutex;
 pub struct StoredSession {
     /// The categories whose tools are listed.
     pub enabled: Vec<String>,
+    /// The protocol version negotiated by `initialize` (batches exist only in 2025-03-26).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<String>,
 }
 
 impl StoredSession {
@@ -21,6 +24,7 @@ impl StoredSession {
     pub fn of(session: &Session) -> Self {
         StoredSession {
             enabled: session.enabled.iter().map(|c| c.to_string()).collect(),
+            protocol_version: None,
         }
     }
 

@@ -171,3 +171,137 @@ fn next_page_paths_stay_on_the_cloud() {
         assert!(err.starts_with("refused"), "{bad}: {err}");
     }
 }
+
+/// The values of the other enums to try beside one value: every combination while there are
+/// few, else each other enum varied alone.
+fn combinations(enums: &[(&String, &Vec<Value>)], skip: &str) -> Vec<Map<String, Value>> {
+    let others: Vec<_> = enums.iter().filter(|(n, _)| n.as_str() != skip).collect();
+    let total: usize = others.iter().map(|(_, v)| v.len()).product();
+    if total <= 4096 {
+        let mut combos = vec![Map::new()];
+        for (name, values) in &others {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    values.iter().map(move |v| {
+                        let mut c = c.clone();
+                        c.insert((*name).clone(), v.clone());
+                        c
+                    })
+                })
+                .collect();
+        }
+        return combos;
+    }
+    let mut combos = vec![Map::new()];
+    for (name, values) in &others {
+        for v in *values {
+            combos.push(Map::from_iter([((*name).clone(), v.clone())]));
+        }
+    }
+    combos
+}
+
+/// Every value a workflow offers in an enum can be used: some call with it plans an operation
+/// that accepts the planned arguments (or answers locally). A value that every combination
+/// refuses is a promise the tool cannot keep.
+#[test]
+fn every_offered_enum_value_can_be_used() {
+    let optional = [
+        "org_id",
+        "site_id",
+        "object_id",
+        "mac",
+        "metric",
+        "classifier",
+        "device_id",
+        "band",
+        "upgrade_id",
+        "scope_id",
+        "device_type",
+        "payload",
+    ];
+    let mut unusable = Vec::new();
+    for w in workflows::all() {
+        let schema = (w.schema)();
+        let props = schema["properties"].as_object().expect("properties");
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .expect("required")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        // Optional enums may also be left out (`null` stands for that here).
+        let choices: Vec<(&String, Vec<Value>)> = props
+            .iter()
+            .filter_map(|(n, p)| {
+                let mut values = p["enum"].as_array()?.clone();
+                if !required.contains(&n.as_str()) {
+                    values.push(Value::Null);
+                }
+                Some((n, values))
+            })
+            .collect();
+        let enums: Vec<(&String, &Vec<Value>)> = choices.iter().map(|(n, v)| (*n, v)).collect();
+        // Which optional arguments go with the required ones: none, each alone, all.
+        let present: Vec<&str> = optional
+            .iter()
+            .copied()
+            .filter(|o| props.contains_key(*o) && !required.contains(o))
+            .collect();
+        let mut extras: Vec<Vec<&str>> = vec![Vec::new(), present.clone()];
+        extras.extend(present.iter().map(|o| vec![*o]));
+        for (name, values) in &enums {
+            for value in values.iter().filter(|v| !v.is_null()) {
+                let mut why = String::new();
+                let usable = extras.iter().any(|extra| {
+                    [false, true].into_iter().any(|uuid_strings| {
+                        combinations(&enums, name).into_iter().any(|others| {
+                            let mut args = Map::new();
+                            for (n, p) in props {
+                                if required.contains(&n.as_str()) || extra.contains(&n.as_str()) {
+                                    let v = match sample(p) {
+                                        Value::String(_)
+                                            if uuid_strings && p.get("enum").is_none() =>
+                                        {
+                                            json!(UUID)
+                                        }
+                                        v => v,
+                                    };
+                                    args.insert(n.clone(), v);
+                                }
+                            }
+                            args.extend(others.into_iter().filter(|(_, v)| !v.is_null()));
+                            args.insert((*name).clone(), value.clone());
+                            let outcome: Result<(), String> = workflows::check(&schema, &args)
+                                .map_err(|e| e.to_string())
+                                .and_then(|()| match w.source {
+                                    Source::Api(plan) => plan(&Args(&args)).and_then(|plan| {
+                                        let op = operation(plan.operation)
+                                            .ok_or(format!("no operation {}", plan.operation))?;
+                                        validate(op, &plan.args)
+                                            .map(|_| ())
+                                            .map_err(|e| format!("{}: {e}", op.id))
+                                    }),
+                                    Source::Local(answer) => answer(&Args(&args)).map(|_| ()),
+                                    Source::Utilities => {
+                                        workflows::utilities::plan(&Args(&args)).map(|_| ())
+                                    }
+                                    Source::NextPage => Ok(()),
+                                });
+                            outcome.map_err(|e| why = e).is_ok()
+                        })
+                    })
+                });
+                if !usable {
+                    unusable.push(format!("{} {name}={value}: {why}", w.name));
+                }
+            }
+        }
+    }
+    assert!(
+        unusable.is_empty(),
+        "offered values no call can use:\n{}",
+        unusable.join("\n")
+    );
+}

@@ -113,6 +113,7 @@ impl MistServer {
         session.client.elicitation = context
             .client_capabilities()
             .is_some_and(|c| c.elicitation.is_some());
+        session.client.sessionless = stateless_request(context);
         Ok(session.clone())
     }
 }
@@ -357,7 +358,7 @@ impl ServerHandler for MistServer {
             session = %session_label(&context),
             tool = %request.name,
             operation = outcome.operation.unwrap_or("-"),
-            status = error.unwrap_or("ok"),
+            status = outcome.error_kind.unwrap_or("ok"),
             duration_ms = elapsed.as_secs_f64() * 1000.0,
             upstream_requests = upstream.load(Ordering::Relaxed),
             "tool call"

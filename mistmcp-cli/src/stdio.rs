@@ -1,70 +1,78 @@
 //! MCP over stdin/stdout with line framing we control.
 //!
-//! rmcp silently drops lines that are not JSON. A person debugging a client deserves an
-//! answer, so a filter in front of rmcp answers such a line with a JSON-RPC parse error
-//! (`-32700`, id `null`) and logs it on stderr. One writer task owns stdout, so rmcp's
-//! messages and these errors never interleave within a line.
+//! rmcp silently drops lines that are not JSON, reads any object with a `method` as a request
+//! and knows no batches. A filter in front of rmcp checks every line with
+//! [`mistcore::envelope`]: what is not a valid message gets its JSON-RPC error (with the
+//! request's id when it can be read) and a warning on stderr. A session that negotiated
+//! protocol 2025-03-26 may send batches: their messages go to rmcp one by one, and their
+//! answers come back together as one array. One writer task owns stdout, so rmcp's messages
+//! and these answers never interleave within a line.
 
-use rmcp::model::ClientJsonRpcMessage;
+use mistcore::envelope::{self, Incoming};
+use rmcp::service::ServerInitializeError;
 use rmcp::{ServerHandler, ServiceExt};
-use serde_json::json;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
 /// Room for one JSON-RPC message between the filter and rmcp.
 const PIPE_BYTES: usize = 1 << 20;
 
+/// A batch whose answers are being gathered.
+struct OpenBatch {
+    /// The ids of its requests still unanswered.
+    pending: Vec<Value>,
+    /// The answers so far.
+    answers: Vec<Value>,
+}
+
+/// What the filter and the writer share: the negotiated version and the open batches.
+#[derive(Default)]
+struct Framing {
+    /// The protocol version asked for in `initialize` (and so agreed: this server knows
+    /// every version that has batches).
+    version: Option<String>,
+    batches: Vec<OpenBatch>,
+}
+
+type Shared = Arc<Mutex<Framing>>;
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Framing> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Serves `handler` over the process's stdin and stdout until stdin closes.
 pub async fn serve<S: ServerHandler>(handler: S) -> anyhow::Result<()> {
     serve_on(handler, tokio::io::stdin(), tokio::io::stdout()).await
 }
 
-/// Serves `handler` over any line-oriented pair of streams until the input closes.
+/// Serves `handler` over any line-oriented pair of streams until the input closes. An input
+/// that closes before `initialize` ends it quietly too.
 pub async fn serve_on<S, R, W>(handler: S, input: R, output: W) -> anyhow::Result<()>
 where
     S: ServerHandler,
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut to_rmcp, rmcp_in) = tokio::io::duplex(PIPE_BYTES);
+    let (to_rmcp, rmcp_in) = tokio::io::duplex(PIPE_BYTES);
     let (rmcp_out, from_rmcp) = tokio::io::duplex(PIPE_BYTES);
-    let (errors_tx, errors_rx) = mpsc::unbounded_channel::<String>();
+    let (answers_tx, answers_rx) = mpsc::unbounded_channel::<String>();
+    let shared = Shared::default();
 
-    let filter = tokio::spawn(async move {
-        let mut lines = BufReader::new(input);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match lines.read_until(b'\n', &mut line).await {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            let text = line.strip_suffix(b"\n").unwrap_or(&line);
-            let text = text.strip_suffix(b"\r").unwrap_or(text);
-            if text.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match check_line(text) {
-                None => {
-                    if to_rmcp.write_all(text).await.is_err()
-                        || to_rmcp.write_all(b"\n").await.is_err()
-                    {
-                        break;
-                    }
-                }
-                Some(answer) => {
-                    if errors_tx.send(answer.to_string()).is_err() {
-                        break;
-                    }
-                }
-            }
+    let filter = tokio::spawn(filter_lines(input, to_rmcp, answers_tx, shared.clone()));
+    let writer = tokio::spawn(write_lines(from_rmcp, answers_rx, output, shared));
+
+    let service = match handler.serve((rmcp_in, rmcp_out)).await {
+        Ok(service) => service,
+        Err(ServerInitializeError::ConnectionClosed(_)) => {
+            tracing::debug!("input closed before initialize");
+            filter.abort();
+            let _ = writer.await;
+            return Ok(());
         }
-        // Dropping `to_rmcp` closes rmcp's input: the service ends cleanly on EOF.
-    });
-
-    let writer = tokio::spawn(write_lines(from_rmcp, errors_rx, output));
-
-    let service = handler.serve((rmcp_in, rmcp_out)).await?;
+        Err(e) => return Err(e.into()),
+    };
     let reason = service.waiting().await?;
     tracing::debug!(?reason, "MCP session ended");
     filter.abort();
@@ -72,53 +80,142 @@ where
     Ok(())
 }
 
-/// The error answer to a line that is not a JSON-RPC message, or `None` to pass it on.
-///
-/// Not JSON at all: a parse error (`-32700`, id `null`). A request (it has an `id`) that rmcp
-/// cannot read: an invalid request (`-32600`) with that id and the reason, where rmcp itself
-/// would answer without an id. Unreadable notifications go on to rmcp, which ignores them.
-fn check_line(text: &[u8]) -> Option<serde_json::Value> {
-    let value: serde_json::Value = match serde_json::from_slice(text) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::warn!("ignoring a line that is not JSON: {e}");
-            return Some(json!({
-                "jsonrpc": "2.0",
-                "id": null,
-                "error": {
-                    "code": -32700,
-                    "message": format!("Parse error: the line is not valid JSON ({e}); send one JSON-RPC 2.0 message per line"),
-                }
-            }));
+/// Reads the input line by line: valid messages go on to rmcp, the others are answered.
+async fn filter_lines<R, W>(
+    input: R,
+    mut to_rmcp: W,
+    answers: mpsc::UnboundedSender<String>,
+    shared: Shared,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut lines = BufReader::new(input);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match lines.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
         }
-    };
-    let id = value
-        .get("id")
-        .filter(|id| id.is_string() || id.is_number())?
-        .clone();
-    // Without a method it is a response from the client (e.g. to an elicitation).
-    value.get("method")?;
-    match serde_json::from_value::<ClientJsonRpcMessage>(value) {
-        Ok(_) => None,
-        Err(e) => {
-            tracing::warn!("refusing an invalid request: {e}");
-            Some(json!({
-                "jsonrpc": "2.0",
-                "id": id,
-                "error": {
-                    "code": -32600,
-                    "message": format!("Invalid request: {e}; check `method` and that `params` is an object of that method's shape"),
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if text.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let (forward, answer) = route(text, &shared);
+        if let Some(answer) = answer
+            && answers.send(answer.to_string()).is_err()
+        {
+            break;
+        }
+        for message in forward {
+            let mut bytes = message.to_string().into_bytes();
+            bytes.push(b'\n');
+            if to_rmcp.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+    }
+    // Dropping `to_rmcp` closes rmcp's input: the service ends cleanly on EOF.
+}
+
+/// What to do with one line: the messages to pass on to rmcp, and an answer to write now.
+fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
+    match envelope::parse(text) {
+        Err(answer) => {
+            tracing::warn!("refusing a line that is not a JSON-RPC message");
+            (Vec::new(), Some(answer))
+        }
+        Ok(Incoming::Message(message)) => match envelope::check(&message) {
+            Ok(()) => {
+                if message.get("method").and_then(Value::as_str) == Some("initialize") {
+                    lock(shared).version = message
+                        .pointer("/params/protocolVersion")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
                 }
-            }))
+                (vec![message], None)
+            }
+            Err(rejection) => {
+                tracing::warn!("refusing a message: {}", rejection.reason);
+                (Vec::new(), rejection.answer)
+            }
+        },
+        Ok(Incoming::Batch(items)) => {
+            let mut framing = lock(shared);
+            if !envelope::allows_batches(framing.version.as_deref()) {
+                tracing::warn!(
+                    "refusing a batch outside protocol {}",
+                    envelope::BATCH_VERSION
+                );
+                return (
+                    Vec::new(),
+                    Some(envelope::batch_refused(framing.version.as_deref())),
+                );
+            }
+            let mut forward = Vec::new();
+            let mut answers = Vec::new();
+            for item in items {
+                let checked = if item.get("method").and_then(Value::as_str) == Some("initialize") {
+                    Err(envelope::error(
+                        item.get("id").cloned().unwrap_or(Value::Null),
+                        envelope::INVALID_REQUEST,
+                        "Invalid Request: initialize must not be part of a batch",
+                    ))
+                } else {
+                    envelope::check(&item).map_err(|r| r.answer.unwrap_or(Value::Null))
+                };
+                match checked {
+                    Ok(()) => forward.push(item),
+                    Err(Value::Null) => {}
+                    Err(answer) => answers.push(answer),
+                }
+            }
+            let pending = envelope::request_ids(&forward);
+            if pending.is_empty() {
+                let answer = (!answers.is_empty()).then(|| Value::Array(answers));
+                return (forward, answer);
+            }
+            framing.batches.push(OpenBatch { pending, answers });
+            (forward, None)
         }
     }
 }
 
-/// Copies rmcp's output lines and the parse-error lines to `output`, one whole line at a time.
+/// An answer of rmcp that completes a batch: the batch's array to write instead of the line,
+/// `Some(None)` when the line belongs to a batch still open, `None` when it is no batch's.
+fn gather(line: &[u8], shared: &Shared) -> Option<Option<Value>> {
+    let mut framing = lock(shared);
+    if framing.batches.is_empty() {
+        return None;
+    }
+    let message: Value = serde_json::from_slice(line).ok()?;
+    if message.get("method").is_some() {
+        return None;
+    }
+    let id = message.get("id")?;
+    let index = framing
+        .batches
+        .iter()
+        .position(|b| b.pending.contains(id))?;
+    let batch = &mut framing.batches[index];
+    batch.pending.retain(|p| p != id);
+    batch.answers.push(message);
+    if !batch.pending.is_empty() {
+        return Some(None);
+    }
+    let done = framing.batches.remove(index);
+    Some(Some(Value::Array(done.answers)))
+}
+
+/// Copies rmcp's output lines and the filter's answers to `output`, one whole line at a time;
+/// the answers to a batch's requests are held until the batch is complete.
 async fn write_lines<R, W>(
     rmcp_output: R,
-    mut errors: mpsc::UnboundedReceiver<String>,
+    mut answers: mpsc::UnboundedReceiver<String>,
     mut output: W,
+    shared: Shared,
 ) -> anyhow::Result<()>
 where
     R: AsyncRead + Unpin,
@@ -126,24 +223,32 @@ where
 {
     let mut rmcp_lines = BufReader::new(rmcp_output);
     let mut line = Vec::new();
-    let mut errors_open = true;
+    let mut answers_open = true;
     loop {
         tokio::select! {
             read = rmcp_lines.read_until(b'\n', &mut line) => {
                 if read? == 0 {
                     break;
                 }
-                output.write_all(&line).await?;
+                let text = line.strip_suffix(b"\n").unwrap_or(&line);
+                match gather(text, &shared) {
+                    None => output.write_all(&line).await?,
+                    Some(None) => {}
+                    Some(Some(batch)) => {
+                        output.write_all(batch.to_string().as_bytes()).await?;
+                        output.write_all(b"\n").await?;
+                    }
+                }
                 output.flush().await?;
                 line.clear();
             }
-            error = errors.recv(), if errors_open => match error {
+            answer = answers.recv(), if answers_open => match answer {
                 Some(text) => {
                     output.write_all(text.as_bytes()).await?;
                     output.write_all(b"\n").await?;
                     output.flush().await?;
                 }
-                None => errors_open = false,
+                None => answers_open = false,
             },
         }
     }

@@ -137,6 +137,7 @@ fn session_for(config: &RequestConfig) -> Result<Session, String> {
             Some(n) => Some(n),
             None => Some(DEFAULT_MAX_RESPONSE_BYTES),
         },
+        missing_token_advice: "send it with each request in the `Authorization: Bearer <Mist token>` header (X-Mist-Token or X-Authorization when the server has tokens of its own)",
         ..Default::default()
     };
     let credentials = Credentials {
@@ -214,4 +215,25 @@ pub async fn close(session_id: String, sessions: JsSessionStore) -> Result<(), J
         .remove(&session_id)
         .await
         .map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// Whether a browser request with this `Origin` is served: listed (comma-separated
+/// `MISTMCP_ALLOWED_ORIGINS`), the worker's own origin (`host` is the request's host and port),
+/// or a loopback origin when the worker itself is reached on loopback (workerd on a laptop).
+#[wasm_bindgen]
+pub fn origin_allowed(origin: &str, host: &str, listed: &str) -> bool {
+    let listed: Vec<String> = listed
+        .split(',')
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect();
+    let hostname = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(name, _)| name);
+    let policy = mistcore::origin::OriginPolicy {
+        listed: &listed,
+        loopback_server: mistcore::origin::is_loopback_host(hostname),
+    };
+    policy.allows(origin, Some(host))
 }

@@ -2,7 +2,7 @@
 // answered with JSON (no SSE stream is offered: GET is 405). Each message goes to the wasm
 // module with the request's configuration and the session store; a session's state lives in a
 // Durable Object named by its Mcp-Session-Id, which forgets it after an idle time.
-import { initSync, handle, close } from "./mistmcp_wasm.js";
+import { initSync, handle, close, origin_allowed } from "./mistmcp_wasm.js";
 import wasmModule from "./mistmcp_wasm_bg.wasm";
 
 initSync({ module: wasmModule });
@@ -93,13 +93,11 @@ export default {
     if (hosts.length && !hosts.includes(url.hostname)) {
       return json(403, { error: `host ${url.hostname} is not allowed` });
     }
+    // Browser origins: the worker's own, loopback ones when it is reached on loopback, listed ones
+    // (mistcore's rule, the native server's too).
     const origin = request.headers.get("origin");
-    if (origin) {
-      const origins = list(env.MISTMCP_ALLOWED_ORIGINS);
-      const originHost = (() => { try { return new URL(origin).hostname; } catch { return null; } })();
-      if (!(origins.includes(origin) || (hosts.length && hosts.includes(originHost)))) {
-        return json(403, { error: `origin ${origin} is not allowed` });
-      }
+    if (origin && !origin_allowed(origin, url.host, env.MISTMCP_ALLOWED_ORIGINS || "")) {
+      return json(403, { error: `Origin ${origin} is not allowed: browsers may reach this server only from its own origin; list others in MISTMCP_ALLOWED_ORIGINS` });
     }
     // The server's own tokens, as SHA-256 hashes in a secret binding.
     const serverTokens = list(env.MISTMCP_TOKEN_HASHES);

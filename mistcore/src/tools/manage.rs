@@ -106,6 +106,9 @@ pub fn run(
     }
     let enable = resolve_categories(&enable).map_err(|e| e.to_string())?;
     let disable = resolve_categories(&disable).map_err(|e| e.to_string())?;
+    if session.client.sessionless {
+        return Err(sessionless_refusal(&enable));
+    }
 
     let mut after = session.clone();
     let change = CategoryChange {
@@ -156,6 +159,24 @@ pub fn run(
     Ok((answer, change))
 }
 
+/// Why a sessionless client (protocol 2026-07-28) cannot enable categories, and how it reaches
+/// their tools instead: nothing is kept between its requests, so claiming a change would only
+/// send it in a loop.
+pub fn sessionless_refusal(categories: &[&str]) -> String {
+    let query = if categories.is_empty() {
+        "orgs_sites".to_string()
+    } else {
+        categories.join(",")
+    };
+    format!(
+        "nothing was changed: this client speaks MCP protocol 2026-07-28, which has no sessions, so categories cannot be enabled for later requests. \
+Call any operation now through {} {{\"operation_id\": \"listOrgSites\", \"arguments\": {{...}}}} (find it with {}), \
+or reconnect with the URL query `categories={query}` (HTTP) to have these tools listed on every request.",
+        super::CALL_OPERATION,
+        super::SEARCH_OPERATIONS,
+    )
+}
+
 fn listing(session: &Session) -> Value {
     let mut categories = vec![
         json!({
@@ -184,11 +205,21 @@ fn listing(session: &Session) -> Value {
         }
         categories.push(entry);
     }
+    let usage = if session.client.sessionless {
+        format!(
+            "this client (protocol 2026-07-28) has no session: reach these tools through {}, or connect with the URL query `categories=orgs_sites,...`",
+            super::CALL_OPERATION
+        )
+    } else {
+        format!(
+            "{{\"{ENABLE}\": [\"orgs_sites\", \"sites_*\"]}} enables categories; {DISABLE} disables them"
+        )
+    };
     json!({
         "mode": session.mode.as_str(),
         "enabled": session.enabled.iter().collect::<Vec<_>>(),
         "categories": categories,
         "write_only_categories_not_shown": write_only,
-        "usage": format!("{{\"{ENABLE}\": [\"orgs_sites\", \"sites_*\"]}} enables categories; {DISABLE} disables them"),
+        "usage": usage,
     })
 }

@@ -150,8 +150,8 @@ struct Args {
     /// HTTP: most sessions at once.
     #[arg(long, env = "MISTMCP_MAX_SESSIONS", default_value_t = 100)]
     max_sessions: usize,
-    /// The server token store (default: ~/.config/mistmcp/tokens.json).
-    #[arg(long, env = "MISTMCP_TOKENS_FILE")]
+    /// The server token store (default: ~/.config/mistmcp/tokens.json); also after `tokens`.
+    #[arg(long, env = "MISTMCP_TOKENS_FILE", global = true)]
     tokens_file: Option<PathBuf>,
     /// HTTP: serve a non-loopback address without server tokens.
     #[arg(long, env = "MISTMCP_ALLOW_UNAUTHENTICATED", value_parser = clap::builder::FalseyValueParser::new())]
@@ -423,6 +423,8 @@ fn session_config(args: &Args) -> SessionConfig {
         response_format: args.response_format,
         max_response_bytes: Some(args.max_response_bytes).filter(|m| *m > 0),
         strict_security: mistmcp_cli::checks::strict_security_from_env(),
+        // stdio; the HTTP gate gives its clients advice of its own.
+        missing_token_advice: "set MIST_APITOKEN (or put it in a .env file given with --env-file / MIST_ENV_FILE) and restart the server",
     }
 }
 

@@ -160,6 +160,7 @@ async fn utility(
             write_tools: true,
             skip_confirmation: false,
             strict_security: checks::strict_security_from_env(),
+            missing_token_advice: super::TOKEN_ADVICE,
             ..Default::default()
         },
         ctx.credentials.clone(),

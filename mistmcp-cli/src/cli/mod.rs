@@ -63,6 +63,9 @@ impl Failure {
     }
 }
 
+/// What mistcli says to a user without a Mist token.
+pub const TOKEN_ADVICE: &str = "set MIST_APITOKEN, choose a profile with --profile (in ~/.config/mistcli/config.toml), or put the token in a .env file given with --env-file / MIST_ENV_FILE";
+
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
         let code = match &e {
@@ -74,13 +77,11 @@ impl From<ApiError> for Failure {
             ApiError::Status { status: 429, .. } => exit::RATE_LIMITED,
             _ => exit::OTHER,
         };
-        Failure {
-            code,
-            message: e.to_string().replace(
-                "MIST_APITOKEN (",
-                "MIST_APITOKEN, a profile (--profile) or (",
-            ),
-        }
+        let message = match &e {
+            ApiError::MissingToken => format!("{e}: {TOKEN_ADVICE}"),
+            _ => e.to_string(),
+        };
+        Failure { code, message }
     }
 }
 

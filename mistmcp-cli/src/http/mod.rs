@@ -2,6 +2,8 @@
 //! server's own tokens, reads each request's Mist credentials and configuration, validates the
 //! cloud, caps sessions and body sizes.
 
+mod batch;
+
 use crate::server::{ClientGone, MistServer, RequestSession};
 use crate::service::NativeService;
 use crate::tokens::{TokenEntry, TokenStore};
@@ -13,6 +15,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use http::{HeaderMap, Method, StatusCode};
 use mistcore::api::{Credentials, Secret, cloud_base};
+use mistcore::envelope::{self, Incoming};
+use mistcore::origin::OriginPolicy;
 use mistcore::session::{Session, SessionConfig, ToolMode};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -69,7 +73,16 @@ struct Gate {
     pending: std::sync::atomic::AtomicUsize,
     /// The counters and session count of the health tool.
     service: Arc<NativeService>,
+    /// Browser origins served besides the server's own (and loopback ones on loopback).
+    allowed_origins: Vec<String>,
+    loopback: bool,
+    /// Sessions of protocol 2025-03-26, which accept batches.
+    batch_sessions: batch::BatchSessions,
+    /// rmcp's service, for the messages of a batch.
+    mcp: McpService,
 }
+
+type McpService = StreamableHttpService<MistServer, LocalSessionManager>;
 
 /// Releases a reserved session slot when the initialize request is answered.
 struct Reservation<'a>(&'a std::sync::atomic::AtomicUsize);
@@ -89,6 +102,21 @@ fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
         );
     }
     r
+}
+
+/// A JSON-RPC answer of the gate itself (an invalid message, a refused batch).
+fn rpc_answer(status: StatusCode, answer: serde_json::Value) -> Response {
+    (status, axum::Json(answer)).into_response()
+}
+
+/// The status of a JSON-RPC error the gate answers: a message that cannot be read is a 400;
+/// parameters of the wrong shape are an answer like any other, but for sessionless requests
+/// (protocol 2026-07-28), whose errors carry their HTTP status.
+fn rpc_status(code: Option<i64>, stateless: bool) -> StatusCode {
+    match code {
+        Some(envelope::INVALID_PARAMS) if !stateless => StatusCode::OK,
+        _ => StatusCode::BAD_REQUEST,
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -156,7 +184,41 @@ fn identity(server_token: Option<&str>, session: &Session) -> String {
 async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
 
-    // 1. The server's own token, when the server has a store.
+    // 0. The body first, bounded: every refusal below is then answered on a connection that
+    //    stays usable (an unread body would make hyper drop the kept-alive connection).
+    let bytes = match axum::body::to_bytes(body, gate.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            let mut r = json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("request body over {} bytes", gate.max_body_bytes),
+            );
+            // The rest of the body is not read: the connection cannot carry another request.
+            r.headers_mut().insert(
+                http::header::CONNECTION,
+                http::HeaderValue::from_static("close"),
+            );
+            return r;
+        }
+    };
+
+    // 1. Browser origins: the server's own, loopback ones on a loopback server, listed ones.
+    if let Some(origin) = header(&parts.headers, "origin") {
+        let policy = OriginPolicy {
+            listed: &gate.allowed_origins,
+            loopback_server: gate.loopback,
+        };
+        if !policy.allows(origin, header(&parts.headers, "host")) {
+            return json_error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "Origin {origin} is not allowed: browsers may reach this server only from its own origin; the operator can list others with --allowed-origins"
+                ),
+            );
+        }
+    }
+
+    // 2. The server's own token, when the server has a store.
     let bound = match &gate.tokens {
         Some(store) => match header(&parts.headers, "authorization").map(strip_scheme) {
             Some(presented) => match store.verify(presented) {
@@ -185,7 +247,7 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         }
     };
 
-    // 2. The Mist token: X-Mist-Token, X-Authorization, then Authorization when it is not the server's.
+    // 3. The Mist token: X-Mist-Token, X-Authorization, then Authorization when it is not the server's.
     let mut mist_token = header(&parts.headers, "x-mist-token")
         .or_else(|| header(&parts.headers, "x-authorization"))
         .map(strip_scheme)
@@ -198,7 +260,7 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
     // Credentials bound to the server token win: a client cannot send them elsewhere.
     let mist_token = bound_token.or(mist_token);
 
-    // 3. Cloud, mode and categories from the query.
+    // 4. Cloud, mode and categories from the query.
     let query: Vec<(String, String)> = parts
         .uri
         .query()
@@ -237,6 +299,11 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
     };
     let mut config = gate.defaults.clone();
+    config.missing_token_advice = if gate.tokens.is_some() {
+        "send it with each request in the X-Mist-Token (or X-Authorization) header, or ask the operator to bind one to your server token (mistmcp tokens create --mist-env-file)"
+    } else {
+        "send it with each request in the `Authorization: Bearer <Mist token>` header (or X-Mist-Token)"
+    };
     if let Some(mode) = param("mode") {
         match mode.parse::<ToolMode>() {
             Ok(m) => config.mode = m,
@@ -260,44 +327,74 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
     };
     let debug = param("debug").is_some_and(|d| d == "true" || d == "1");
 
-    // 4. The body, bounded; a new session only below the cap.
-    let bytes = match axum::body::to_bytes(body, gate.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
+    // 5. The JSON-RPC envelope: what rmcp would misread is answered here.
+    let session_id = header(&parts.headers, "mcp-session-id").map(str::to_string);
+    let mut batch = None;
+    let mut initialize_version = None;
+    if parts.method == Method::POST {
+        let stateless = header(&parts.headers, "mcp-protocol-version")
+            .is_some_and(|v| v >= mistcore::jsonrpc::STATELESS_VERSION);
+        match envelope::parse(&bytes) {
+            Err(answer) => return rpc_answer(StatusCode::BAD_REQUEST, answer),
+            Ok(Incoming::Message(message)) => {
+                if let Err(rejection) = envelope::check(&message) {
+                    tracing::warn!("refusing a message: {}", rejection.reason);
+                    let code = rejection.code();
+                    return match rejection.answer {
+                        Some(answer) => rpc_answer(rpc_status(code, stateless), answer),
+                        None => StatusCode::ACCEPTED.into_response(),
+                    };
+                }
+                if message.get("method").and_then(|m| m.as_str()) == Some("initialize") {
+                    initialize_version = Some(
+                        message
+                            .pointer("/params/protocolVersion")
+                            .and_then(|v| v.as_str())
+                            .map(str::to_string),
+                    );
+                }
+            }
+            Ok(Incoming::Batch(items)) => {
+                if !gate.batch_sessions.accepts(session_id.as_deref()) {
+                    tracing::warn!(
+                        "refusing a batch outside protocol {}",
+                        envelope::BATCH_VERSION
+                    );
+                    let negotiated = session_id.as_ref().map(|_| "another revision");
+                    return rpc_answer(
+                        StatusCode::BAD_REQUEST,
+                        envelope::batch_refused(negotiated),
+                    );
+                }
+                batch = Some(items);
+            }
+        }
+    }
+
+    // 6. A new session only below the cap.
+    let mut reservation = None;
+    if initialize_version.is_some() && session_id.is_none() {
+        let pending = gate
+            .pending
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        reservation = Some(Reservation(&gate.pending));
+        let active = gate.sessions.sessions.read().await.len() + pending;
+        if active >= gate.max_sessions {
+            tracing::warn!(
+                active,
+                max = gate.max_sessions,
+                "session limit reached: refusing a new session"
+            );
             return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body over {} bytes", gate.max_body_bytes),
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "the server holds its maximum of {} sessions; retry later",
+                    gate.max_sessions
+                ),
             );
         }
-    };
-    let mut reservation = None;
-    if parts.method == Method::POST && !parts.headers.contains_key("mcp-session-id") {
-        let is_initialize = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .is_some_and(|v| v.get("method").and_then(|m| m.as_str()) == Some("initialize"));
-        if is_initialize {
-            let pending = gate
-                .pending
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            reservation = Some(Reservation(&gate.pending));
-            let active = gate.sessions.sessions.read().await.len() + pending;
-            if active >= gate.max_sessions {
-                tracing::warn!(
-                    active,
-                    max = gate.max_sessions,
-                    "session limit reached: refusing a new session"
-                );
-                return json_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!(
-                        "the server holds its maximum of {} sessions; retry later",
-                        gate.max_sessions
-                    ),
-                );
-            }
-            tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
-            gate.service.set_sessions(active + 1);
-        }
+        tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
+        gate.service.set_sessions(active + 1);
     }
     let identity = identity(bound.as_ref().map(|b| b.id.as_str()), &session);
     parts.extensions.insert(RequestSession {
@@ -309,11 +406,29 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
     // with it the request to Mist): the token is cancelled when the answer's body is dropped.
     let gone = CancellationToken::new();
     parts.extensions.insert(ClientGone(gone.clone()));
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let is_delete = parts.method == Method::DELETE;
+    let mut response = match batch {
+        Some(items) => batch::serve(gate.mcp.clone(), &parts, items).await,
+        None => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    };
     // The new session is in the manager by now: the slot it reserved is released.
     drop(reservation);
+    if let (Some(version), Some(id)) = (
+        &initialize_version,
+        response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        gate.batch_sessions.opened(id, version.as_deref());
+    }
+    // A closed session is answered 200: clients (the Python SDK) count a 202 as a failure.
+    if is_delete && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::OK;
+    }
     let guard = gone.drop_guard();
     response.map(|body| {
         Body::from_stream(body.into_data_stream().map(move |chunk| {
@@ -384,9 +499,6 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     } else {
         config.with_allowed_hosts(hosts)
     };
-    if !opts.allowed_origins.is_empty() {
-        config = config.with_allowed_origins(opts.allowed_origins.clone());
-    }
     let service = opts.service.clone();
     let service = StreamableHttpService::new(
         move || Ok(MistServer::from_requests(service.clone())),
@@ -403,18 +515,22 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         sessions: sessions.clone(),
         pending: Default::default(),
         service: opts.service.clone(),
+        allowed_origins: opts.allowed_origins.clone(),
+        loopback: is_loopback(&opts.host),
+        batch_sessions: Default::default(),
+        mcp: service.clone(),
     });
     let app = axum::Router::new()
         .route_service("/mcp", service.clone())
         .route_service("/mcp/", service)
-        .layer(middleware::from_fn_with_state(gate_state, gate));
+        .layer(middleware::from_fn_with_state(gate_state.clone(), gate));
 
     tracing::info!(
         idle_timeout = %humantime::format_duration(opts.idle_timeout),
         max_sessions = opts.max_sessions,
         "sessions expire when idle and are capped"
     );
-    tokio::spawn(report_sessions(sessions, opts.service.clone()));
+    tokio::spawn(report_sessions(gate_state));
 
     let addr: SocketAddr = tokio::net::lookup_host((opts.host.as_str(), opts.port))
         .await
@@ -453,13 +569,18 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Logs the number of sessions when it drops (idle sessions expiring, clients leaving).
-async fn report_sessions(sessions: Arc<LocalSessionManager>, service: Arc<NativeService>) {
+/// Logs the number of sessions when it drops (idle sessions expiring, clients leaving), and
+/// forgets what the gate kept of closed sessions.
+async fn report_sessions(gate: Arc<Gate>) {
     let mut last = 0usize;
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
-        let now = sessions.sessions.read().await.len();
-        service.set_sessions(now);
+        let sessions = gate.sessions.sessions.read().await;
+        let now = sessions.len();
+        gate.batch_sessions
+            .retain(|id| sessions.keys().any(|k| k.as_ref() == id));
+        drop(sessions);
+        gate.service.set_sessions(now);
         if now < last {
             tracing::info!(
                 closed = last - now,
