@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    mistmcp_cli::cli::complete_if_asked();
     mistmcp_cli::transport::init_tls();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

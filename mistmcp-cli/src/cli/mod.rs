@@ -4,7 +4,8 @@
 
 pub mod commands;
 mod extras;
-pub mod output;
+mod org_cache;
+mod output;
 pub mod profiles;
 
 use crate::config;
@@ -295,9 +296,41 @@ fn verb_command(verb: &'static str, variants: &[Command]) -> clap::Command {
 }
 
 /// Runs mistcli with `argv`; returns the exit code.
+/// Stdout that remembers a closed pipe (`mistcli ... | head -1`): the reader went away, so the
+/// command ends quietly with exit 0, as Unix tools do.
+struct Stdout<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for Stdout<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf).inspect_err(|e| self.note(e))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush().inspect_err(|e| self.note(e))
+    }
+}
+
+impl<W> Stdout<W> {
+    fn note(&mut self, e: &std::io::Error) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            self.closed = true;
+        }
+    }
+}
+
+/// Runs mistcli with these arguments; returns the exit code.
 pub async fn run(argv: Vec<OsString>) -> u8 {
-    let mut stdout = std::io::stdout().lock();
-    match dispatch(argv, &mut stdout).await {
+    let mut stdout = Stdout {
+        inner: std::io::stdout().lock(),
+        closed: false,
+    };
+    let result = dispatch(argv, &mut stdout).await;
+    if stdout.closed {
+        return exit::OK;
+    }
+    match result {
         Ok(()) => exit::OK,
         Err(f) => {
             let _ = stdout.flush();
@@ -314,18 +347,7 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
     // more than the whole call.
     let wanted = first_command(&argv);
     let resources = commands::resources();
-    let full = matches!(wanted, Some("completions"));
-    let subcommands: Vec<clap::Command> = resources
-        .iter()
-        .map(|(name, cmds)| {
-            if full || wanted == Some(*name) {
-                extras::extend(name, resource_command(name, cmds))
-            } else {
-                clap::Command::new(*name).about(format!("{} command(s)", cmds.len()))
-            }
-        })
-        .collect();
-    let mut app = root(subcommands);
+    let mut app = command_for(wanted, resources);
     let matches = match app.try_get_matches_from_mut(argv) {
         Ok(m) => m,
         Err(e) => {
@@ -354,8 +376,7 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
             let shell = *sub
                 .get_one::<clap_complete::Shell>("shell")
                 .ok_or_else(|| Failure::usage("a shell is needed"))?;
-            clap_complete::generate(shell, &mut app, "mistcli", out);
-            Ok(())
+            write_completion_script(shell, out)
         }
         "ops" => ops(sub, out),
         "call" => {
@@ -443,6 +464,77 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
 }
 
 /// The first word of the command line that is neither a flag nor a flag's value.
+/// The `-o` format the user chose (on the command line or in the environment), if any.
+fn chosen_format(m: &ArgMatches) -> Option<Format> {
+    matches!(
+        m.value_source("output"),
+        Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+    )
+    .then(|| m.get_one::<Format>("output").copied())
+    .flatten()
+}
+
+/// The command tree with only the resource `wanted` built in full.
+fn command_for(
+    wanted: Option<&str>,
+    resources: &std::collections::BTreeMap<&'static str, Vec<Command>>,
+) -> clap::Command {
+    let subcommands: Vec<clap::Command> = resources
+        .iter()
+        .map(|(name, cmds)| {
+            if wanted == Some(*name) {
+                extras::extend(name, resource_command(name, cmds))
+            } else {
+                clap::Command::new(*name).about(format!("{} command(s)", cmds.len()))
+            }
+        })
+        .collect();
+    root(subcommands)
+}
+
+/// The variable through which the shell asks mistcli for completions.
+const COMPLETE_VAR: &str = "COMPLETE";
+
+/// Answers a shell's Tab (`COMPLETE=<shell> mistcli -- <words>`, as the script of
+/// `mistcli completions` sends it) and exits; returns at once on any other run. Only the
+/// resource being typed is built in full, so each Tab costs about one start of mistcli.
+pub fn complete_if_asked() {
+    clap_complete::env::CompleteEnv::with_factory(|| {
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let words: Vec<OsString> = match args.iter().position(|a| a == "--") {
+            Some(i) => args[i + 1..].to_vec(),
+            None => Vec::new(),
+        };
+        let resources = commands::resources();
+        command_for(first_command(&words), resources)
+    })
+    .var(COMPLETE_VAR)
+    .complete();
+}
+
+/// The small script a shell sources to ask mistcli for completions at each Tab.
+fn write_completion_script(
+    shell: clap_complete::Shell,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    use clap_complete::env::Shells;
+    let name = shell.to_string();
+    let shells = Shells::builtins();
+    let completer = shells
+        .completer(&name)
+        .ok_or_else(|| Failure::usage(format!("no completions for {name}")))?;
+    let program = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_string))
+        .unwrap_or_else(|| "mistcli".into());
+    let mut script = Vec::new();
+    completer
+        .write_registration(COMPLETE_VAR, "mistcli", "mistcli", &program, &mut script)
+        .map_err(|e| Failure::other(e.to_string()))?;
+    out.write_all(&script)
+        .map_err(|e| Failure::other(e.to_string()))
+}
+
 fn first_command(argv: &[OsString]) -> Option<&str> {
     const TAKES_VALUE: &[&str] = &[
         "-o",
@@ -517,14 +609,14 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
             output::render(
                 out,
                 &Value::Array(rows),
-                Format::Table,
+                chosen_format(m).unwrap_or(Format::Table),
                 &[
                     "command".into(),
                     "operation".into(),
                     "method".into(),
                     "summary".into(),
                 ],
-                false,
+                std::io::stdout().is_terminal(),
             )
             .map_err(|e| Failure::other(e.to_string()))
         }
@@ -567,6 +659,20 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
                 )?;
             }
             Ok(())
+        }
+        Some((_, m)) if chosen_format(m).is_some() => {
+            let rows: Vec<Value> = commands::all()
+                .iter()
+                .map(|c| json!({"operation": c.op.id, "method": c.op.method.as_str(), "command": commands::usage(c)}))
+                .collect();
+            output::render(
+                out,
+                &Value::Array(rows),
+                chosen_format(m).unwrap_or(Format::Json),
+                &["operation".into(), "method".into(), "command".into()],
+                std::io::stdout().is_terminal(),
+            )
+            .map_err(|e| Failure::other(e.to_string()))
         }
         _ => {
             for c in commands::all() {
@@ -651,12 +757,7 @@ impl Ctx {
             site: m.get_one::<String>("site").cloned(),
             msp: m.get_one::<String>("msp").cloned(),
             format: *m.get_one::<Format>("output").unwrap_or(&Format::Json),
-            format_given: matches!(
-                m.value_source("output"),
-                Some(
-                    clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable
-                )
-            ),
+            format_given: chosen_format(m).is_some(),
             columns: m
                 .get_many::<String>("columns")
                 .into_iter()
@@ -672,6 +773,17 @@ impl Ctx {
     async fn org_id(&mut self) -> Result<String, Failure> {
         if let Some(o) = &self.org {
             return Ok(o.clone());
+        }
+        let token = self
+            .credentials
+            .token
+            .as_ref()
+            .map(|t| t.expose().to_string())
+            .unwrap_or_default();
+        let base = self.credentials.base.to_string();
+        if let Some(org) = org_cache::lookup(&token, &base) {
+            self.org = Some(org.clone());
+            return Ok(org);
         }
         let op = catalog::operation("getSelf")
             .ok_or_else(|| Failure::other("getSelf is missing from the catalog"))?;
@@ -697,6 +809,7 @@ impl Ctx {
         }
         match orgs.as_slice() {
             [(id, _)] => {
+                org_cache::remember(&token, &base, id);
                 self.org = Some(id.clone());
                 Ok(id.clone())
             }
