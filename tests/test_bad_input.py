@@ -72,7 +72,10 @@ class RawServer:
     def assert_stdout_pure(self) -> None:
         for line in self.stdout_lines:
             if line.strip():
-                assert json.loads(line)["jsonrpc"] == "2.0", line
+                message = json.loads(line)
+                # A batch's answers come back as one array of messages.
+                for m in message if isinstance(message, list) else [message]:
+                    assert m["jsonrpc"] == "2.0", line
 
 
 def text_of(answer: dict) -> str:

@@ -310,3 +310,30 @@ async def test_the_edge_retries_and_waits_like_the_native_server():
             assert len(mist.requests) == 3
         finally:
             next(gen, None)
+
+
+def test_edge_origins_shapes_and_batches(edge):
+    """The native rules on the edge: foreign Origins refused by default, invalid messages answered
+    with their id, batches only in a 2025-03-26 session (issue 12)."""
+    url = f"{edge}?cloud=api.mist.com"
+    with httpx2.Client(timeout=30, headers={**HEADERS, "X-Mist-Token": "t"}) as c:
+        evil = c.post(url, json=INIT, headers={"Origin": "https://evil.example.com"})
+        assert evil.status_code == 403
+        assert c.post(url, json=INIT, headers={"Origin": "http://localhost:5173"}).status_code == 200
+        sid = c.post(url, json=INIT).headers["mcp-session-id"]
+        bad = c.post(url, json={"jsonrpc": "2.0", "id": 5}, headers={"mcp-session-id": sid})
+        assert bad.json()["id"] == 5 and bad.json()["error"]["code"] == -32600
+        no_params = c.post(url, json={"jsonrpc": "2.0", "id": 6, "method": "tools/call"}, headers={"mcp-session-id": sid})
+        assert no_params.json()["id"] == 6 and no_params.json()["error"]["code"] == -32602
+        refused = c.post(url, json=[{"jsonrpc": "2.0", "id": 7, "method": "ping"}], headers={"mcp-session-id": sid})
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == -32600
+        old = c.post(url, json={**INIT, "params": {**INIT["params"], "protocolVersion": "2025-03-26"}})
+        sid = old.headers["mcp-session-id"]
+        batch = c.post(url, headers={"mcp-session-id": sid}, json=[
+            {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        ])
+        assert batch.status_code == 200, batch.text
+        answers = {a["id"]: a for a in batch.json()}
+        assert set(answers) == {1, 2} and answers[2]["result"]["tools"]

@@ -110,7 +110,11 @@ impl Rejection {
 
 /// Checks one message's envelope, and the parameters of the methods whose shape rmcp would
 /// otherwise not recognise (`initialize`, `tools/list`, `tools/call`).
-pub fn check(message: &Value) -> Result<(), Rejection> {
+///
+/// `initialize` does not exist in protocol 2026-07-28: a request that claims that revision (its
+/// `_meta`, or `stateless` when the HTTP header says so) is left to the lifecycle rules, which
+/// answer it as a removed method.
+pub fn check(message: &Value, stateless: bool) -> Result<(), Rejection> {
     let Some(object) = message.as_object() else {
         return Err(Rejection::answered(
             Value::Null,
@@ -172,7 +176,13 @@ pub fn check(message: &Value) -> Result<(), Rejection> {
     if id.is_none() {
         return Ok(());
     }
+    let claims_stateless = stateless
+        || params
+            .and_then(|p| p.get("_meta"))
+            .and_then(|m| m.get("io.modelcontextprotocol/protocolVersion"))
+            .is_some();
     let shape = match method {
+        "initialize" if claims_stateless => Ok(()),
         "initialize" => params_of::<InitializeRequestParams>(
             params,
             "an object with `protocolVersion`, `capabilities` and `clientInfo`",
@@ -226,20 +236,23 @@ mod tests {
     use super::*;
 
     fn code(message: Value) -> Option<i64> {
-        check(&message).err().and_then(|r| r.code())
+        check(&message, false).err().and_then(|r| r.code())
     }
 
     #[test]
     fn invalid_requests_are_answered_with_their_id() {
-        let r = check(&json!({"jsonrpc": "2.0", "id": 5})).expect_err("no method");
+        let r = check(&json!({"jsonrpc": "2.0", "id": 5}), false).expect_err("no method");
         assert_eq!(r.answer.as_ref().and_then(|a| a.get("id")), Some(&json!(5)));
         assert_eq!(r.code(), Some(INVALID_REQUEST));
         assert_eq!(
             code(json!({"jsonrpc": "1.0", "id": "a", "method": "ping"})),
             Some(INVALID_REQUEST)
         );
-        let r = check(&json!({"jsonrpc": "2.0", "id": {"x": 1}, "method": "ping"}))
-            .expect_err("bad id");
+        let r = check(
+            &json!({"jsonrpc": "2.0", "id": {"x": 1}, "method": "ping"}),
+            false,
+        )
+        .expect_err("bad id");
         assert_eq!(
             r.answer.as_ref().and_then(|a| a.get("id")),
             Some(&Value::Null)
@@ -272,15 +285,24 @@ mod tests {
             code(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": []})),
             Some(INVALID_PARAMS)
         );
-        assert!(check(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "arguments": {}}})).is_ok());
-        assert!(check(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})).is_ok());
-        assert!(check(&json!({"jsonrpc": "2.0", "id": 1, "result": {}})).is_ok());
+        assert!(check(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "x", "arguments": {}}}), false).is_ok());
+        assert!(
+            check(
+                &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+                false
+            )
+            .is_ok()
+        );
+        assert!(check(&json!({"jsonrpc": "2.0", "id": 1, "result": {}}), false).is_ok());
     }
 
     #[test]
     fn malformed_notifications_get_no_answer() {
-        let r = check(&json!({"jsonrpc": "2.0", "method": "notifications/x", "params": 3}))
-            .expect_err("bad params");
+        let r = check(
+            &json!({"jsonrpc": "2.0", "method": "notifications/x", "params": 3}),
+            false,
+        )
+        .expect_err("bad params");
         assert_eq!(r.answer, None);
     }
 

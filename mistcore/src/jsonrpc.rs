@@ -288,13 +288,13 @@ pub async fn dispatch(
             };
         }
     };
-    if let Err(rejection) = envelope::check(&value) {
-        let stateless = headers
-            .protocol_version
-            .as_deref()
-            .is_some_and(|v| v.trim() >= STATELESS_VERSION);
+    let claims_stateless = headers
+        .protocol_version
+        .as_deref()
+        .is_some_and(|v| v.trim() >= STATELESS_VERSION);
+    if let Err(rejection) = envelope::check(&value, claims_stateless) {
         let status = match rejection.code() {
-            Some(envelope::INVALID_PARAMS) if !stateless => 200,
+            Some(envelope::INVALID_PARAMS) if !claims_stateless => 200,
             _ => 400,
         };
         return match rejection.answer {

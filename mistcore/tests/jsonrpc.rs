@@ -99,7 +99,7 @@ async fn a_session_through_the_dispatcher() {
     assert!(
         offline["result"]["content"][0]["text"]
             .as_str()
-            .is_some_and(|t| t.contains("MIST_APITOKEN"))
+            .is_some_and(|t| t.contains("no Mist API token"))
     );
 }
 

@@ -368,11 +368,20 @@ async fn upstream_errors_carry_status_message_and_hint() {
 #[tokio::test]
 async fn missing_token_is_explained() {
     let recorder = Recorder::answering(200, json!({}), &[]);
-    let s = Session::new(&SessionConfig::default(), Credentials::anonymous()).expect("session");
+    // The frontend says where a token comes from; the library only says it is missing.
+    let config = SessionConfig {
+        missing_token_advice: "send it in the X-Mist-Token header",
+        ..Default::default()
+    };
+    let s = Session::new(&config, Credentials::anonymous()).expect("session");
     let outcome = mcp::call_tool(ctx(&s, &recorder), "getSelf", None)
         .await
         .expect("known tool");
-    assert!(text(&outcome).contains("MIST_APITOKEN"));
+    let t = text(&outcome);
+    assert!(
+        t.contains("no Mist API token") && t.contains("X-Mist-Token header"),
+        "{t}"
+    );
     assert!(recorder.sent().is_empty());
 }
 

@@ -127,7 +127,7 @@ fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
             tracing::warn!("refusing a line that is not a JSON-RPC message");
             (Vec::new(), Some(answer))
         }
-        Ok(Incoming::Message(message)) => match envelope::check(&message) {
+        Ok(Incoming::Message(message)) => match envelope::check(&message, false) {
             Ok(()) => {
                 if message.get("method").and_then(Value::as_str) == Some("initialize") {
                     lock(shared).version = message
@@ -164,7 +164,7 @@ fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
                         "Invalid Request: initialize must not be part of a batch",
                     ))
                 } else {
-                    envelope::check(&item).map_err(|r| r.answer.unwrap_or(Value::Null))
+                    envelope::check(&item, false).map_err(|r| r.answer.unwrap_or(Value::Null))
                 };
                 match checked {
                     Ok(()) => forward.push(item),
@@ -174,7 +174,7 @@ fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
             }
             let pending = envelope::request_ids(&forward);
             if pending.is_empty() {
-                let answer = (!answers.is_empty()).then(|| Value::Array(answers));
+                let answer = (!answers.is_empty()).then_some(Value::Array(answers));
                 return (forward, answer);
             }
             framing.batches.push(OpenBatch { pending, answers });

@@ -121,7 +121,7 @@ where
             ));
             continue;
         }
-        if let Err(rejection) = envelope::check(&item) {
+        if let Err(rejection) = envelope::check(&item, false) {
             tracing::warn!("refusing a message of a batch: {}", rejection.reason);
             early.extend(rejection.answer);
             continue;

@@ -337,7 +337,7 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         match envelope::parse(&bytes) {
             Err(answer) => return rpc_answer(StatusCode::BAD_REQUEST, answer),
             Ok(Incoming::Message(message)) => {
-                if let Err(rejection) = envelope::check(&message) {
+                if let Err(rejection) = envelope::check(&message, stateless) {
                     tracing::warn!("refusing a message: {}", rejection.reason);
                     let code = rejection.code();
                     return match rejection.answer {
