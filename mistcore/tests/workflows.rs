@@ -22,6 +22,16 @@ fn sample(prop: &Value) -> Value {
     }
 }
 
+/// The required argument names of a workflow's schema.
+fn required_of(schema: &Value) -> Vec<&str> {
+    schema["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 #[test]
 fn every_branch_plans_a_valid_operation_call() {
     let mut planned = 0;
@@ -29,12 +39,7 @@ fn every_branch_plans_a_valid_operation_call() {
     for w in workflows::all() {
         let schema = (w.schema)();
         let props = schema["properties"].as_object().expect("properties");
-        let required: Vec<&str> = schema["required"]
-            .as_array()
-            .expect("required")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let required = required_of(&schema);
         // Vary each enum over its values, with the required arguments and then with every argument.
         for (name, prop) in props {
             let Some(values) = prop["enum"].as_array() else {
@@ -225,12 +230,7 @@ fn every_offered_enum_value_can_be_used() {
     for w in workflows::all() {
         let schema = (w.schema)();
         let props = schema["properties"].as_object().expect("properties");
-        let required: Vec<&str> = schema["required"]
-            .as_array()
-            .expect("required")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
+        let required = required_of(&schema);
         // Optional enums may also be left out (`null` stands for that here).
         let choices: Vec<(&String, Vec<Value>)> = props
             .iter()
