@@ -95,7 +95,7 @@ def test_bad_input_and_sessionless_requests(edge):
         parse = c.post(url, content=b"{not json", headers=HEADERS).json()
         assert parse["error"]["code"] == -32700
         no_token = c.post(url, json={"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "getSelf"}}, headers=HEADERS).json()
-        assert "MIST_APITOKEN" in no_token["result"]["content"][0]["text"]
+        assert "Authorization: Bearer" in no_token["result"]["content"][0]["text"]
         gone = c.post(url, json={"jsonrpc": "2.0", "id": 6, "method": "ping"}, headers={**HEADERS, "Mcp-Session-Id": "no-such-session"})
         assert gone.status_code == 404
 
