@@ -208,6 +208,18 @@ pub fn check(message: &Value, stateless: bool) -> Result<(), Rejection> {
     })
 }
 
+/// Checks one message of a batch: as [`check`], and `initialize` may not be part of one.
+pub fn check_batch_member(message: &Value) -> Result<(), Rejection> {
+    if message.get("method").and_then(Value::as_str) == Some("initialize") {
+        return Err(Rejection::answered(
+            message.get("id").cloned().unwrap_or(Value::Null),
+            INVALID_REQUEST,
+            "Invalid Request: initialize must not be part of a batch".into(),
+        ));
+    }
+    check(message, false)
+}
+
 fn params_of<T: serde::de::DeserializeOwned>(
     params: Option<&Value>,
     expected: &str,

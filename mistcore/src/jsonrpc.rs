@@ -590,12 +590,8 @@ async fn serve_batch(
     let mut answers = Vec::new();
     let mut changed = false;
     for item in items {
-        if item.get("method").and_then(Value::as_str) == Some("initialize") {
-            answers.push(error(
-                item.get("id").cloned().unwrap_or(Value::Null),
-                envelope::INVALID_REQUEST,
-                "Invalid Request: initialize must not be part of a batch",
-            ));
+        if let Err(rejection) = envelope::check_batch_member(&item) {
+            answers.extend(rejection.answer);
             continue;
         }
         let one = dispatch(

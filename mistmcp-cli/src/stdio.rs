@@ -157,19 +157,9 @@ fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
             let mut forward = Vec::new();
             let mut answers = Vec::new();
             for item in items {
-                let checked = if item.get("method").and_then(Value::as_str) == Some("initialize") {
-                    Err(envelope::error(
-                        item.get("id").cloned().unwrap_or(Value::Null),
-                        envelope::INVALID_REQUEST,
-                        "Invalid Request: initialize must not be part of a batch",
-                    ))
-                } else {
-                    envelope::check(&item, false).map_err(|r| r.answer.unwrap_or(Value::Null))
-                };
-                match checked {
+                match envelope::check_batch_member(&item) {
                     Ok(()) => forward.push(item),
-                    Err(Value::Null) => {}
-                    Err(answer) => answers.push(answer),
+                    Err(rejection) => answers.extend(rejection.answer),
                 }
             }
             let pending = envelope::request_ids(&forward);

@@ -113,15 +113,7 @@ where
     let mut streams = Vec::new();
     for item in items {
         let id = item.get("id").cloned().unwrap_or(Value::Null);
-        if item.get("method").and_then(Value::as_str) == Some("initialize") {
-            early.push(envelope::error(
-                id,
-                envelope::INVALID_REQUEST,
-                "Invalid Request: initialize must not be part of a batch",
-            ));
-            continue;
-        }
-        if let Err(rejection) = envelope::check(&item, false) {
+        if let Err(rejection) = envelope::check_batch_member(&item) {
             tracing::warn!("refusing a message of a batch: {}", rejection.reason);
             early.extend(rejection.answer);
             continue;
