@@ -22,7 +22,8 @@
 //! - [`jsonrpc`]: a JSON-RPC dispatcher for hosts where rmcp's runtime cannot run.
 
 pub mod api;
-pub mod catalog;
+/// The operations of the spec (the `mistcore-catalog` crate, rebuilt only when the spec changes).
+pub use mistcore_catalog as catalog;
 pub mod devices;
 pub mod diagnostics;
 pub mod envelope;

@@ -1,4 +1,5 @@
-//! The operations of the Mist OpenAPI spec, generated at build time into static data.
+//! The operations of the Mist OpenAPI spec, generated at build time into static data: its own
+//! crate, so that an edit elsewhere never recompiles the generated tables.
 //!
 //! Nothing here parses the spec at run time: `build.rs` turns it into the [`OPERATIONS`] and
 //! [`CATEGORIES`] tables, so looking an operation up is a binary search and start-up costs

@@ -15,9 +15,11 @@ const SPEC_ENV: &str = "MIST_OPENAPI_SPEC";
 fn main() {
     let manifest =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    // mistcore/catalog/ -> the workspace root.
     let root = manifest
         .parent()
-        .expect("mistcore lives inside the workspace")
+        .and_then(|p| p.parent())
+        .expect("mistcore/catalog lives inside the workspace")
         .to_path_buf();
     println!("cargo:rerun-if-env-changed={SPEC_ENV}");
     let candidates: Vec<(String, PathBuf)> = vec![
@@ -51,13 +53,17 @@ fn main() {
     }
     let Some((_, spec_path)) = chosen.map(|i| &candidates[i]) else {
         panic!(
-            "mistcore: the Mist OpenAPI spec was not found. Looked, in order, at:\n  1. ${SPEC_ENV} (unset or not a file)\n  2. mist_openapi/mist.openapi.json in the workspace\n  3. ../shared/mist_openapi/mist.openapi.json beside the workspace\nPut mist.openapi.json from https://github.com/mistsys/mist_openapi in one of them (see mist_openapi/README.md)."
+            "mistcore-catalog: the Mist OpenAPI spec was not found. Looked, in order, at:\n  1. ${SPEC_ENV} (unset or not a file)\n  2. mist_openapi/mist.openapi.json in the workspace\n  3. ../shared/mist_openapi/mist.openapi.json beside the workspace\nPut mist.openapi.json from https://github.com/mistsys/mist_openapi in one of them (see mist_openapi/README.md)."
         );
     };
     let text = std::fs::read_to_string(spec_path)
-        .unwrap_or_else(|e| panic!("mistcore: cannot read {}: {e}", spec_path.display()));
-    let spec: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("mistcore: {} is not valid JSON: {e}", spec_path.display()));
+        .unwrap_or_else(|e| panic!("mistcore-catalog: cannot read {}: {e}", spec_path.display()));
+    let spec: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "mistcore-catalog: {} is not valid JSON: {e}",
+            spec_path.display()
+        )
+    });
     let out = generate(&spec);
     let out_path = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
         .join("catalog_data.rs");
