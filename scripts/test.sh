@@ -11,6 +11,8 @@ step setup
 scripts/setup.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
+step "no import circles between modules"
+python3 scripts/check-imports.py
 step "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 step "cargo test"

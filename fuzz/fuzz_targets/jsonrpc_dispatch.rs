@@ -26,7 +26,7 @@ use mistcore::jsonrpc::{
     CLIENT_CAPABILITIES_META, Dispatched, Headers, PROTOCOL_VERSION_META, STATELESS_VERSION,
     dispatch,
 };
-use mistcore::mcp::NoElicitor;
+use mistcore::policy::NoConfirm;
 use mistcore::session::{ResponseFormat, Session, SessionConfig, ToolMode};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
@@ -136,7 +136,7 @@ fn run(message: &str, headers: &Headers, session: &mut Session) -> Dispatched {
         headers,
         session,
         &Unreachable,
-        &NoElicitor,
+        &NoConfirm,
     ));
     if debug() {
         eprintln!(

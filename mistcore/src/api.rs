@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use std::fmt;
 use url::Url;
 
+/// The operation that tells who a token is (`GET /api/v1/self`).
+pub const GET_SELF: &str = "getSelf";
+
 /// The `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("mistmcp/", env!("CARGO_PKG_VERSION"));
 
@@ -423,7 +426,7 @@ pub async fn get_self(
     transport: &dyn HttpTransport,
     credentials: &Credentials,
 ) -> Result<ApiResponse, ApiError> {
-    let op = crate::catalog::operation(crate::tools::GET_SELF).expect("getSelf is in the catalog");
+    let op = crate::catalog::operation(GET_SELF).expect("getSelf is in the catalog");
     // getSelf takes no argument: nothing to validate.
     execute(transport, credentials, op, &ValidatedArgs::default()).await
 }

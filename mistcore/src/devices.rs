@@ -10,78 +10,14 @@
 //! complete when no message came for its idle time (or the stream closed); when the deadline
 //! passes first, the output so far is returned marked incomplete.
 
-use crate::api::{self, Credentials};
-use crate::mcp::{CONFIRM_FIELD, CallContext, Confirmation};
+use crate::api;
+use crate::call::CallContext;
+use crate::policy::{self, Destination, Question, Refused, Write};
 use crate::schema;
-use rmcp::model::{ElicitRequestParams, ElicitationSchema, JsonObject};
+use crate::stream::{DeviceStreams, Stream, StreamEvent};
+use rmcp::model::JsonObject;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
-
-/// What a stream gave when asked for its next message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StreamEvent {
-    /// A message (text, or binary decoded as UTF-8 with NUL bytes removed).
-    Message(String),
-    /// Nothing within the time asked.
-    Idle,
-    /// The other side closed the stream.
-    Closed,
-    /// The stream failed.
-    Failed(String),
-}
-
-/// An open WebSocket.
-#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
-#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
-pub trait Stream: Send {
-    /// Sends a text frame.
-    async fn send_text(&mut self, text: &str) -> Result<(), String>;
-    /// Sends a binary frame.
-    async fn send_binary(&mut self, data: &[u8]) -> Result<(), String>;
-    /// The next message, waiting at most `wait`.
-    async fn next(&mut self, wait: Duration) -> StreamEvent;
-}
-
-/// Opens WebSockets (natively; the edge has none).
-#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
-#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
-pub trait DeviceStreams: Send + Sync {
-    /// Opens `url` with the token of `credentials` (`Authorization: Token ...`).
-    async fn open(&self, url: &str, credentials: &Credentials) -> Result<Box<dyn Stream>, String>;
-
-    /// The URL of the cloud's event stream: the API host with `api.` replaced by `api-ws.`
-    /// (`wss://api-ws.mist.com/api-ws/v1/stream`); for another base URL, the same host.
-    fn stream_url(&self, credentials: &Credentials) -> String {
-        stream_url(&credentials.base)
-    }
-
-    /// The commands a remote shell refuses (prefixes of the normalized command); `None` when
-    /// the list is missing, and then every shell command is refused.
-    fn shell_denylist(&self) -> Option<Vec<String>> {
-        Some(
-            DEFAULT_SHELL_DENYLIST
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        )
-    }
-}
-
-/// The event stream URL for an API base URL.
-pub fn stream_url(base: &url::Url) -> String {
-    let host = base.host_str().unwrap_or("api.mist.com");
-    let scheme = if base.scheme() == "https" {
-        "wss"
-    } else {
-        "ws"
-    };
-    let port = base.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let host = match host.strip_prefix("api.") {
-        Some(rest) => format!("api-ws.{rest}"),
-        None => host.to_string(),
-    };
-    format!("{scheme}://{host}{port}/api-ws/v1/stream")
-}
 
 /// Where a utility's output comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -546,20 +482,8 @@ pub struct UtilityRun<'a> {
     pub idle: Option<Duration>,
 }
 
-/// The longest a utility's output is read by default (`MISTMCP_COMMAND_TIMEOUT` natively).
-pub const MAX_DURATION: Duration = Duration::from_secs(60);
 /// The longest wait for a first message.
 pub const FIRST_MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn confirm_request(message: String) -> ElicitRequestParams {
-    ElicitRequestParams::FormElicitationParams {
-        meta: None,
-        message,
-        requested_schema: ElicitationSchema::builder()
-            .required_bool(CONFIRM_FIELD)
-            .build_unchecked(),
-    }
-}
 
 /// Sends the request of `operation` with a body, returning the answer's JSON.
 async fn start(
@@ -579,7 +503,7 @@ async fn start(
     api::execute(ctx.transport, &ctx.session.credentials, op, &validated)
         .await
         .map(|r| r.body)
-        .map_err(|e| crate::mcp::api_error_text(ctx.session, &e))
+        .map_err(|e| ctx.session.api_error_text(&e))
 }
 
 /// Runs a utility: confirmation for those that change the device, the starting call, then the
@@ -592,24 +516,31 @@ pub async fn run_utility(
     let u = run.utility;
     u.check(&run.params)?;
     if u.write {
-        crate::tools::write_allowed(ctx.session, &format!("the utility `{}`", u.name))?;
-        crate::mcp::strict_security_check(ctx).await?;
-        if !ctx.session.skip_confirmation {
-            let message = format!(
-                "Confirm this command on a device:\nUtility: {} ({})\nDevice: {} at site {}\nParameters: {}\nIt may disrupt traffic or sessions.",
-                u.name,
-                run.device_type,
-                run.device_id,
-                run.site_id,
-                Value::Object(run.params.clone())
-            );
-            match ctx.elicitor.confirm(confirm_request(message)).await {
-                Confirmation::Accepted => {}
-                Confirmation::Declined => return Ok(json!({"declined": "by the user: nothing was sent to the device"})),
-                Confirmation::Cancelled => return Ok(json!({"cancelled": "by the user: nothing was sent to the device"})),
-                Confirmation::Failed(why) => return Err(format!("the command was not confirmed ({why}): nothing was sent")),
-                Confirmation::Deferred => return Err("the confirmation was handed to the client: call again with the human's answer; nothing was sent".into()),
+        let write = Write {
+            subject: format!("the utility `{}`", u.name),
+            question: Question {
+                message: format!(
+                    "Confirm this command on a device:\nUtility: {} ({})\nDevice: {} at site {}\nParameters: {}\nIt may disrupt traffic or sessions.",
+                    u.name,
+                    run.device_type,
+                    run.device_id,
+                    run.site_id,
+                    Value::Object(run.params.clone())
+                ),
+            },
+            destination: Destination::Device,
+        };
+        let limits = ctx.service.security_limits();
+        match policy::authorize(ctx.gate(&limits), &write).await {
+            Ok(()) => {}
+            // The human's own "no" is an answer, in the shape the official server gives it.
+            Err(Refused::Declined(_)) => {
+                return Ok(json!({"declined": "by the user: nothing was sent to the device"}));
             }
+            Err(Refused::Cancelled(_)) => {
+                return Ok(json!({"cancelled": "by the user: nothing was sent to the device"}));
+            }
+            Err(other) => return Err(other.to_string()),
         }
     }
     let body = u.body(&run.params);
@@ -1050,7 +981,7 @@ mod tests {
 
     #[test]
     fn stream_urls_follow_the_cloud() {
-        let url = |u: &str| stream_url(&url::Url::parse(u).expect("url"));
+        let url = |u: &str| crate::stream::stream_url(&url::Url::parse(u).expect("url"));
         assert_eq!(
             url("https://api.mist.com"),
             "wss://api-ws.mist.com/api-ws/v1/stream"

@@ -10,8 +10,10 @@
 //!   ([`crate::round_trip`]).
 
 use crate::api::HttpTransport;
+use crate::call::CallContext;
 use crate::envelope::{self, Incoming};
-use crate::mcp::{self, CallContext, CallError, Elicitor};
+use crate::mcp::{self, CallError};
+use crate::policy::Confirm;
 use crate::round_trip::RoundTrip;
 use crate::session::Session;
 use crate::session_store::{SessionStore, StoredSession};
@@ -271,13 +273,13 @@ fn removed(method: &str) -> Refusal {
 /// Parse and shape errors get JSON-RPC errors (`-32700`, `-32600`), unknown methods `-32601`,
 /// unknown tools `-32602`; tool problems are tool results with `isError`. Requests of protocol
 /// 2026-07-28 are checked as that revision requires (see the module documentation); their
-/// write confirmations are asked through the answer, handshake clients' through `elicitor`.
+/// write confirmations are asked through the answer, handshake clients' through `confirm`.
 pub async fn dispatch(
     message: &str,
     headers: &Headers,
     session: &mut Session,
     transport: &dyn HttpTransport,
-    elicitor: &dyn Elicitor,
+    confirm: &dyn Confirm,
 ) -> Dispatched {
     let value: Value = match serde_json::from_str(message) {
         Ok(v) => v,
@@ -320,7 +322,7 @@ pub async fn dispatch(
         return accepted();
     };
     match lifecycle {
-        Lifecycle::Handshake => handshake(id, method, params, session, transport, elicitor).await,
+        Lifecycle::Handshake => handshake(id, method, params, session, transport, confirm).await,
         Lifecycle::Stateless => stateless(id, method, params, session, transport).await,
     }
 }
@@ -331,7 +333,7 @@ async fn handshake(
     params: Value,
     session: &mut Session,
     transport: &dyn HttpTransport,
-    elicitor: &dyn Elicitor,
+    confirm: &dyn Confirm,
 ) -> Dispatched {
     match method {
         "initialize" => {
@@ -356,7 +358,7 @@ async fn handshake(
                     return Dispatched::answer(error(id, -32602, format!("Invalid params: {e}")));
                 }
             };
-            call_tool(id, call, session, transport, elicitor, None).await
+            call_tool(id, call, session, transport, confirm, None).await
         }
         other => Dispatched::answer(error(id, -32601, format!("Method not found: {other}"))),
     }
@@ -431,14 +433,14 @@ async fn call_tool(
     call: CallToolRequestParams,
     session: &mut Session,
     transport: &dyn HttpTransport,
-    elicitor: &dyn Elicitor,
+    confirm: &dyn Confirm,
     round_trip: Option<&RoundTrip>,
 ) -> Dispatched {
     let ctx = CallContext {
         session,
         transport,
-        elicitor,
-        service: &crate::diagnostics::NoService,
+        confirm,
+        service: &crate::host::NoService,
         progress: None,
     };
     match mcp::call_tool(ctx, &call.name, call.arguments).await {
@@ -495,7 +497,7 @@ pub struct Host<'a> {
     /// The way to Mist.
     pub transport: &'a dyn HttpTransport,
     /// The way to the human for handshake clients.
-    pub elicitor: &'a dyn Elicitor,
+    pub confirm: &'a dyn Confirm,
     /// Makes a new, unguessable session id.
     pub new_session_id: &'a dyn Fn() -> String,
 }
@@ -548,7 +550,7 @@ pub async fn serve(exchange: Exchange<'_>, mut session: Session, host: Host<'_>)
                 exchange.headers,
                 &mut session,
                 host.transport,
-                host.elicitor,
+                host.confirm,
             )
             .await
         }
@@ -599,7 +601,7 @@ async fn serve_batch(
             headers,
             session,
             host.transport,
-            host.elicitor,
+            host.confirm,
         )
         .await;
         changed |= one.session_changed;

@@ -13,7 +13,10 @@
 //! - [`session_store`]: where sessions live between requests on hosts without a process;
 //! - [`tools`]: the tool registry (operation, session and discovery tools);
 //! - [`mcp`]: listing and calling tools with MCP types;
-//! - [`diagnostics`]: counters, latency percentiles and what a host offers the diagnostic tools;
+//! - [`host`]: counters, latency percentiles and what a host offers (clock, health, device streams);
+//! - [`call`]: what a tool call needs besides its arguments;
+//! - [`policy`]: the one write gate (permission, strict security, the human's confirmation);
+//! - [`stream`]: the port through which device commands reach the Mist WebSocket stream;
 //! - [`devices`]: device utilities and remote shells over the Mist WebSocket stream;
 //! - [`response_budget`]: tool results cut to a byte budget, `fields` projection;
 //! - [`round_trip`]: write confirmations carried by the answers (protocol 2026-07-28);
@@ -22,14 +25,16 @@
 //! - [`jsonrpc`]: a JSON-RPC dispatcher for hosts where rmcp's runtime cannot run.
 
 pub mod api;
+pub mod call;
 /// The operations of the spec (the `mistcore-catalog` crate, rebuilt only when the spec changes).
 pub use mistcore_catalog as catalog;
 pub mod devices;
-pub mod diagnostics;
 pub mod envelope;
+pub mod host;
 pub mod jsonrpc;
 pub mod mcp;
 pub mod origin;
+pub mod policy;
 pub mod resilience;
 pub mod response_budget;
 pub mod round_trip;
@@ -37,5 +42,6 @@ pub mod schema;
 pub mod security;
 pub mod session;
 pub mod session_store;
+pub mod stream;
 pub mod tools;
 pub mod workflows;

@@ -1,11 +1,12 @@
 //! The MCP logic: listing and calling tools for a session. The only module that knows MCP
 //! wire types (rmcp's `model`, which compile for wasm32); transports live in the frontends.
 
-use crate::api::{self, HttpTransport};
+use crate::api;
+use crate::call::CallContext;
 use crate::catalog::{OPERATIONS, Operation};
-use crate::diagnostics::Service;
+use crate::policy::{self, CONFIRM_FIELD, Destination, Question, Refused, Write};
 use crate::response_budget;
-use crate::schema::{self, ValidatedArgs};
+use crate::schema;
 use crate::session::{CategoryChange, ResponseFormat, Session};
 use crate::tools::diagnostics::Diagnostic;
 use crate::tools::{self, ToolRef, discovery, json_text, manage};
@@ -74,51 +75,12 @@ pub enum CallError {
     },
 }
 
-/// The human's answer to a write confirmation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Confirmation {
-    /// Go ahead.
-    Accepted,
-    /// The human said no.
-    Declined,
-    /// The human dismissed the question.
-    Cancelled,
-    /// The question could not be asked (the reason says why).
-    Failed(String),
-    /// The question goes back to the client in the answer (a multi round-trip request, see
-    /// [`crate::round_trip`]): nothing is sent now, the client calls again with the answer.
-    Deferred,
-}
-
-/// Asks the human to confirm a write (MCP elicitation natively; whatever a host offers elsewhere).
-#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
-#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
-pub trait Elicitor: Send + Sync {
-    /// Sends the confirmation request and waits for the human's answer.
-    async fn confirm(&self, request: ElicitRequestParams) -> Confirmation;
-}
-
-/// An elicitor for hosts that cannot ask: every write is refused.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoElicitor;
-
-#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
-#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
-impl Elicitor for NoElicitor {
-    async fn confirm(&self, _request: ElicitRequestParams) -> Confirmation {
-        Confirmation::Failed("this host cannot ask for confirmations".into())
-    }
-}
-
 /// Why a write tool is refused to a client without the elicitation capability.
 pub fn elicitation_required(name: &str) -> String {
     format!(
         "`{name}` is a write tool: it needs the client's elicitation capability to confirm the change with the human"
     )
 }
-
-/// The name of the one field of the confirmation form.
-pub const CONFIRM_FIELD: &str = "confirm";
 
 /// The answer to one tool call.
 #[derive(Debug, Clone, PartialEq)]
@@ -157,38 +119,9 @@ impl ToolOutcome {
     fn api_error(session: &Session, e: &api::ApiError) -> Self {
         ToolOutcome {
             error_kind: Some(error_kind(e)),
-            ..ToolOutcome::error(api_error_text(session, e))
+            ..ToolOutcome::error(session.api_error_text(e))
         }
     }
-}
-
-/// The text of an API failure for this session: a missing token gets the frontend's advice.
-pub fn api_error_text(session: &Session, e: &api::ApiError) -> String {
-    match e {
-        api::ApiError::MissingToken if !session.missing_token_advice.is_empty() => {
-            format!("{e}: {}", session.missing_token_advice)
-        }
-        _ => e.to_string(),
-    }
-}
-
-/// Told of each output message of a long call: how many so far, and the new output.
-pub type Progress<'p> = dyn Fn(usize, &str) + Send + Sync + 'p;
-
-/// What a call needs besides its arguments.
-#[derive(Clone, Copy)]
-pub struct CallContext<'a> {
-    /// The client's session.
-    pub session: &'a Session,
-    /// The way to Mist.
-    pub transport: &'a dyn HttpTransport,
-    /// The way to the human, for writes.
-    pub elicitor: &'a dyn Elicitor,
-    /// What the host offers beyond one call (health, clock, device streams).
-    pub service: &'a dyn Service,
-    /// Told of each output message a long call (a device utility) receives: how many so far,
-    /// and the new output.
-    pub progress: Option<&'a Progress<'a>>,
 }
 
 /// How an operation's answer is wrapped.
@@ -267,7 +200,7 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
     let get_self = || async {
         api::get_self(ctx.transport, &session.credentials)
             .await
-            .map_err(|e| api_error_text(session, &e))
+            .map_err(|e| session.api_error_text(&e))
     };
     match d {
         Diagnostic::Security => match get_self().await {
@@ -524,34 +457,15 @@ async fn run_operation(
         Ok(v) => v,
         Err(e) => return ToolOutcome::error(format!("{e}. `{}` takes: {}", op.id, signature(op))),
     };
-    if op.is_write()
-        && let Err(e) = strict_security_check(ctx).await
-    {
-        return ToolOutcome::error(e);
-    }
-    if op.is_write() && !ctx.session.skip_confirmation {
-        let request = confirmation_request(op, &validated, object_type);
-        match ctx.elicitor.confirm(request).await {
-            Confirmation::Accepted => {}
-            Confirmation::Declined => {
-                return declined("declined", "declined by the user: nothing was sent to Mist");
-            }
-            Confirmation::Cancelled => {
-                return declined(
-                    "cancelled",
-                    "cancelled by the user: nothing was sent to Mist",
-                );
-            }
-            Confirmation::Failed(why) => {
-                return ToolOutcome::error(format!(
-                    "the write was not confirmed ({why}): nothing was sent to Mist"
-                ));
-            }
-            Confirmation::Deferred => {
-                return ToolOutcome::error(
-                    "the confirmation was handed to the client: call again with the human's answer; nothing was sent to Mist",
-                );
-            }
+    if op.is_write() {
+        let write = Write {
+            subject: policy::operation_subject(op),
+            question: policy::operation_question(op, &validated, object_type),
+            destination: Destination::Mist,
+        };
+        let limits = ctx.service.security_limits();
+        if let Err(refused) = policy::authorize(ctx.gate(&limits), &write).await {
+            return refusal(&refused);
         }
     }
     match api::execute(ctx.transport, &ctx.session.credentials, op, &validated).await {
@@ -573,41 +487,17 @@ async fn run_operation(
     }
 }
 
-/// A write the human did not confirm: not an error of the call, but not a success either
-/// (`kind` names it in the call log).
-fn declined(kind: &'static str, text: &str) -> ToolOutcome {
-    ToolOutcome {
-        result: CallToolResult::success(vec![Content::text(text)]),
-        error_kind: Some(kind),
-        ..ToolOutcome::ok(&Value::Null)
+/// A write that was not sent. The human's own "no" (declined, cancelled) is not an error of the
+/// call, but not a success either: its kind names it in the call log.
+fn refusal(refused: &Refused) -> ToolOutcome {
+    match refused {
+        Refused::Declined(_) | Refused::Cancelled(_) => ToolOutcome {
+            result: CallToolResult::success(vec![Content::text(refused.to_string())]),
+            error_kind: Some(refused.kind()),
+            ..ToolOutcome::ok(&Value::Null)
+        },
+        other => ToolOutcome::error(other.to_string()),
     }
-}
-
-/// In strict security mode, refuses a write while the token has a CRITICAL risk (one `/self`
-/// request per write: the risk is the token's as it is now).
-pub async fn strict_security_check(ctx: CallContext<'_>) -> Result<(), String> {
-    if !ctx.session.strict_security {
-        return Ok(());
-    }
-    let me = api::get_self(ctx.transport, &ctx.session.credentials)
-        .await
-        .map_err(|e| {
-            format!("strict security mode could not check the token ({e}): nothing was sent")
-        })?;
-    let report = security::analyze(&me.body, &ctx.service.security_limits());
-    if report.is_critical() {
-        let risks: Vec<String> = report
-            .risks
-            .iter()
-            .filter(|r| r.level == security::Level::Critical)
-            .map(|r| r.message.clone())
-            .collect();
-        return Err(format!(
-            "strict security mode (MIST_STRICT_SECURITY_MODE) refuses writes: the token has CRITICAL risks: {}. Use a token with fewer privileges, or set MIST_SECURITY_RISKS_ACKNOWLEDGED=true; nothing was sent",
-            risks.join("; ")
-        ));
-    }
-    Ok(())
 }
 
 /// The kind of an API failure, for counters.
@@ -674,56 +564,11 @@ fn answer_value(
     }
 }
 
-/// The question asked before a write: the action, the request, the object type and the fields.
-pub fn confirmation_message(
-    op: &Operation,
-    args: &ValidatedArgs,
-    object_type: Option<&str>,
-) -> String {
-    let mut lines = vec![
-        "Confirm this change on the Mist cloud:".to_string(),
-        format!("Action: {} ({})", op.summary, op.id),
-        format!("Request: {} {}", op.method, api::fill_path(op, args)),
-    ];
-    let object = match (object_type, op.body.and_then(|b| b.schema)) {
-        (Some(t), Some(s)) => Some(format!("{t} (schema {s})")),
-        (Some(t), None) => Some(t.to_string()),
-        (None, Some(s)) => Some(s.to_string()),
-        (None, None) => None,
-    };
-    if let Some(o) = object {
-        lines.push(format!("Object type: {o}"));
-    }
-    if !args.query.is_empty() {
-        let q: Vec<String> = args.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        lines.push(format!("Parameters: {}", q.join(", ")));
-    }
-    match &args.body {
-        Some(Value::Object(fields)) if !fields.is_empty() => {
-            // Every field, in full: the human must see what is sent.
-            lines.push(format!("Fields ({}):", fields.len()));
-            for (k, v) in fields {
-                lines.push(format!("  {k} = {v}"));
-            }
-        }
-        Some(other) => lines.push(format!("Body: {}", other)),
-        None => {}
-    }
-    if op.method == crate::catalog::Method::Delete {
-        lines.push("This deletes the object.".into());
-    }
-    lines.join("\n")
-}
-
-/// The elicitation request asking the human to confirm a write.
-pub fn confirmation_request(
-    op: &Operation,
-    args: &ValidatedArgs,
-    object_type: Option<&str>,
-) -> ElicitRequestParams {
+/// The MCP form of a write's question: its text and one required `confirm` box.
+pub fn confirmation_form(question: &Question) -> ElicitRequestParams {
     ElicitRequestParams::FormElicitationParams {
         meta: None,
-        message: confirmation_message(op, args, object_type),
+        message: question.message.clone(),
         requested_schema: ElicitationSchema::builder()
             .required_bool(CONFIRM_FIELD)
             .build_unchecked(),

@@ -6,7 +6,8 @@
 //! The answer counts only for the call it was asked about: `requestState` is a digest of the tool
 //! name and arguments, and a retry whose arguments differ is asked again.
 
-use crate::mcp::{CONFIRM_FIELD, Confirmation, Elicitor};
+use crate::mcp::confirmation_form;
+use crate::policy::{Confirm, Confirmation, Question};
 use rmcp::model::{
     ElicitRequest, ElicitRequestParams, InputRequest, InputRequests, InputRequiredResult,
     InputResponses, JsonObject,
@@ -70,12 +71,13 @@ impl RoundTrip {
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
-impl Elicitor for RoundTrip {
-    async fn confirm(&self, request: ElicitRequestParams) -> Confirmation {
+impl Confirm for RoundTrip {
+    async fn confirm(&self, question: &Question) -> Confirmation {
         match &self.answer {
             Some(answer) => answer.clone(),
             None => {
-                *self.asked.lock().unwrap_or_else(|p| p.into_inner()) = Some(request);
+                *self.asked.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(confirmation_form(question));
                 Confirmation::Deferred
             }
         }
@@ -106,27 +108,6 @@ fn canonical(value: &Value) -> String {
             items.iter().map(canonical).collect::<Vec<_>>().join(",")
         ),
         other => other.to_string(),
-    }
-}
-
-impl Confirmation {
-    /// Reads the human's answer to the confirmation form (an elicitation result): only `accept`
-    /// with the `confirm` box ticked is a yes; anything odd is a no.
-    pub fn from_answer(answer: &Value) -> Confirmation {
-        match answer.get("action").and_then(Value::as_str) {
-            Some("accept") => {
-                let ticked = answer.pointer(&format!("/content/{CONFIRM_FIELD}"))
-                    == Some(&Value::Bool(true));
-                if ticked {
-                    Confirmation::Accepted
-                } else {
-                    Confirmation::Declined
-                }
-            }
-            Some("decline") => Confirmation::Declined,
-            Some("cancel") => Confirmation::Cancelled,
-            _ => Confirmation::Failed(format!("unexpected answer {answer}")),
-        }
     }
 }
 

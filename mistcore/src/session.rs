@@ -282,6 +282,16 @@ impl Session {
         self.enabled.contains(category.slug)
     }
 
+    /// The text of an API failure for this session: a missing token gets the frontend's advice.
+    pub fn api_error_text(&self, e: &crate::api::ApiError) -> String {
+        match e {
+            crate::api::ApiError::MissingToken if !self.missing_token_advice.is_empty() => {
+                format!("{e}: {}", self.missing_token_advice)
+            }
+            _ => e.to_string(),
+        }
+    }
+
     /// Whether the session tools (`manageMcpTools`, `getSelf`, discovery) are listed: always,
     /// but in the custom mode with `workflows`, which lists exactly the official server's set.
     pub fn has_session_tools(&self) -> bool {

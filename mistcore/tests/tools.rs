@@ -4,8 +4,10 @@ use mistcore::api::{
     Credentials, HttpRequest, HttpResponse, HttpTransport, Secret, TransportError, cloud_base,
     fill_path,
 };
+use mistcore::call::CallContext;
 use mistcore::catalog::{OPERATIONS, ParamLocation, ParamType, operation};
-use mistcore::mcp::{self, CallContext, CallError, NoElicitor};
+use mistcore::mcp::{self, CallError};
+use mistcore::policy::NoConfirm;
 use mistcore::schema::validate;
 use mistcore::session::{CategoryChange, Session, SessionConfig, ToolMode, resolve_categories};
 use serde_json::{Map, Value, json};
@@ -63,8 +65,8 @@ fn ctx<'a>(session: &'a Session, recorder: &'a Recorder) -> CallContext<'a> {
     CallContext {
         session,
         transport: recorder,
-        elicitor: &NoElicitor,
-        service: &mistcore::diagnostics::NoService,
+        confirm: &NoConfirm,
+        service: &mistcore::host::NoService,
         progress: None,
     }
 }

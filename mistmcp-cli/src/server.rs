@@ -1,14 +1,17 @@
 //! The rmcp server handler: one [`Session`] per connection, delegating to mistcore.
 
 use crate::service::NativeService;
+use crate::transport::UPSTREAM_REQUESTS;
 use mistcore::api::HttpTransport;
-use mistcore::mcp::{self, CallContext, CallError, Confirmation, Elicitor};
+use mistcore::call::CallContext;
+use mistcore::mcp::{self, CallError};
+use mistcore::policy::{Confirm, Confirmation, Question};
 use mistcore::round_trip::RoundTrip;
 use mistcore::session::Session;
 use mistcore::tools::ToolRef;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, DiscoverResult, ElicitRequestParams, ErrorCode,
-    InitializeRequestParams, InitializeResult, ListPromptsRequestMethod, ListPromptsResult,
+    CallToolRequestParams, CallToolResponse, DiscoverResult, ErrorCode, InitializeRequestParams,
+    InitializeResult, ListPromptsRequestMethod, ListPromptsResult,
     ListResourceTemplatesRequestMethod, ListResourceTemplatesResult, ListResourcesRequestMethod,
     ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
     ProtocolVersion, ServerConfig, Tool,
@@ -122,9 +125,13 @@ impl MistServer {
 struct PeerElicitor<'a>(&'a Peer<RoleServer>);
 
 #[async_trait::async_trait]
-impl Elicitor for PeerElicitor<'_> {
-    async fn confirm(&self, request: ElicitRequestParams) -> Confirmation {
-        match self.0.create_elicitation(request).await {
+impl Confirm for PeerElicitor<'_> {
+    async fn confirm(&self, question: &Question) -> Confirmation {
+        match self
+            .0
+            .create_elicitation(mcp::confirmation_form(question))
+            .await
+        {
             Ok(answer) => match serde_json::to_value(&answer) {
                 Ok(answer) => Confirmation::from_answer(&answer),
                 Err(e) => Confirmation::Failed(e.to_string()),
@@ -155,11 +162,6 @@ async fn guarded<T>(work: impl Future<Output = T>) -> Result<T, ErrorData> {
                 None,
             )
         })
-}
-
-tokio::task_local! {
-    /// Requests sent to Mist by the current call (counted by the reqwest transport).
-    pub static UPSTREAM_REQUESTS: Arc<AtomicU32>;
 }
 
 /// The session a request belongs to, for logs: a short hash of its `Mcp-Session-Id` on HTTP.
@@ -284,7 +286,7 @@ impl ServerHandler for MistServer {
             )
         });
         let peer = PeerElicitor(&context.peer);
-        let elicitor: &dyn Elicitor = match &round_trip {
+        let confirm: &dyn Confirm = match &round_trip {
             Some(r) => r,
             None => &peer,
         };
@@ -304,7 +306,7 @@ impl ServerHandler for MistServer {
         let ctx = CallContext {
             session: &session,
             transport: self.transport.as_ref(),
-            elicitor,
+            confirm,
             service: self.service.as_ref(),
             progress: Some(&progress),
         };

@@ -4,10 +4,10 @@
 use crate::transport::MistTransport;
 use futures_util::{SinkExt, StreamExt};
 use mistcore::api::{Credentials, HttpTransport};
-use mistcore::devices::{DeviceStreams, Stream, StreamEvent};
-use mistcore::diagnostics::{Metrics, Service};
+use mistcore::host::{Metrics, Service};
 use mistcore::security::Limits;
 use mistcore::session::Session;
+use mistcore::stream::{DeviceStreams, Stream, StreamEvent};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -41,7 +41,7 @@ impl NativeService {
             command_deadline: std::env::var("MISTMCP_COMMAND_TIMEOUT")
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
-                .map_or(mistcore::devices::MAX_DURATION, |s| {
+                .map_or(mistcore::stream::MAX_DURATION, |s| {
                     Duration::from_secs(s.clamp(1, 600))
                 }),
         }
@@ -224,7 +224,7 @@ impl DeviceStreams for WsStreams {
     fn stream_url(&self, credentials: &Credentials) -> String {
         self.stream_url
             .clone()
-            .unwrap_or_else(|| mistcore::devices::stream_url(&credentials.base))
+            .unwrap_or_else(|| mistcore::stream::stream_url(&credentials.base))
     }
 
     fn shell_denylist(&self) -> Option<Vec<String>> {

@@ -5,6 +5,12 @@ use mistcore::catalog::Method;
 use mistcore::resilience::{Clock, Policy, Resilient};
 use std::time::Duration;
 
+tokio::task_local! {
+    /// Requests sent to Mist by the current call, counted here as they are sent (the MCP server
+    /// scopes one counter per tool call for its call log).
+    pub static UPSTREAM_REQUESTS: std::sync::Arc<std::sync::atomic::AtomicU32>;
+}
+
 /// Sends Mist requests with one pooled reqwest client and a per-request timeout.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
@@ -81,8 +87,8 @@ impl HttpTransport for ReqwestTransport {
             }
         };
         // Counted for the call's log line (mistmcp's tool calls set the counter).
-        let _ = crate::server::UPSTREAM_REQUESTS
-            .try_with(|n| n.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let _ =
+            UPSTREAM_REQUESTS.try_with(|n| n.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         let response = builder.send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let headers = response

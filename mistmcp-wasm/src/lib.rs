@@ -11,7 +11,7 @@ mod store;
 
 use mistcore::api::{Credentials, Secret, cloud_base, custom_base};
 use mistcore::jsonrpc::{Exchange, Headers, Host, serve};
-use mistcore::mcp::NoElicitor;
+use mistcore::policy::NoConfirm;
 use mistcore::resilience::{Policy, Resilient};
 use mistcore::response_budget::DEFAULT_MAX_RESPONSE_BYTES;
 use mistcore::session::{Session, SessionConfig, ToolMode};
@@ -183,7 +183,7 @@ pub async fn handle(
                 let host = Host {
                     store: &sessions,
                     transport: transport.as_ref(),
-                    elicitor: &NoElicitor,
+                    confirm: &NoConfirm,
                     new_session_id: &random_uuid,
                 };
                 let mut served = serve(exchange, session, host).await;

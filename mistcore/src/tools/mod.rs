@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, OnceLock};
 
 /// The operation every mode lists: who am I, which orgs and sites can I see.
-pub const GET_SELF: &str = "getSelf";
+pub const GET_SELF: &str = crate::api::GET_SELF;
 /// The session tool that enables and disables categories.
 pub const MANAGE_TOOLS: &str = "manageMcpTools";
 /// Discovery: free-text search over all operations.
@@ -178,24 +178,15 @@ fn local_tool(
 /// with `--enable-write-tools` and the client can confirm them (or confirmations are off).
 pub fn operation_allowed(session: &Session, op: &Operation) -> Result<(), String> {
     if op.is_write() {
-        write_allowed(session, &format!("`{}` ({} {})", op.id, op.method, op.path))?;
+        write_allowed(session, &crate::policy::operation_subject(op))?;
     }
     Ok(())
 }
 
-/// Whether a session may run a write; the error says what would allow it.
+/// Whether a session may run a write; the error says what would allow it (the first step of
+/// the write gate, [`crate::policy`]).
 pub fn write_allowed(session: &Session, what: &str) -> Result<(), String> {
-    if !session.write_tools {
-        return Err(format!(
-            "{what} is a write operation, and write tools are off: the server must be started with --enable-write-tools (MISTMCP_ENABLE_WRITE_TOOLS=true)"
-        ));
-    }
-    if !session.offers_writes() {
-        return Err(format!(
-            "{what} is a write operation, and this client cannot confirm writes: it did not declare the MCP elicitation capability, so write tools are disabled for it"
-        ));
-    }
-    Ok(())
+    crate::policy::permitted(session, what).map_err(|e| e.to_string())
 }
 
 /// Whether `name` is a write tool this session would list if its client had declared the

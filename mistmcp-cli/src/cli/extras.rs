@@ -6,10 +6,9 @@ use super::{Ctx, Failure, exit, write};
 use crate::checks;
 use crate::service::NativeService;
 use clap::{Arg, ArgMatches};
+use mistcore::call::CallContext;
 use mistcore::devices::{self, UtilityRun};
-use mistcore::mcp::{CallContext, Confirmation, Elicitor};
-use mistcore::session::{Session, SessionConfig};
-use rmcp::model::ElicitRequestParams;
+
 use serde_json::{Map, Value, json};
 use std::io::Write;
 use std::sync::Arc;
@@ -100,20 +99,6 @@ async fn security(matches: &ArgMatches, out: &mut dyn Write) -> Result<(), Failu
     Ok(())
 }
 
-/// Refuses the utilities that change a device unless `--yes` was given.
-struct YesFlag(bool);
-
-#[async_trait::async_trait]
-impl Elicitor for YesFlag {
-    async fn confirm(&self, _request: ElicitRequestParams) -> Confirmation {
-        if self.0 {
-            Confirmation::Accepted
-        } else {
-            Confirmation::Failed("this utility changes the device: pass --yes to run it".into())
-        }
-    }
-}
-
 async fn utility(
     verb: &str,
     vm: &ArgMatches,
@@ -155,19 +140,8 @@ async fn utility(
     let utility = devices::utility(device_type, &name).ok_or_else(|| {
         Failure::usage(format!("`{name}` is not a utility of `{device_type}` devices: `mistcli devices utility --help`; the mist_utilities tool lists them"))
     })?;
-    let mut session = Session::new(
-        &SessionConfig {
-            write_tools: true,
-            skip_confirmation: false,
-            strict_security: checks::strict_security_from_env(),
-            missing_token_advice: super::TOKEN_ADVICE,
-            ..Default::default()
-        },
-        ctx.credentials.clone(),
-    )
-    .map_err(|e| Failure::other(e.to_string()))?;
-    // The CLI confirms a write with --yes (see YesFlag), as the client of an elicitation would.
-    session.client.elicitation = true;
+    // The session of mistcli's writes: the one write gate judges a device-changing utility.
+    let session = ctx.write_session()?;
     let transport = crate::transport::mist_transport(ctx.transport.policy().clone())
         .map_err(|e| Failure::other(e.to_string()))?;
     let limits = checks::limits_from_env().map_err(Failure::usage)?;
@@ -186,7 +160,7 @@ async fn utility(
     let call = CallContext {
         session: &session,
         transport: transport.as_ref(),
-        elicitor: &YesFlag(ctx.yes),
+        confirm: &super::Prompt { yes: ctx.yes },
         service: service.as_ref(),
         progress: Some(&progress),
     };

@@ -8,14 +8,17 @@ mod org_cache;
 mod output;
 pub mod profiles;
 
+use crate::checks;
 use crate::config;
 use crate::transport::{MistTransport, mist_transport};
 use clap::{Arg, ArgAction, ArgMatches};
 use commands::{Command, Scope};
 use mistcore::api::{self, ApiError, Credentials, Pagination};
 use mistcore::catalog::{self, Operation, ParamLocation, ParamType};
+use mistcore::policy::{self, Confirm, Confirmation, Question};
 use mistcore::resilience::Policy;
 use mistcore::schema::{self, expected_form};
+use mistcore::session::{Session, SessionConfig};
 use output::Format;
 use serde_json::{Map, Value, json};
 use std::ffi::OsString;
@@ -845,35 +848,66 @@ fn read_body(spec: &str) -> Result<Value, Failure> {
         .map_err(|e| Failure::usage(format!("the body is not valid JSON: {e}")))
 }
 
-fn confirm(ctx: &Ctx, op: &Operation, validated: &schema::ValidatedArgs) -> Result<(), Failure> {
-    if ctx.yes {
-        return Ok(());
+/// How mistcli confirms a write: `--yes`, or a `y` at the prompt when stdin and stderr are a
+/// terminal; in a script without `--yes` nothing is sent.
+pub(crate) struct Prompt {
+    /// `--yes` was given.
+    pub yes: bool,
+}
+
+#[async_trait::async_trait]
+impl Confirm for Prompt {
+    async fn confirm(&self, question: &Question) -> Confirmation {
+        if self.yes {
+            return Confirmation::Accepted;
+        }
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return Confirmation::Failed("add --yes to run it from a script".into());
+        }
+        eprint!("{}\nSend this change? [y/N] ", question.message);
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        match std::io::stdin().lock().read_line(&mut answer) {
+            Ok(_) if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") => {
+                Confirmation::Accepted
+            }
+            Ok(_) => Confirmation::Declined,
+            Err(e) => Confirmation::Failed(e.to_string()),
+        }
     }
-    let what = format!(
-        "{} {} ({})",
-        op.method,
-        api::fill_path(op, validated),
-        op.id
-    );
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(Failure::usage(format!(
-            "{what} changes the Mist cloud: add --yes to run it from a script"
-        )));
-    }
-    eprint!(
-        "{}\nSend this change? [y/N] ",
-        mistcore::mcp::confirmation_message(op, validated, None)
-    );
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
+}
+
+impl Ctx {
+    /// The session the write gate judges mistcli's writes with: writes allowed (a human runs
+    /// mistcli, and confirms through [`Prompt`]), strict security mode from the environment.
+    pub(crate) fn write_session(&self) -> Result<Session, Failure> {
+        let mut session = Session::new(
+            &SessionConfig {
+                write_tools: true,
+                strict_security: checks::strict_security_from_env(),
+                missing_token_advice: TOKEN_ADVICE,
+                ..Default::default()
+            },
+            self.credentials.clone(),
+        )
         .map_err(|e| Failure::other(e.to_string()))?;
-    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-        Ok(())
-    } else {
-        Err(Failure::usage("not confirmed: nothing was sent"))
+        session.client.elicitation = true;
+        Ok(session)
+    }
+
+    /// Passes a write through the one write gate ([`mistcore::policy`]).
+    pub(crate) async fn authorize(&self, write: &policy::Write) -> Result<(), Failure> {
+        let session = self.write_session()?;
+        let limits = checks::limits_from_env().map_err(Failure::usage)?;
+        let gate = policy::Gate {
+            session: &session,
+            transport: &self.transport,
+            limits: &limits,
+            confirm: &Prompt { yes: self.yes },
+        };
+        policy::authorize(gate, write)
+            .await
+            .map_err(|e| Failure::usage(e.to_string()))
     }
 }
 
@@ -911,7 +945,12 @@ async fn execute(
         Failure::usage(format!("{flag}: {}", e.problem))
     })?;
     if op.is_write() {
-        confirm(ctx, op, &validated)?;
+        let write = policy::Write {
+            subject: policy::operation_subject(op),
+            question: policy::operation_question(op, &validated, None),
+            destination: policy::Destination::Mist,
+        };
+        ctx.authorize(&write).await?;
     }
     let first = api::execute(&ctx.transport, &ctx.credentials, op, &validated).await?;
     // Pages are followed for reads only: a write is one request.

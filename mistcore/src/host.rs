@@ -103,14 +103,14 @@ pub trait Service: Send + Sync {
     fn now(&self) -> Duration;
     /// The longest a device command's output is read.
     fn command_deadline(&self) -> Duration {
-        crate::devices::MAX_DURATION
+        crate::stream::MAX_DURATION
     }
     /// The limits of the token security analysis.
     fn security_limits(&self) -> Limits {
         Limits::default()
     }
     /// Device commands over the Mist WebSocket stream, where the host can open one.
-    fn devices(&self) -> Option<&dyn crate::devices::DeviceStreams> {
+    fn devices(&self) -> Option<&dyn crate::stream::DeviceStreams> {
         None
     }
 }

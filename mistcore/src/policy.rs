@@ -1,0 +1,296 @@
+//! The one write gate. Every write, whoever asks for it (an operation tool, `mist_call_operation`,
+//! a workflow write, a device utility that changes a device, a `mistcli` command), passes
+//! [`authorize`] before anything is sent:
+//!
+//! 1. may this session write at all (`--enable-write-tools`, and a client that can confirm);
+//! 2. strict security mode: the token, as `/self` shows it now, has no CRITICAL risk;
+//! 3. the human confirms the [`Question`] through the frontend's [`Confirm`] port (MCP
+//!    elicitation, the answer of a multi round-trip request, the CLI's prompt or `--yes`).
+
+use crate::api::{self, HttpTransport};
+use crate::catalog::{Method, Operation};
+use crate::schema::ValidatedArgs;
+use crate::security::{self, Limits};
+use crate::session::Session;
+use serde_json::Value;
+
+/// The name of the one field of the confirmation form.
+pub const CONFIRM_FIELD: &str = "confirm";
+
+/// What the human is asked before a write: the text of a form with one `confirm` box.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Question {
+    /// Everything the write will do, in full.
+    pub message: String,
+}
+
+/// The human's answer to a write confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Go ahead.
+    Accepted,
+    /// The human said no.
+    Declined,
+    /// The human dismissed the question.
+    Cancelled,
+    /// The question could not be asked (the reason says why).
+    Failed(String),
+    /// The question goes back to the client in the answer (a multi round-trip request, see
+    /// [`crate::round_trip`]): nothing is sent now, the client calls again with the answer.
+    Deferred,
+}
+
+/// Asks the human to confirm a write.
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+pub trait Confirm: Send + Sync {
+    /// Asks `question` and waits for the human's answer.
+    async fn confirm(&self, question: &Question) -> Confirmation;
+}
+
+/// A [`Confirm`] for hosts that cannot ask: every write is refused.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoConfirm;
+
+#[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
+#[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
+impl Confirm for NoConfirm {
+    async fn confirm(&self, _question: &Question) -> Confirmation {
+        Confirmation::Failed("this host cannot ask for confirmations".into())
+    }
+}
+
+/// Where a write goes, for the words of a refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination {
+    /// The Mist cloud.
+    Mist,
+    /// A device, through Mist.
+    Device,
+}
+
+impl Destination {
+    fn nothing_sent(self) -> &'static str {
+        match self {
+            Destination::Mist => "nothing was sent to Mist",
+            Destination::Device => "nothing was sent to the device",
+        }
+    }
+}
+
+/// A write about to be sent.
+#[derive(Debug, Clone)]
+pub struct Write {
+    /// What it is, as refusals name it: "`createOrgWlan` (POST /api/v1/...)", "the utility `bouncePort`".
+    pub subject: String,
+    /// What the human is asked.
+    pub question: Question,
+    /// Where it goes.
+    pub destination: Destination,
+}
+
+/// Why a write was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refused {
+    /// Write tools are off.
+    #[error(
+        "{subject} is a write operation, and write tools are off: the server must be started with --enable-write-tools (MISTMCP_ENABLE_WRITE_TOOLS=true)"
+    )]
+    WritesOff {
+        /// The write refused.
+        subject: String,
+    },
+    /// The client declared no way to confirm.
+    #[error(
+        "{subject} is a write operation, and this client cannot confirm writes: it did not declare the MCP elicitation capability, so write tools are disabled for it"
+    )]
+    CannotConfirm {
+        /// The write refused.
+        subject: String,
+    },
+    /// Strict security mode refuses, or could not check the token.
+    #[error("{0}")]
+    StrictSecurity(String),
+    /// The human said no.
+    #[error("declined by the user: {}", .0.nothing_sent())]
+    Declined(Destination),
+    /// The human dismissed the question.
+    #[error("cancelled by the user: {}", .0.nothing_sent())]
+    Cancelled(Destination),
+    /// The question could not be asked or answered.
+    #[error("the write was not confirmed ({why}): {}", .destination.nothing_sent())]
+    NotConfirmed {
+        /// Why.
+        why: String,
+        /// Where it would have gone.
+        destination: Destination,
+    },
+    /// The question went back to the client in the answer.
+    #[error(
+        "the confirmation was handed to the client: call again with the human's answer; {}",
+        .0.nothing_sent()
+    )]
+    Deferred(Destination),
+}
+
+impl Refused {
+    /// The kind the call log names: `declined` and `cancelled` are answers of the human, the
+    /// others refusals.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Refused::Declined(_) => "declined",
+            Refused::Cancelled(_) => "cancelled",
+            _ => "invalid",
+        }
+    }
+}
+
+/// Whether a session may run a write at all; the error says what would allow it.
+pub fn permitted(session: &Session, subject: &str) -> Result<(), Refused> {
+    if !session.write_tools {
+        return Err(Refused::WritesOff {
+            subject: subject.to_string(),
+        });
+    }
+    if !session.offers_writes() {
+        return Err(Refused::CannotConfirm {
+            subject: subject.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// In strict security mode, refuses a write while the token has a CRITICAL risk (one `/self`
+/// request per write: the risk is the token's as it is now).
+pub async fn strict_security(
+    session: &Session,
+    transport: &dyn HttpTransport,
+    limits: &Limits,
+) -> Result<(), Refused> {
+    if !session.strict_security {
+        return Ok(());
+    }
+    let me = api::get_self(transport, &session.credentials)
+        .await
+        .map_err(|e| {
+            Refused::StrictSecurity(format!(
+                "strict security mode could not check the token ({}): nothing was sent",
+                session.api_error_text(&e)
+            ))
+        })?;
+    let report = security::analyze(&me.body, limits);
+    if report.is_critical() {
+        let risks: Vec<String> = report
+            .risks
+            .iter()
+            .filter(|r| r.level == security::Level::Critical)
+            .map(|r| r.message.clone())
+            .collect();
+        return Err(Refused::StrictSecurity(format!(
+            "strict security mode (MIST_STRICT_SECURITY_MODE) refuses writes: the token has CRITICAL risks: {}. Use a token with fewer privileges, or set MIST_SECURITY_RISKS_ACKNOWLEDGED=true; nothing was sent",
+            risks.join("; ")
+        )));
+    }
+    Ok(())
+}
+
+/// What the gate needs from its caller.
+#[derive(Clone, Copy)]
+pub struct Gate<'a> {
+    /// The session asking.
+    pub session: &'a Session,
+    /// The way to Mist (strict security reads `/self`).
+    pub transport: &'a dyn HttpTransport,
+    /// The limits of the security analysis.
+    pub limits: &'a Limits,
+    /// The way to the human.
+    pub confirm: &'a dyn Confirm,
+}
+
+/// The gate: permission, strict security, then the human's answer. `Ok` means send it.
+pub async fn authorize(gate: Gate<'_>, write: &Write) -> Result<(), Refused> {
+    permitted(gate.session, &write.subject)?;
+    strict_security(gate.session, gate.transport, gate.limits).await?;
+    if gate.session.skip_confirmation {
+        return Ok(());
+    }
+    let destination = write.destination;
+    match gate.confirm.confirm(&write.question).await {
+        Confirmation::Accepted => Ok(()),
+        Confirmation::Declined => Err(Refused::Declined(destination)),
+        Confirmation::Cancelled => Err(Refused::Cancelled(destination)),
+        Confirmation::Failed(why) => Err(Refused::NotConfirmed { why, destination }),
+        Confirmation::Deferred => Err(Refused::Deferred(destination)),
+    }
+}
+
+/// How refusals name an operation: "`createOrgWlan` (POST /api/v1/orgs/{org_id}/wlans)".
+pub fn operation_subject(op: &Operation) -> String {
+    format!("`{}` ({} {})", op.id, op.method, op.path)
+}
+
+/// The question asked before an operation's write: the action, the request, the object type and
+/// every field, in full.
+pub fn operation_question(
+    op: &Operation,
+    args: &ValidatedArgs,
+    object_type: Option<&str>,
+) -> Question {
+    let mut lines = vec![
+        "Confirm this change on the Mist cloud:".to_string(),
+        format!("Action: {} ({})", op.summary, op.id),
+        format!("Request: {} {}", op.method, api::fill_path(op, args)),
+    ];
+    let object = match (object_type, op.body.and_then(|b| b.schema)) {
+        (Some(t), Some(s)) => Some(format!("{t} (schema {s})")),
+        (Some(t), None) => Some(t.to_string()),
+        (None, Some(s)) => Some(s.to_string()),
+        (None, None) => None,
+    };
+    if let Some(o) = object {
+        lines.push(format!("Object type: {o}"));
+    }
+    if !args.query.is_empty() {
+        let q: Vec<String> = args.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        lines.push(format!("Parameters: {}", q.join(", ")));
+    }
+    match &args.body {
+        Some(Value::Object(fields)) if !fields.is_empty() => {
+            // Every field, in full: the human must see what is sent.
+            lines.push(format!("Fields ({}):", fields.len()));
+            for (k, v) in fields {
+                lines.push(format!("  {k} = {v}"));
+            }
+        }
+        Some(other) => lines.push(format!("Body: {other}")),
+        None => {}
+    }
+    if op.method == Method::Delete {
+        lines.push("This deletes the object.".into());
+    }
+    Question {
+        message: lines.join("\n"),
+    }
+}
+
+impl Confirmation {
+    /// Reads an MCP elicitation answer (`{"action": ..., "content": {"confirm": true}}`): only an
+    /// accept with the box ticked is an accept.
+    pub fn from_answer(answer: &Value) -> Confirmation {
+        match answer.get("action").and_then(Value::as_str) {
+            Some("accept") => {
+                let ticked = answer.pointer(&format!("/content/{CONFIRM_FIELD}"))
+                    == Some(&Value::Bool(true));
+                if ticked {
+                    Confirmation::Accepted
+                } else {
+                    Confirmation::Declined
+                }
+            }
+            Some("decline") => Confirmation::Declined,
+            Some("cancel") => Confirmation::Cancelled,
+            _ => Confirmation::Failed(format!("unexpected answer {answer}")),
+        }
+    }
+}
