@@ -56,8 +56,8 @@ pub struct Utility {
     pub devices: &'static [&'static str],
     /// The operation that starts it.
     pub operation: &'static str,
-    /// Its parameters: (name, required).
-    pub params: &'static [(&'static str, bool)],
+    /// Its parameters.
+    pub params: &'static [UtilityParam],
     /// Seconds without output after which it is complete.
     pub idle_seconds: u64,
     /// Where its output comes from.
@@ -67,315 +67,327 @@ pub struct Utility {
     body: Body,
 }
 
+/// One parameter of a utility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtilityParam {
+    /// Its name in `parameters`.
+    pub name: &'static str,
+    /// Whether the utility needs it.
+    pub required: bool,
+}
+
+const fn required(name: &'static str) -> UtilityParam {
+    UtilityParam {
+        name,
+        required: true,
+    }
+}
+
+const fn optional(name: &'static str) -> UtilityParam {
+    UtilityParam {
+        name,
+        required: false,
+    }
+}
+
 const ALL_GW: &[&str] = &["ex", "srx", "ssr"];
 const ROUTERS: &[&str] = &["srx", "ssr"];
 
-macro_rules! utility {
-    ($name:expr, $devices:expr, $op:expr, $params:expr, $idle:expr, $output:ident, $write:expr, $body:ident) => {
-        Utility {
-            name: $name,
-            devices: $devices,
-            operation: $op,
-            params: $params,
-            idle_seconds: $idle,
-            output: Output::$output,
-            write: $write,
-            body: Body::$body,
-        }
-    };
-}
-
 /// Every utility of every platform (the official server's list, from the mistapi package).
 pub const UTILITIES: &[Utility] = &[
-    utility!(
-        "ping",
-        &["ap", "ex", "srx", "ssr"],
-        "pingFromDevice",
-        &[
-            ("host", true),
-            ("count", false),
-            ("node", false),
-            ("size", false),
-            ("vrf", false)
+    Utility {
+        name: "ping",
+        devices: &["ap", "ex", "srx", "ssr"],
+        operation: "pingFromDevice",
+        params: &[
+            required("host"),
+            optional("count"),
+            optional("node"),
+            optional("size"),
+            optional("vrf"),
         ],
-        3,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "traceroute",
-        &["ap", "ex", "srx", "ssr"],
-        "tracerouteFromDevice",
-        &[("host", true), ("protocol", false), ("port", false)],
-        10,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "retrieveArpTable",
-        &["ap", "ssr"],
-        "arpFromDevice",
-        &[("node", false)],
-        1,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "retrieveArpTable",
-        &["ex", "srx"],
-        "showSiteDeviceArpTable",
-        &[("ip", false), ("port_id", false), ("vrf", false)],
-        1,
-        Stream,
-        false,
-        ArpWindow
-    ),
-    utility!(
-        "retrieveBgpSummary",
-        ALL_GW,
-        "showSiteDeviceBgpSummary",
-        &[],
-        5,
-        Stream,
-        false,
-        Bgp
-    ),
-    utility!(
-        "retrieveDhcpLeases",
-        ALL_GW,
-        "showSiteDeviceDhcpLeases",
-        &[("network", true), ("node", false)],
-        15,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "releaseDhcpLeases",
-        ALL_GW,
-        "releaseSiteDeviceDhcpLease",
-        &[
-            ("macs", false),
-            ("network", false),
-            ("node", false),
-            ("port_id", false)
+        idle_seconds: 3,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "traceroute",
+        devices: &["ap", "ex", "srx", "ssr"],
+        operation: "tracerouteFromDevice",
+        params: &[required("host"), optional("protocol"), optional("port")],
+        idle_seconds: 10,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveArpTable",
+        devices: &["ap", "ssr"],
+        operation: "arpFromDevice",
+        params: &[optional("node")],
+        idle_seconds: 1,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveArpTable",
+        devices: &["ex", "srx"],
+        operation: "showSiteDeviceArpTable",
+        params: &[optional("ip"), optional("port_id"), optional("vrf")],
+        idle_seconds: 1,
+        output: Output::Stream,
+        write: false,
+        body: Body::ArpWindow,
+    },
+    Utility {
+        name: "retrieveBgpSummary",
+        devices: ALL_GW,
+        operation: "showSiteDeviceBgpSummary",
+        params: &[],
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: false,
+        body: Body::Bgp,
+    },
+    Utility {
+        name: "retrieveDhcpLeases",
+        devices: ALL_GW,
+        operation: "showSiteDeviceDhcpLeases",
+        params: &[required("network"), optional("node")],
+        idle_seconds: 15,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "releaseDhcpLeases",
+        devices: ALL_GW,
+        operation: "releaseSiteDeviceDhcpLease",
+        params: &[
+            optional("macs"),
+            optional("network"),
+            optional("node"),
+            optional("port_id"),
         ],
-        5,
-        Stream,
-        true,
-        Same
-    ),
-    utility!(
-        "retrieveMacTable",
-        &["ex"],
-        "showSiteDeviceMacTable",
-        &[
-            ("mac_address", false),
-            ("port_id", false),
-            ("vlan_id", false)
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: true,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveMacTable",
+        devices: &["ex"],
+        operation: "showSiteDeviceMacTable",
+        params: &[
+            optional("mac_address"),
+            optional("port_id"),
+            optional("vlan_id"),
         ],
-        5,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "clearMacTable",
-        &["ex"],
-        "clearSiteDeviceMacTable",
-        &[
-            ("mac_address", false),
-            ("port_id", false),
-            ("vlan_id", false)
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "clearMacTable",
+        devices: &["ex"],
+        operation: "clearSiteDeviceMacTable",
+        params: &[
+            optional("mac_address"),
+            optional("port_id"),
+            optional("vlan_id"),
         ],
-        0,
-        Rest,
-        true,
-        Same
-    ),
-    utility!(
-        "clearLearnedMac",
-        &["ex"],
-        "clearAllLearnedMacsFromPortOnSwitch",
-        &[("port_ids", true)],
-        0,
-        Rest,
-        true,
-        Ports
-    ),
-    utility!(
-        "clearBpduError",
-        &["ex"],
-        "clearBpduErrorsFromPortsOnSwitch",
-        &[("port_ids", true)],
-        0,
-        Rest,
-        true,
-        Ports
-    ),
-    utility!(
-        "clearDot1xSessions",
-        &["ex"],
-        "clearSiteDeviceDot1xSession",
-        &[("port_ids", true)],
-        0,
-        Rest,
-        true,
-        Ports
-    ),
-    utility!(
-        "clearHitCount",
-        &["ex"],
-        "clearSiteDevicePolicyHitCount",
-        &[("policy_name", true)],
-        0,
-        Rest,
-        true,
-        Same
-    ),
-    utility!(
-        "bouncePort",
-        &["ex", "srx", "ssr"],
-        "bounceDevicePort",
-        &[("port_ids", true)],
-        5,
-        Stream,
-        true,
-        Ports
-    ),
-    utility!(
-        "cableTest",
-        &["ex"],
-        "cableTestFromSwitch",
-        &[("port_id", true)],
-        10,
-        Stream,
-        false,
-        Port
-    ),
-    utility!(
-        "monitorTraffic",
-        &["ex", "srx"],
-        "monitorSiteDeviceTraffic",
-        &[("port_id", false)],
-        30,
-        Url,
-        false,
-        Monitor
-    ),
-    utility!(
-        "topCommand",
-        &["ex", "srx"],
-        "runSiteSrxTopCommand",
-        &[],
-        10,
-        Url,
-        false,
-        Same
-    ),
-    utility!(
-        "retrieveOspfDatabase",
-        ROUTERS,
-        "showSiteGatewayOspfDatabase",
-        &[("node", false), ("self_originate", false), ("vrf", false)],
-        5,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "retrieveOspfInterfaces",
-        ROUTERS,
-        "showSiteGatewayOspfInterfaces",
-        &[("node", false), ("port_id", false), ("vrf", false)],
-        5,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "retrieveOspfNeighbors",
-        ROUTERS,
-        "showSiteGatewayOspfNeighbors",
-        &[
-            ("neighbor", false),
-            ("node", false),
-            ("port_id", false),
-            ("vrf", false)
+        idle_seconds: 0,
+        output: Output::Rest,
+        write: true,
+        body: Body::Same,
+    },
+    Utility {
+        name: "clearLearnedMac",
+        devices: &["ex"],
+        operation: "clearAllLearnedMacsFromPortOnSwitch",
+        params: &[required("port_ids")],
+        idle_seconds: 0,
+        output: Output::Rest,
+        write: true,
+        body: Body::Ports,
+    },
+    Utility {
+        name: "clearBpduError",
+        devices: &["ex"],
+        operation: "clearBpduErrorsFromPortsOnSwitch",
+        params: &[required("port_ids")],
+        idle_seconds: 0,
+        output: Output::Rest,
+        write: true,
+        body: Body::Ports,
+    },
+    Utility {
+        name: "clearDot1xSessions",
+        devices: &["ex"],
+        operation: "clearSiteDeviceDot1xSession",
+        params: &[required("port_ids")],
+        idle_seconds: 0,
+        output: Output::Rest,
+        write: true,
+        body: Body::Ports,
+    },
+    Utility {
+        name: "clearHitCount",
+        devices: &["ex"],
+        operation: "clearSiteDevicePolicyHitCount",
+        params: &[required("policy_name")],
+        idle_seconds: 0,
+        output: Output::Rest,
+        write: true,
+        body: Body::Same,
+    },
+    Utility {
+        name: "bouncePort",
+        devices: &["ex", "srx", "ssr"],
+        operation: "bounceDevicePort",
+        params: &[required("port_ids")],
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: true,
+        body: Body::Ports,
+    },
+    Utility {
+        name: "cableTest",
+        devices: &["ex"],
+        operation: "cableTestFromSwitch",
+        params: &[required("port_id")],
+        idle_seconds: 10,
+        output: Output::Stream,
+        write: false,
+        body: Body::Port,
+    },
+    Utility {
+        name: "monitorTraffic",
+        devices: &["ex", "srx"],
+        operation: "monitorSiteDeviceTraffic",
+        params: &[optional("port_id")],
+        idle_seconds: 30,
+        output: Output::Url,
+        write: false,
+        body: Body::Monitor,
+    },
+    Utility {
+        name: "topCommand",
+        devices: &["ex", "srx"],
+        operation: "runSiteSrxTopCommand",
+        params: &[],
+        idle_seconds: 10,
+        output: Output::Url,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveOspfDatabase",
+        devices: ROUTERS,
+        operation: "showSiteGatewayOspfDatabase",
+        params: &[
+            optional("node"),
+            optional("self_originate"),
+            optional("vrf"),
         ],
-        5,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "retrieveOspfSummary",
-        ROUTERS,
-        "showSiteGatewayOspfSummary",
-        &[("node", false), ("vrf", false)],
-        5,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "retrieveRoutes",
-        ROUTERS,
-        "showSiteSsrAndSrxRoutes",
-        &[
-            ("node", false),
-            ("prefix", false),
-            ("protocol", false),
-            ("route_type", false),
-            ("vrf", false)
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveOspfInterfaces",
+        devices: ROUTERS,
+        operation: "showSiteGatewayOspfInterfaces",
+        params: &[optional("node"), optional("port_id"), optional("vrf")],
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveOspfNeighbors",
+        devices: ROUTERS,
+        operation: "showSiteGatewayOspfNeighbors",
+        params: &[
+            optional("neighbor"),
+            optional("node"),
+            optional("port_id"),
+            optional("vrf"),
         ],
-        2,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "showServicePath",
-        &["ssr"],
-        "showSiteSsrServicePath",
-        &[("node", false), ("service_name", false)],
-        5,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "retrieveSessions",
-        ROUTERS,
-        "showSiteSsrAndSrxSessions",
-        &[
-            ("node", false),
-            ("service_name", false),
-            ("service_ids", false)
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveOspfSummary",
+        devices: ROUTERS,
+        operation: "showSiteGatewayOspfSummary",
+        params: &[optional("node"), optional("vrf")],
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveRoutes",
+        devices: ROUTERS,
+        operation: "showSiteSsrAndSrxRoutes",
+        params: &[
+            optional("node"),
+            optional("prefix"),
+            optional("protocol"),
+            optional("route_type"),
+            optional("vrf"),
         ],
-        2,
-        Stream,
-        false,
-        Same
-    ),
-    utility!(
-        "clearSessions",
-        ROUTERS,
-        "clearSiteDeviceSession",
-        &[
-            ("node", false),
-            ("service_name", false),
-            ("service_ids", false),
-            ("vrf", false)
+        idle_seconds: 2,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "showServicePath",
+        devices: &["ssr"],
+        operation: "showSiteSsrServicePath",
+        params: &[optional("node"), optional("service_name")],
+        idle_seconds: 5,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "retrieveSessions",
+        devices: ROUTERS,
+        operation: "showSiteSsrAndSrxSessions",
+        params: &[
+            optional("node"),
+            optional("service_name"),
+            optional("service_ids"),
         ],
-        2,
-        Stream,
-        true,
-        Same
-    ),
+        idle_seconds: 2,
+        output: Output::Stream,
+        write: false,
+        body: Body::Same,
+    },
+    Utility {
+        name: "clearSessions",
+        devices: ROUTERS,
+        operation: "clearSiteDeviceSession",
+        params: &[
+            optional("node"),
+            optional("service_name"),
+            optional("service_ids"),
+            optional("vrf"),
+        ],
+        idle_seconds: 2,
+        output: Output::Stream,
+        write: true,
+        body: Body::Same,
+    },
 ];
 
 /// The utility `name` of platform `device_type`.
@@ -391,8 +403,18 @@ pub fn listing(device_type: &str) -> Value {
         .iter()
         .filter(|u| u.devices.contains(&device_type))
         .map(|u| {
-            let required: Vec<&str> = u.params.iter().filter(|p| p.1).map(|p| p.0).collect();
-            let optional: Vec<&str> = u.params.iter().filter(|p| !p.1).map(|p| p.0).collect();
+            let required: Vec<&str> = u
+                .params
+                .iter()
+                .filter(|p| p.required)
+                .map(|p| p.name)
+                .collect();
+            let optional: Vec<&str> = u
+                .params
+                .iter()
+                .filter(|p| !p.required)
+                .map(|p| p.name)
+                .collect();
             json!({
                 "utility": u.name,
                 "required_parameters": required,
@@ -439,7 +461,7 @@ impl Utility {
 
     /// Checks `params` against the utility's parameters.
     fn check(&self, params: &Map<String, Value>) -> Result<(), String> {
-        let known: Vec<&str> = self.params.iter().map(|p| p.0).collect();
+        let known: Vec<&str> = self.params.iter().map(|p| p.name).collect();
         if let Some(extra) = params.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(format!(
                 "`{}` takes no parameter `{extra}`; its parameters: {}",
@@ -451,10 +473,11 @@ impl Utility {
                 }
             ));
         }
-        if let Some((missing, _)) = self
+        if let Some(missing) = self
             .params
             .iter()
-            .find(|(n, req)| *req && !params.contains_key(*n))
+            .find(|p| p.required && !params.contains_key(p.name))
+            .map(|p| p.name)
         {
             return Err(format!(
                 "`{}` needs the parameter `{missing}` in `parameters`, e.g. {{\"{missing}\": ...}}",

@@ -177,7 +177,8 @@ fn local_tool(
 /// Whether a session may call an operation: reads always; writes when the server was started
 /// with `--enable-write-tools` and the client can confirm them (or confirmations are off).
 pub fn operation_allowed(session: &Session, op: &Operation) -> Result<(), String> {
-    if op.is_write() {
+    // The subject is only worded when the write is refused: this runs for every listed tool.
+    if op.is_write() && !(session.write_tools && session.offers_writes()) {
         write_allowed(session, &crate::policy::operation_subject(op))?;
     }
     Ok(())
@@ -204,42 +205,36 @@ pub fn needs_elicitation(session: &Session, name: &str) -> bool {
     is_visible(&confirming, &tool)
 }
 
-/// The tools a session lists, in a stable order: session tools, discovery, workflows, operations.
+/// The tools a session lists, in a stable order: session tools, discovery, diagnostics,
+/// workflows, operations.
 pub fn visible(session: &Session) -> Vec<ToolRef> {
-    let session_tools = session.has_session_tools();
-    let mut tools = Vec::new();
-    if session_tools {
-        tools.push(ToolRef::Manage);
-        if session.mode.has_discovery() {
-            tools.extend([ToolRef::Search, ToolRef::Describe, ToolRef::Call]);
-        }
-    }
-    if session.enabled.contains(DIAGNOSTICS) {
-        tools.extend(diagnostics::ALL.map(ToolRef::Diagnostic));
-    }
-    if session.enabled.contains(WORKFLOWS) {
-        tools.extend(
-            workflows::all()
-                .iter()
-                .filter(|w| w.write.is_none() || session.offers_writes())
-                .map(ToolRef::Workflow),
-        );
-    }
-    tools.extend(
-        OPERATIONS
-            .iter()
-            .filter(|op| {
-                (session_tools && op.id == GET_SELF) || session.enabled.contains(op.category)
-            })
-            .filter(|op| operation_allowed(session, op).is_ok())
-            .map(ToolRef::Operation),
-    );
-    tools
+    [ToolRef::Manage, ToolRef::Search, ToolRef::Describe, ToolRef::Call]
+        .into_iter()
+        .chain(diagnostics::ALL.map(ToolRef::Diagnostic))
+        .chain(workflows::all().iter().map(ToolRef::Workflow))
+        .chain(OPERATIONS.iter().map(ToolRef::Operation))
+        .filter(|tool| is_visible(session, tool))
+        .collect()
 }
 
-/// Whether a session lists a tool (and so may call it by name).
+/// Whether a session lists a tool (and so may call it by name): decided for that tool alone,
+/// without building the list.
 pub fn is_visible(session: &Session, tool: &ToolRef) -> bool {
-    visible(session).iter().any(|t| t.name() == tool.name())
+    let session_tools = session.has_session_tools();
+    match tool {
+        ToolRef::Manage => session_tools,
+        ToolRef::Search | ToolRef::Describe | ToolRef::Call => {
+            session_tools && session.mode.has_discovery()
+        }
+        ToolRef::Diagnostic(_) => session.enabled.contains(DIAGNOSTICS),
+        ToolRef::Workflow(w) => {
+            session.enabled.contains(WORKFLOWS) && (w.write.is_none() || session.offers_writes())
+        }
+        ToolRef::Operation(op) => {
+            ((session_tools && op.id == GET_SELF) || session.enabled.contains(op.category))
+                && operation_allowed(session, op).is_ok()
+        }
+    }
 }
 
 fn workflow_tool(w: &'static Workflow, format: ResponseFormat) -> Tool {
