@@ -10,6 +10,7 @@
 //! - [`api`]: credentials, clouds, requests and answers;
 //! - [`resilience`]: deadlines, retries and the rate budget around any transport;
 //! - [`session`]: tool loading modes and enabled categories per client;
+//! - [`session_request`]: the request-to-session step of the HTTP frontends;
 //! - [`session_store`]: where sessions live between requests on hosts without a process;
 //! - [`tools`]: the tool registry (operation, session and discovery tools);
 //! - [`mcp`]: listing and calling tools with MCP types;
@@ -41,6 +42,7 @@ pub mod round_trip;
 pub mod schema;
 pub mod security;
 pub mod session;
+pub mod session_request;
 pub mod session_store;
 pub mod stream;
 pub mod tools;

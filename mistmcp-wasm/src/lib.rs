@@ -9,12 +9,13 @@
 mod fetch;
 mod store;
 
-use mistcore::api::{Credentials, Secret, cloud_base, custom_base};
+use mistcore::api::custom_base;
 use mistcore::jsonrpc::{Exchange, Headers, Host, serve};
 use mistcore::policy::NoConfirm;
 use mistcore::resilience::{Policy, Resilient};
 use mistcore::response_budget::DEFAULT_MAX_RESPONSE_BYTES;
-use mistcore::session::{Session, SessionConfig, ToolMode};
+use mistcore::session::{Session, SessionConfig};
+use mistcore::session_request::{ServerSettings, SessionRequest};
 use mistcore::session_store::SessionStore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -104,33 +105,11 @@ fn bad_request(message: String) -> Answer {
 }
 
 fn session_for(config: &RequestConfig) -> Result<Session, String> {
-    let cloud = config
-        .cloud
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .ok_or("missing `cloud` query parameter, e.g. /mcp?cloud=api.mist.com")?;
-    let base = cloud_base(cloud).map_err(|e| e.to_string())?;
-    let base = match config.api_url.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => custom_base(url).map_err(|e| e.to_string())?,
-        None => base,
+    let api_url = match config.api_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => Some(custom_base(url).map_err(|e| e.to_string())?),
+        None => None,
     };
-    let mode = match config.mode.as_deref() {
-        Some(m) => m.parse::<ToolMode>().map_err(|e| e.to_string())?,
-        None => ToolMode::Managed,
-    };
-    let categories: Vec<String> = config
-        .categories
-        .as_deref()
-        .map(|c| {
-            c.split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let session_config = SessionConfig {
-        mode,
-        categories,
+    let defaults = SessionConfig {
         write_tools: config.write_tools,
         max_response_bytes: match config.max_response_bytes {
             Some(0) => None,
@@ -140,15 +119,20 @@ fn session_for(config: &RequestConfig) -> Result<Session, String> {
         missing_token_advice: "send it with each request in the `Authorization: Bearer <Mist token>` header (X-Mist-Token or X-Authorization when the server has tokens of its own)",
         ..Default::default()
     };
-    let credentials = Credentials {
-        token: config
-            .token
-            .clone()
-            .filter(|t| !t.is_empty())
-            .map(Secret::new),
-        base,
+    // The worker resolves the cloud (query, else MIST_HOST) and the token (its header rules).
+    let request = SessionRequest {
+        cloud: config.cloud.as_deref(),
+        mode: config.mode.as_deref(),
+        categories: config.categories.as_deref(),
+        token: config.token.clone(),
+        ..Default::default()
     };
-    Session::new(&session_config, credentials).map_err(|e| e.to_string())
+    let server = ServerSettings {
+        defaults: &defaults,
+        default_cloud: None,
+        api_url: api_url.as_ref(),
+    };
+    mistcore::session_request::session_for(&request, server).map_err(|e| e.to_string())
 }
 
 /// Handles one MCP message. `config` is the JSON of the request's configuration, `session_id`

@@ -208,13 +208,18 @@ pub fn needs_elicitation(session: &Session, name: &str) -> bool {
 /// The tools a session lists, in a stable order: session tools, discovery, diagnostics,
 /// workflows, operations.
 pub fn visible(session: &Session) -> Vec<ToolRef> {
-    [ToolRef::Manage, ToolRef::Search, ToolRef::Describe, ToolRef::Call]
-        .into_iter()
-        .chain(diagnostics::ALL.map(ToolRef::Diagnostic))
-        .chain(workflows::all().iter().map(ToolRef::Workflow))
-        .chain(OPERATIONS.iter().map(ToolRef::Operation))
-        .filter(|tool| is_visible(session, tool))
-        .collect()
+    [
+        ToolRef::Manage,
+        ToolRef::Search,
+        ToolRef::Describe,
+        ToolRef::Call,
+    ]
+    .into_iter()
+    .chain(diagnostics::ALL.map(ToolRef::Diagnostic))
+    .chain(workflows::all().iter().map(ToolRef::Workflow))
+    .chain(OPERATIONS.iter().map(ToolRef::Operation))
+    .filter(|tool| is_visible(session, tool))
+    .collect()
 }
 
 /// Whether a session lists a tool (and so may call it by name): decided for that tool alone,

@@ -14,10 +14,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use http::{HeaderMap, Method, StatusCode};
-use mistcore::api::{Credentials, Secret, cloud_base};
 use mistcore::envelope::{self, Incoming};
 use mistcore::origin::OriginPolicy;
-use mistcore::session::{Session, SessionConfig, ToolMode};
+use mistcore::session::{Session, SessionConfig};
+use mistcore::session_request::{ServerSettings, SessionRequest, session_for};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
@@ -257,10 +257,10 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
             .map(strip_scheme)
             .map(str::to_string);
     }
-    // Credentials bound to the server token win: a client cannot send them elsewhere.
-    let mist_token = bound_token.or(mist_token);
+    // Credentials bound to the server token win (in the request-to-session step): a client
+    // cannot send them elsewhere.
 
-    // 4. Cloud, mode and categories from the query.
+    // 4. Cloud, mode and categories from the query: the one request-to-session step.
     let query: Vec<(String, String)> = parts
         .uri
         .query()
@@ -274,57 +274,38 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         query
             .iter()
             .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| v.as_str())
             .filter(|v| !v.is_empty())
     };
-    if let (Some(asked), Some(bound_cloud)) = (param("cloud"), bound_host.as_ref())
-        && cloud_base(&asked).ok() != cloud_base(bound_cloud).ok()
-    {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            format!("this server token is bound to the cloud {bound_cloud}"),
-        );
-    }
-    let Some(cloud) = bound_host
-        .or_else(|| param("cloud"))
-        .or_else(|| gate.default_cloud.clone())
-    else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "missing `cloud` query parameter, e.g. /mcp?cloud=api.mist.com",
-        );
-    };
-    let base = match cloud_base(&cloud) {
-        Ok(b) => b,
-        Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
-    };
-    let mut config = gate.defaults.clone();
-    config.missing_token_advice = if gate.tokens.is_some() {
+    let mut defaults = gate.defaults.clone();
+    defaults.missing_token_advice = if gate.tokens.is_some() {
         "send it with each request in the X-Mist-Token (or X-Authorization) header, or ask the operator to bind one to your server token (mistmcp tokens create --mist-env-file)"
     } else {
         "send it with each request in the `Authorization: Bearer <Mist token>` header (or X-Mist-Token)"
     };
-    if let Some(mode) = param("mode") {
-        match mode.parse::<ToolMode>() {
-            Ok(m) => config.mode = m,
-            Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
-        }
-    }
-    if let Some(categories) = param("categories") {
-        config.categories = categories
-            .split(',')
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty())
-            .collect();
-    }
-    let credentials = Credentials {
-        token: mist_token.map(Secret::new),
-        base: gate.api_url.clone().unwrap_or(base),
+    let request = SessionRequest {
+        cloud: param("cloud"),
+        mode: param("mode"),
+        categories: param("categories"),
+        token: mist_token,
+        bound_cloud: bound_host.as_deref(),
+        bound_token,
     };
-    let session = match Session::new(&config, credentials) {
+    let server = ServerSettings {
+        defaults: &defaults,
+        default_cloud: gate.default_cloud.as_deref(),
+        api_url: gate.api_url.as_ref(),
+    };
+    let session = match session_for(&request, server) {
         Ok(s) => s,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
     };
+    let cloud = session
+        .credentials
+        .base
+        .host_str()
+        .unwrap_or("")
+        .to_string();
     let debug = param("debug").is_some_and(|d| d == "true" || d == "1");
 
     // 5. The JSON-RPC envelope: what rmcp would misread is answered here.
