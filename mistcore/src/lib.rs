@@ -25,10 +25,11 @@
 //! - [`origin`]: which browser origins the HTTP frontends serve;
 //! - [`jsonrpc`]: a JSON-RPC dispatcher for hosts where rmcp's runtime cannot run.
 
-pub mod api;
 pub mod call;
 /// The operations of the spec (the `mistcore-catalog` crate, rebuilt only when the spec changes).
 pub use mistcore_catalog as catalog;
+/// The Mist API client (the `mistcore-client` crate, which knows no MCP).
+pub use mistcore_client::{api, resilience, schema, security, stream};
 pub mod devices;
 pub mod envelope;
 pub mod host;
@@ -36,14 +37,10 @@ pub mod jsonrpc;
 pub mod mcp;
 pub mod origin;
 pub mod policy;
-pub mod resilience;
 pub mod response_budget;
 pub mod round_trip;
-pub mod schema;
-pub mod security;
 pub mod session;
 pub mod session_request;
 pub mod session_store;
-pub mod stream;
 pub mod tools;
 pub mod workflows;

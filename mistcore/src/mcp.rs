@@ -197,18 +197,14 @@ pub async fn call_tool(
 
 async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject) -> ToolOutcome {
     let session = ctx.session;
-    let get_self = || async {
-        api::get_self(ctx.transport, &session.credentials)
-            .await
-            .map_err(|e| session.api_error_text(&e))
-    };
+    let get_self = || api::get_self(ctx.transport, &session.credentials);
     match d {
         Diagnostic::Security => match get_self().await {
             Ok(me) => {
                 let report = security::analyze(&me.body, &ctx.service.security_limits());
                 ToolOutcome::ok(&json!(report))
             }
-            Err(e) => ToolOutcome::error(e),
+            Err(e) => ToolOutcome::api_error(session, &e),
         },
         Diagnostic::Health => ToolOutcome::ok(&ctx.service.health(session)),
         Diagnostic::Connectivity => {
@@ -223,10 +219,10 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
                 }),
                 Err(e) => json!({
                     "cloud": cloud,
-                    "reachable": !e.contains("cannot connect") && !e.contains("no answer within"),
+                    "reachable": !e.is_unreachable(),
                     "token_valid": false,
                     "latency_ms": ms,
-                    "problem": e,
+                    "problem": session.api_error_text(&e),
                 }),
             })
         }
@@ -502,19 +498,7 @@ fn refusal(refused: &Refused) -> ToolOutcome {
 
 /// The kind of an API failure, for counters.
 pub fn error_kind(e: &api::ApiError) -> &'static str {
-    use api::{ApiError, TransportError};
-    match e {
-        ApiError::MissingToken => "no_token",
-        ApiError::Transport { source, .. } => match source {
-            TransportError::Timeout { .. } => "timeout",
-            TransportError::RateBudget { .. } => "rate_budget",
-            _ => "network",
-        },
-        ApiError::Status { status: 429, .. } => "rate_limited",
-        ApiError::Status { status, .. } if *status >= 500 => "upstream_5xx",
-        ApiError::Status { .. } => "upstream_4xx",
-        ApiError::Malformed { .. } => "malformed",
-    }
+    e.kind().as_str()
 }
 
 /// Room kept for the pagination and the cut note within the budget.

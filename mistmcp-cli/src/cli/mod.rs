@@ -13,7 +13,7 @@ use crate::config;
 use crate::transport::{MistTransport, mist_transport};
 use clap::{Arg, ArgAction, ArgMatches};
 use commands::{Command, Scope};
-use mistcore::api::{self, ApiError, Credentials, Pagination};
+use mistcore::api::{self, ApiError, Credentials, ErrorKind, Pagination};
 use mistcore::catalog::{self, Operation, ParamLocation, ParamType};
 use mistcore::policy::{self, Confirm, Confirmation, Question};
 use mistcore::resilience::Policy;
@@ -72,13 +72,10 @@ pub const TOKEN_ADVICE: &str = "set MIST_APITOKEN, choose a profile with --profi
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
-        let code = match &e {
-            ApiError::MissingToken => exit::AUTH,
-            ApiError::Status {
-                status: 401 | 403, ..
-            } => exit::AUTH,
-            ApiError::Status { status: 404, .. } => exit::NOT_FOUND,
-            ApiError::Status { status: 429, .. } => exit::RATE_LIMITED,
+        let code = match e.kind() {
+            ErrorKind::NoToken | ErrorKind::Unauthorized => exit::AUTH,
+            ErrorKind::NotFound => exit::NOT_FOUND,
+            ErrorKind::RateLimited => exit::RATE_LIMITED,
             _ => exit::OTHER,
         };
         let message = match &e {

@@ -327,11 +327,89 @@ pub enum ApiError {
     },
 }
 
+/// What kind of failure an [`ApiError`] is, for counters, logs, exit codes and retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// No token is configured.
+    NoToken,
+    /// No answer within the deadline.
+    Timeout,
+    /// mistmcp's own rate budget for the token is spent.
+    RateBudget,
+    /// The connection failed, was reset, or the HTTP stack failed otherwise.
+    Network,
+    /// Mist answered 429.
+    RateLimited,
+    /// Mist answered 401 or 403.
+    Unauthorized,
+    /// Mist answered 404.
+    NotFound,
+    /// Mist answered another 4xx.
+    Upstream4xx,
+    /// Mist answered 5xx.
+    Upstream5xx,
+    /// A success whose body is not JSON.
+    Malformed,
+}
+
+impl ErrorKind {
+    /// The kind as counters and logs name it (`upstream_4xx`, `timeout`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NoToken => "no_token",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::RateBudget => "rate_budget",
+            ErrorKind::Network => "network",
+            ErrorKind::RateLimited => "rate_limited",
+            // Counted with the other 4xx, as before the kinds were typed.
+            ErrorKind::Unauthorized | ErrorKind::NotFound | ErrorKind::Upstream4xx => {
+                "upstream_4xx"
+            }
+            ErrorKind::Upstream5xx => "upstream_5xx",
+            ErrorKind::Malformed => "malformed",
+        }
+    }
+}
+
+impl ApiError {
+    /// Whether Mist could not be reached at all (no connection, or no answer in time).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Transport {
+                source: TransportError::Connect(_) | TransportError::Timeout { .. },
+                ..
+            }
+        )
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ApiError::MissingToken => ErrorKind::NoToken,
+            ApiError::Transport { source, .. } => match source {
+                TransportError::Timeout { .. } => ErrorKind::Timeout,
+                TransportError::RateBudget { .. } => ErrorKind::RateBudget,
+                _ => ErrorKind::Network,
+            },
+            ApiError::Status { status: 429, .. } => ErrorKind::RateLimited,
+            ApiError::Status {
+                status: 401 | 403, ..
+            } => ErrorKind::Unauthorized,
+            ApiError::Status { status: 404, .. } => ErrorKind::NotFound,
+            ApiError::Status { status, .. } if *status >= 500 => ErrorKind::Upstream5xx,
+            ApiError::Status { .. } => ErrorKind::Upstream4xx,
+            ApiError::Malformed { .. } => ErrorKind::Malformed,
+        }
+    }
+}
+
 /// What to do about an error status.
 pub fn status_hint(status: u16) -> &'static str {
     match status {
         400 => {
-            "the request does not match what Mist expects; check the arguments with mist_describe_operation"
+            "the request does not match what Mist expects; check the arguments against the operation's parameters"
         }
         401 => {
             "the API token is missing, wrong or expired; check MIST_APITOKEN and that MIST_HOST is the cloud the token was created on"

@@ -1,5 +1,5 @@
 //! The port through which device commands reach the Mist WebSocket stream: the host opens
-//! WebSockets (natively; Workers-style hosts in a later step), [`crate::devices`] speaks the
+//! WebSockets (natively; Workers-style hosts in a later step); mistcore's `devices` speaks the
 //! stream's protocol over them.
 
 use crate::api::Credentials;

@@ -1,0 +1,20 @@
+//! mistcore-client: the Juniper Mist API for any frontend, with no MCP in it.
+//!
+//! Transports are ports ([`api::HttpTransport`], [`stream::DeviceStreams`]) that the hosts
+//! implement (reqwest and WebSockets natively, fetch on the edge); everything here compiles for
+//! `wasm32-unknown-unknown`.
+//!
+//! - [`catalog`]: the operations of the spec (the `mistcore-catalog` crate);
+//! - [`schema`]: input schemas of operations and validation of arguments;
+//! - [`api`]: credentials, clouds, requests and answers, typed errors;
+//! - [`resilience`]: deadlines, retries and the rate budget around any transport;
+//! - [`security`]: what a token reaches and the risks of that;
+//! - [`stream`]: the port through which device commands reach the Mist WebSocket stream.
+
+pub use mistcore_catalog as catalog;
+
+pub mod api;
+pub mod resilience;
+pub mod schema;
+pub mod security;
+pub mod stream;
