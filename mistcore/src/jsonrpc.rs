@@ -14,10 +14,9 @@ use crate::call::CallContext;
 use crate::envelope::{self, Incoming};
 use crate::mcp::{self, CallError};
 use crate::policy::Confirm;
-use crate::round_trip::RoundTrip;
+use crate::round_trip::{MissingCapability, RoundTrip};
 use crate::session::Session;
 use crate::session_store::{SessionStore, StoredSession};
-use crate::tools;
 use rmcp::model::{CallToolRequestParams, DiscoverResult, ProtocolVersion};
 use serde_json::{Value, json};
 
@@ -405,27 +404,20 @@ async fn stateless(
                         .into_dispatched(id);
                 }
             };
-            if let Some(refusal) = needs_elicitation(session, &call.name) {
-                return refusal.into_dispatched(id);
-            }
-            let round_trip = RoundTrip::new(
-                &call.name,
-                call.arguments.as_ref(),
-                call.input_responses.as_ref(),
-                call.request_state.as_deref(),
-            );
+            let round_trip = match RoundTrip::for_call(session, &call) {
+                Ok(r) => r,
+                Err(missing) => {
+                    return Refusal {
+                        data: Some(missing.data),
+                        ..Refusal::new(400, MissingCapability::CODE, missing.message)
+                    }
+                    .into_dispatched(id);
+                }
+            };
             call_tool(id, call, session, transport, &round_trip, Some(&round_trip)).await
         }
         other => removed(other).into_dispatched(id),
     }
-}
-
-/// The MissingRequiredClientCapabilityError of a write tool called without elicitation.
-fn needs_elicitation(session: &Session, name: &str) -> Option<Refusal> {
-    tools::needs_elicitation(session, name).then(|| Refusal {
-        data: Some(json!({ "requiredCapabilities": { "elicitation": {} } })),
-        ..Refusal::new(400, -32021, mcp::elicitation_required(name))
-    })
 }
 
 async fn call_tool(

@@ -28,7 +28,43 @@ pub struct RoundTrip {
     asked: Mutex<Option<ElicitRequestParams>>,
 }
 
+/// A sessionless client's write tool call without the elicitation capability: the protocol's
+/// MissingRequiredClientCapabilityError (`-32021`), whatever the frontend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingCapability {
+    /// The error's message.
+    pub message: String,
+    /// The error's `data`: `{"requiredCapabilities": {"elicitation": {}}}`.
+    pub data: Value,
+}
+
+impl MissingCapability {
+    /// The JSON-RPC error code of protocol 2026-07-28.
+    pub const CODE: i64 = -32021;
+}
+
 impl RoundTrip {
+    /// The round trip of one `tools/call` of a sessionless (2026-07-28) client, the one step
+    /// both frontends take: a write tool the client could only see with elicitation is refused
+    /// with [`MissingCapability`]; otherwise the confirmation travels through the answers.
+    pub fn for_call(
+        session: &crate::session::Session,
+        call: &rmcp::model::CallToolRequestParams,
+    ) -> Result<Self, MissingCapability> {
+        if crate::tools::needs_elicitation(session, &call.name) {
+            return Err(MissingCapability {
+                message: crate::mcp::elicitation_required(&call.name),
+                data: json!({ "requiredCapabilities": { "elicitation": {} } }),
+            });
+        }
+        Ok(RoundTrip::new(
+            &call.name,
+            call.arguments.as_ref(),
+            call.input_responses.as_ref(),
+            call.request_state.as_deref(),
+        ))
+    }
+
     /// The round trip of a call of `name` with `arguments`, given the `inputResponses` and
     /// `requestState` the client sent (absent on the first round).
     pub fn new(

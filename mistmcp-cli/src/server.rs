@@ -267,24 +267,21 @@ impl ServerHandler for MistServer {
         // The call works on a snapshot: a slow Mist answer never holds the lock.
         let session = self.session_for(&context)?;
         let started = std::time::Instant::now();
-        if stateless_request(&context)
-            && mistcore::tools::needs_elicitation(&session, &request.name)
-        {
-            return Err(ErrorData::new(
-                ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
-                mcp::elicitation_required(&request.name),
-                Some(serde_json::json!({ "requiredCapabilities": { "elicitation": {} } })),
-            ));
-        }
         // Sessionless clients (2026-07-28) confirm writes through the answers themselves.
-        let round_trip = stateless_request(&context).then(|| {
-            RoundTrip::new(
-                &request.name,
-                request.arguments.as_ref(),
-                request.input_responses.as_ref(),
-                request.request_state.as_deref(),
-            )
-        });
+        let round_trip = if stateless_request(&context) {
+            match RoundTrip::for_call(&session, &request) {
+                Ok(r) => Some(r),
+                Err(missing) => {
+                    return Err(ErrorData::new(
+                        ErrorCode::MISSING_REQUIRED_CLIENT_CAPABILITY,
+                        missing.message,
+                        Some(missing.data),
+                    ));
+                }
+            }
+        } else {
+            None
+        };
         let peer = PeerElicitor(&context.peer);
         let confirm: &dyn Confirm = match &round_trip {
             Some(r) => r,

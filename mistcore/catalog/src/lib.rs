@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+pub mod search;
+
 /// An HTTP method of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Method {

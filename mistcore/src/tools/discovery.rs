@@ -2,7 +2,7 @@
 //! that ignore `list_changed` or speak the sessionless protocol.
 
 use super::operation_allowed;
-use crate::catalog::{Method, OPERATIONS, Operation, ParamLocation, closest, operation};
+use crate::catalog::{Method, OPERATIONS, Operation, ParamLocation, closest, operation, search};
 use crate::schema::{expected_form, input_schema};
 use crate::session::{Session, resolve_categories};
 use serde_json::{Map, Value, json};
@@ -94,76 +94,6 @@ pub fn callable_operation(session: &Session, id: &str) -> Result<&'static Operat
     Ok(op)
 }
 
-/// Lower-case words of an identifier or text: `listOrgSites` gives list, org, sites.
-fn words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for ch in text.chars() {
-        if !ch.is_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if ch.is_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = ch.is_lowercase() || ch.is_ascii_digit();
-        cur.extend(ch.to_lowercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// `sites` and `site` match each other.
-fn stem(w: &str) -> &str {
-    if w.len() > 3 {
-        w.strip_suffix('s').unwrap_or(w)
-    } else {
-        w
-    }
-}
-
-/// A relevance score of `op` for the query terms; 0 when a term matches nothing.
-fn score(op: &Operation, terms: &[String]) -> u32 {
-    let id_words: Vec<String> = words(op.id);
-    let cat_words = words(op.category);
-    let text_words = words(op.summary);
-    let path_words = words(op.path);
-    let has = |ws: &[String], t: &str| ws.iter().any(|w| stem(w) == stem(t));
-    let mut total = 0;
-    for t in terms {
-        let mut s = 0;
-        if has(&id_words, t) {
-            s += 6;
-        } else if op.id.to_ascii_lowercase().contains(t.as_str()) {
-            s += 3;
-        }
-        if has(&cat_words, t) {
-            s += 3;
-        }
-        if has(&path_words, t) {
-            s += 2;
-        }
-        if has(&text_words, t) {
-            s += 2;
-        }
-        if s == 0 {
-            return 0;
-        }
-        total += s;
-    }
-    if op.id.eq_ignore_ascii_case(&terms.concat()) {
-        total += 100;
-    }
-    // Prefer shorter, more general operations among equals.
-    total * 100 - (id_words.len() as u32).min(99)
-}
-
 /// Runs `mist_search_operations`.
 pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, String> {
     check_keys(args, &["query", "category", "method", "limit"])?;
@@ -171,10 +101,7 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Str
     if query.chars().count() > 256 {
         return Err("`query` is limited to 256 characters: give a few words".into());
     }
-    let mut terms = words(query);
-    terms.sort();
-    terms.dedup();
-    terms.truncate(20);
+    let terms = search::terms(query);
     if terms.is_empty() {
         return Err("`query` must contain at least one word".into());
     }
@@ -203,24 +130,19 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Str
             _ => return Err(format!("`limit` must be an integer from 1 to 50, got {v}")),
         },
     };
-    let mut hits: Vec<(u32, &Operation)> = OPERATIONS
-        .iter()
-        .filter(|op| operation_allowed(session, op).is_ok())
-        .filter(|op| {
-            categories
+    let hits = search::rank(&terms, |op| {
+        operation_allowed(session, op).is_ok()
+            && categories
                 .as_ref()
                 .is_none_or(|cs| cs.contains(&op.category))
-        })
-        .filter(|op| method.is_none_or(|m| op.method == m))
-        .map(|op| (score(op, &terms), op))
-        .filter(|(s, _)| *s > 0)
-        .collect();
-    hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(b.1.id)));
+            && method.is_none_or(|m| op.method == m)
+    });
     let total = hits.len();
     let results: Vec<Value> = hits
         .iter()
         .take(limit)
-        .map(|(_, op)| {
+        .map(|hit| hit.operation)
+        .map(|op| {
             json!({
                 "operation_id": op.id,
                 "method": op.method.as_str(),

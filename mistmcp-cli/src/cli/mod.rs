@@ -582,27 +582,17 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
                 .flatten()
                 .map(String::as_str)
                 .collect();
-            let session = mistcore::session::Session::new(
-                &mistcore::session::SessionConfig {
-                    write_tools: true,
-                    skip_confirmation: true,
-                    ..Default::default()
-                },
-                Credentials::anonymous(),
-            )
-            .map_err(|e| Failure::other(e.to_string()))?;
-            let args = Map::from_iter([
-                ("query".to_string(), json!(words.join(" "))),
-                ("limit".to_string(), json!(20)),
-            ]);
-            let answer =
-                mistcore::tools::discovery::search(&session, &args).map_err(Failure::usage)?;
-            let rows: Vec<Value> = answer["results"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| {
-                    let c = commands::for_operation(r["operation_id"].as_str()?)?;
+            // Every operation has a command: the ranking of the catalog, with no session.
+            let terms = catalog::search::terms(&words.join(" "));
+            if terms.is_empty() {
+                return Err(Failure::usage("give at least one word to search for"));
+            }
+            let hits = catalog::search::rank(&terms, |_| true);
+            let rows: Vec<Value> = hits
+                .iter()
+                .take(20)
+                .filter_map(|hit| {
+                    let c = commands::for_operation(hit.operation.id)?;
                     Some(json!({"command": commands::usage(c), "operation": c.op.id, "method": c.op.method.as_str(), "summary": c.op.summary}))
                 })
                 .collect();
