@@ -6,6 +6,48 @@ use crate::host::Service;
 use crate::policy::{Confirm, Gate};
 use crate::session::Session;
 
+/// A tool call that cannot be served as asked: the message says what was wrong and what to do,
+/// and goes to the model (or the shell user) as the tool's error text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolError {
+    /// What was wrong and what to do.
+    pub message: String,
+}
+
+impl From<String> for ToolError {
+    fn from(message: String) -> Self {
+        ToolError { message }
+    }
+}
+
+impl From<&str> for ToolError {
+    fn from(message: &str) -> Self {
+        ToolError {
+            message: message.to_string(),
+        }
+    }
+}
+
+macro_rules! tool_error_from {
+    ($($error:ty),*) => {$(
+        impl From<$error> for ToolError {
+            fn from(e: $error) -> Self {
+                ToolError { message: e.to_string() }
+            }
+        }
+    )*};
+}
+
+tool_error_from!(
+    crate::policy::Refused,
+    crate::stream::StreamError,
+    crate::api::NextPageRefused,
+    crate::security::LimitsError,
+    crate::session::SessionError,
+    crate::schema::ArgumentError
+);
+
 /// Told of each output message of a long call: how many so far, and the new output.
 pub type Progress<'p> = dyn Fn(usize, &str) + Send + Sync + 'p;
 

@@ -12,6 +12,7 @@
 
 use crate::api;
 use crate::call::CallContext;
+use crate::call::ToolError;
 use crate::policy::{self, Destination, Question, Refused, Write};
 use crate::schema;
 use crate::stream::{DeviceStreams, Stream, StreamEvent};
@@ -460,7 +461,7 @@ impl Utility {
     }
 
     /// Checks `params` against the utility's parameters.
-    fn check(&self, params: &Map<String, Value>) -> Result<(), String> {
+    fn check(&self, params: &Map<String, Value>) -> Result<(), ToolError> {
         let known: Vec<&str> = self.params.iter().map(|p| p.name).collect();
         if let Some(extra) = params.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(format!(
@@ -471,7 +472,8 @@ impl Utility {
                 } else {
                     known.join(", ")
                 }
-            ));
+            )
+            .into());
         }
         if let Some(missing) = self
             .params
@@ -482,7 +484,8 @@ impl Utility {
             return Err(format!(
                 "`{}` needs the parameter `{missing}` in `parameters`, e.g. {{\"{missing}\": ...}}",
                 self.name
-            ));
+            )
+            .into());
         }
         Ok(())
     }
@@ -515,7 +518,7 @@ async fn start(
     site_id: &str,
     device_id: &str,
     body: Value,
-) -> Result<Value, String> {
+) -> Result<Value, ToolError> {
     let op = crate::catalog::operation(operation)
         .ok_or_else(|| format!("operation {operation} is missing from the catalog"))?;
     let mut args = JsonObject::new();
@@ -526,7 +529,7 @@ async fn start(
     api::execute(ctx.transport, &ctx.session.credentials, op, &validated)
         .await
         .map(|r| r.body)
-        .map_err(|e| ctx.session.api_error_text(&e))
+        .map_err(|e| ToolError::from(ctx.session.api_error_text(&e)))
 }
 
 /// Runs a utility: confirmation for those that change the device, the starting call, then the
@@ -535,7 +538,7 @@ pub async fn run_utility(
     ctx: CallContext<'_>,
     run: UtilityRun<'_>,
     progress: &(dyn Fn(usize, &str) + Send + Sync),
-) -> Result<Value, String> {
+) -> Result<Value, ToolError> {
     let u = run.utility;
     u.check(&run.params)?;
     if u.write {
@@ -563,7 +566,7 @@ pub async fn run_utility(
             Err(Refused::Cancelled(_)) => {
                 return Ok(json!({"cancelled": "by the user: nothing was sent to the device"}));
             }
-            Err(other) => return Err(other.to_string()),
+            Err(other) => return Err(other.into()),
         }
     }
     let body = u.body(&run.params);
@@ -592,7 +595,7 @@ pub async fn run_utility(
                 .await?;
             // Wait (briefly) for the subscription to be in place, so no output is missed.
             if let StreamEvent::Failed(e) = stream.next(Duration::from_secs(2)).await {
-                return Err(format!("the Mist stream failed: {e}"));
+                return Err(format!("the Mist stream failed: {e}").into());
             }
             let answer = start(ctx, u.operation, run.site_id, run.device_id, body).await?;
             let session = answer
@@ -776,7 +779,10 @@ const SHELL_PIPES: &[&str] = &[
 
 /// Checks one shell command: a read-only operational verb, nothing on the deny-list, no
 /// command chaining, only filtering pipes. A missing deny-list refuses everything.
-pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result<String, String> {
+pub fn check_shell_command(
+    command: &str,
+    denylist: Option<&[String]>,
+) -> Result<String, ToolError> {
     let Some(denylist) = denylist else {
         return Err("no shell deny-list is configured (MISTMCP_SHELL_DENYLIST is missing or unreadable): shell commands are refused".into());
     };
@@ -788,7 +794,8 @@ pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result
     {
         return Err(format!(
             "`command` holds {c:?}: only printable ASCII without quotes is accepted"
-        ));
+        )
+        .into());
     }
     let normalized = command
         .split_whitespace()
@@ -804,7 +811,8 @@ pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result
     if normalized.contains([';', '`', '\n', '\r', '&', '$', '>', '<']) {
         return Err(format!(
             "`{command}` chains or redirects commands: give exactly one operational command"
-        ));
+        )
+        .into());
     }
     let mut parts = normalized.split('|').map(str::trim);
     let first = parts.next().unwrap_or_default();
@@ -813,7 +821,8 @@ pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result
         return Err(format!(
             "`{command}` is not a read-only command: it must start with {}",
             SHELL_VERBS.join(", ")
-        ));
+        )
+        .into());
     }
     for pipe in parts {
         let word = pipe.split(' ').next().unwrap_or_default();
@@ -821,7 +830,8 @@ pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result
             return Err(format!(
                 "`| {word}` is not allowed: only {} may follow a pipe",
                 SHELL_PIPES.join(", ")
-            ));
+            )
+            .into());
         }
     }
     // Junos accepts any unambiguous abbreviation: a typed word matches a denied word it is a
@@ -846,7 +856,8 @@ pub fn check_shell_command(command: &str, denylist: Option<&[String]>) -> Result
             return Err(format!(
                 "`{command}` is refused by the shell deny-list (`{}`)",
                 words.join(" ")
-            ));
+            )
+            .into());
         }
     }
     Ok(normalized)
@@ -883,12 +894,12 @@ pub async fn run_shell(
     ctx: CallContext<'_>,
     streams: &dyn DeviceStreams,
     args: &JsonObject,
-) -> Result<Value, String> {
-    let text = |name: &str| -> Result<&str, String> {
+) -> Result<Value, ToolError> {
+    let text = |name: &str| -> Result<&str, ToolError> {
         args.get(name)
             .and_then(Value::as_str)
             .filter(|s| !s.trim().is_empty())
-            .ok_or_else(|| format!("missing required argument `{name}`"))
+            .ok_or_else(|| ToolError::from(format!("missing required argument `{name}`")))
     };
     if let Some(extra) = args
         .keys()
@@ -896,12 +907,13 @@ pub async fn run_shell(
     {
         return Err(format!(
             "unknown argument `{extra}`; accepted: site_id, device_id, command, timeout_seconds"
-        ));
+        )
+        .into());
     }
     let (site_id, device_id, command) = (text("site_id")?, text("device_id")?, text("command")?);
     for (name, id) in [("site_id", site_id), ("device_id", device_id)] {
         if !schema::is_uuid(id) {
-            return Err(format!("`{name}` must be a UUID, got `{id}`"));
+            return Err(format!("`{name}` must be a UUID, got `{id}`").into());
         }
     }
     let deny = streams.shell_denylist();
@@ -961,7 +973,7 @@ pub async fn run_shell(
                 complete = !output.is_empty();
                 break;
             }
-            StreamEvent::Failed(e) => return Err(format!("the shell stream failed: {e}")),
+            StreamEvent::Failed(e) => return Err(format!("the shell stream failed: {e}").into()),
         }
     }
     Ok(json!({

@@ -107,9 +107,9 @@ impl ToolOutcome {
         }
     }
 
-    fn error(message: impl Into<String>) -> Self {
+    fn error(message: impl std::fmt::Display) -> Self {
         ToolOutcome {
-            result: CallToolResult::error(vec![Content::text(message.into())]),
+            result: CallToolResult::error(vec![Content::text(message.to_string())]),
             change: None,
             operation: None,
             error_kind: Some("invalid"),
@@ -350,10 +350,12 @@ fn not_listed(session: &Session, tool: &ToolRef) -> String {
     match tool {
         ToolRef::Operation(op) if op.is_write() => tools::operation_allowed(session, op)
             .err()
+            .map(|e| e.to_string())
             .unwrap_or_default(),
         ToolRef::Workflow(w) if w.write.is_some() => {
             tools::write_allowed(session, &format!("`{}`", w.name))
                 .err()
+                .map(|e| e.to_string())
                 .unwrap_or_default()
         }
         ToolRef::Operation(op) if session.client.sessionless && session.mode.has_discovery() => {

@@ -2,6 +2,7 @@
 //! into valid JSON that says what was left out and how to get it, and a `fields` projection that
 //! keeps only some keys of each record. The CLI never uses this: scripts get everything.
 
+use crate::call::ToolError;
 use serde_json::{Map, Value, json};
 
 /// The default budget of a tool result (`--max-response-bytes`).
@@ -187,7 +188,7 @@ fn insert(out: &mut Map<String, Value>, path: &str, value: Value) {
 }
 
 /// Reads a `fields` argument: a list of names or a comma-separated string.
-pub fn parse_fields(value: Option<&Value>) -> Result<Vec<String>, String> {
+pub fn parse_fields(value: Option<&Value>) -> Result<Vec<String>, ToolError> {
     let names: Vec<String> = match value {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::String(s)) => s.split(',').map(|x| x.trim().to_string()).collect(),
@@ -202,7 +203,8 @@ pub fn parse_fields(value: Option<&Value>) -> Result<Vec<String>, String> {
         Some(other) => {
             return Err(format!(
                 "`fields` takes a list of key names such as [\"id\", \"name\"], got {other}"
-            ));
+            )
+            .into());
         }
     };
     Ok(names.into_iter().filter(|n| !n.is_empty()).collect())

@@ -1,6 +1,7 @@
 //! Every branch of every workflow resolves to an operation of the catalog whose parameters
 //! accept the planned arguments.
 
+use mistcore::call::ToolError;
 use mistcore::catalog::operation;
 use mistcore::schema::validate;
 use mistcore::workflows::{self, Args, Source};
@@ -173,7 +174,7 @@ fn next_page_paths_stay_on_the_cloud() {
         "javascript:alert(1)",
     ] {
         let err = mistcore::api::next_page_target(&creds, bad).expect_err(bad);
-        assert!(err.starts_with("refused"), "{bad}: {err}");
+        assert!(err.0.starts_with("refused"), "{bad}: {err}");
     }
 }
 
@@ -273,15 +274,18 @@ fn every_offered_enum_value_can_be_used() {
                             }
                             args.extend(others.into_iter().filter(|(_, v)| !v.is_null()));
                             args.insert((*name).clone(), value.clone());
-                            let outcome: Result<(), String> = workflows::check(&schema, &args)
-                                .map_err(|e| e.to_string())
+                            let outcome: Result<(), ToolError> = workflows::check(&schema, &args)
                                 .and_then(|()| match w.source {
                                     Source::Api(plan) => plan(&Args(&args)).and_then(|plan| {
-                                        let op = operation(plan.operation)
-                                            .ok_or(format!("no operation {}", plan.operation))?;
+                                        let op = operation(plan.operation).ok_or_else(|| {
+                                            ToolError::from(format!(
+                                                "no operation {}",
+                                                plan.operation
+                                            ))
+                                        })?;
                                         validate(op, &plan.args)
                                             .map(|_| ())
-                                            .map_err(|e| format!("{}: {e}", op.id))
+                                            .map_err(|e| ToolError::from(format!("{}: {e}", op.id)))
                                     }),
                                     Source::Local(answer) => answer(&Args(&args)).map(|_| ()),
                                     Source::Utilities => {
@@ -289,7 +293,7 @@ fn every_offered_enum_value_can_be_used() {
                                     }
                                     Source::NextPage => Ok(()),
                                 });
-                            outcome.map_err(|e| why = e).is_ok()
+                            outcome.map_err(|e| why = e.message).is_ok()
                         })
                     })
                 });

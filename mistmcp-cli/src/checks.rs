@@ -14,7 +14,7 @@ pub async fn fetch_self(
 }
 
 /// The limits of the security analysis from `MIST_MAX_*` (the error names unreadable ones).
-pub fn limits_from_env() -> Result<Limits, String> {
+pub fn limits_from_env() -> Result<Limits, mistcore::security::LimitsError> {
     Limits::from_vars(|name| std::env::var(name).ok())
 }
 

@@ -7,7 +7,7 @@ use mistcore::api::{Credentials, HttpTransport};
 use mistcore::host::{Metrics, Service};
 use mistcore::security::Limits;
 use mistcore::session::Session;
-use mistcore::stream::{DeviceStreams, Stream, StreamEvent};
+use mistcore::stream::{DeviceStreams, Stream, StreamError, StreamEvent};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -152,18 +152,18 @@ struct WsStream(Socket);
 
 #[async_trait::async_trait]
 impl Stream for WsStream {
-    async fn send_text(&mut self, text: &str) -> Result<(), String> {
+    async fn send_text(&mut self, text: &str) -> Result<(), StreamError> {
         self.0
             .send(Message::text(text))
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| StreamError::Send(e.to_string()))
     }
 
-    async fn send_binary(&mut self, data: &[u8]) -> Result<(), String> {
+    async fn send_binary(&mut self, data: &[u8]) -> Result<(), StreamError> {
         self.0
             .send(Message::binary(data.to_vec()))
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| StreamError::Send(e.to_string()))
     }
 
     async fn next(&mut self, wait: Duration) -> StreamEvent {
@@ -188,10 +188,14 @@ impl Stream for WsStream {
 
 #[async_trait::async_trait]
 impl DeviceStreams for WsStreams {
-    async fn open(&self, url: &str, credentials: &Credentials) -> Result<Box<dyn Stream>, String> {
+    async fn open(
+        &self,
+        url: &str,
+        credentials: &Credentials,
+    ) -> Result<Box<dyn Stream>, StreamError> {
         let mut request = url
             .into_client_request()
-            .map_err(|e| format!("bad stream URL: {e}"))?;
+            .map_err(|e| StreamError::Refused(format!("bad stream URL: {e}")))?;
         // The token goes only to the cloud's own stream host; other URLs (a shell's, which
         // carries its own JWT) get none, and must be encrypted.
         let stream_host = url::Url::parse(&self.stream_url(credentials))
@@ -200,14 +204,14 @@ impl DeviceStreams for WsStreams {
         let host = request.uri().host().unwrap_or("").to_string();
         let own = stream_host.as_deref() == Some(host.as_str());
         if !own && request.uri().scheme_str() != Some("wss") {
-            return Err(format!(
+            return Err(StreamError::Refused(format!(
                 "refused: the stream at {host} is neither the cloud's stream host nor encrypted (wss)"
-            ));
+            )));
         }
         if own && let Some(token) = &credentials.token {
             let value = format!("Token {}", token.expose())
                 .parse()
-                .map_err(|_| "the token cannot be sent in a header".to_string())?;
+                .map_err(|_| StreamError::Refused("the token cannot be sent in a header".into()))?;
             request.headers_mut().insert("authorization", value);
         }
         let (socket, _) = tokio::time::timeout(
@@ -215,9 +219,13 @@ impl DeviceStreams for WsStreams {
             tokio_tungstenite::connect_async(request),
         )
         .await
-        .map_err(|_| format!("the Mist stream at {host} did not answer within 15 s"))?
+        .map_err(|_| {
+            StreamError::Connect(format!(
+                "the Mist stream at {host} did not answer within 15 s"
+            ))
+        })?
         // The error names the host, never the headers: the token stays out of it.
-        .map_err(|e| format!("cannot open the Mist stream at {host}: {e}"))?;
+        .map_err(|e| StreamError::Connect(format!("cannot open the Mist stream at {host}: {e}")))?;
         Ok(Box::new(WsStream(socket)))
     }
 

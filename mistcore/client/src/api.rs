@@ -586,6 +586,17 @@ fn relative_to(url: &Url, credentials: &Credentials) -> String {
     }
 }
 
+/// A `next` link that is not followed; the message starts with "refused" and says why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NextPageRefused(pub String);
+
+impl From<String> for NextPageRefused {
+    fn from(message: String) -> Self {
+        NextPageRefused(message)
+    }
+}
+
 /// Checks a `next` path for `mist_get_next_page` and finds the GET operation it belongs to.
 ///
 /// Accepted: a relative `/api/v1/...` path, or an absolute URL on the session's own cloud
@@ -594,7 +605,7 @@ fn relative_to(url: &Url, credentials: &Credentials) -> String {
 pub fn next_page_target(
     credentials: &Credentials,
     next: &str,
-) -> Result<(&'static Operation, String), String> {
+) -> Result<(&'static Operation, String), NextPageRefused> {
     let next = next.trim();
     let relative = if next.starts_with('/') && !next.starts_with("//") {
         next.to_string()
@@ -610,7 +621,7 @@ pub fn next_page_target(
             return Err(format!(
                 "refused: `{next}` is not on this session's Mist cloud ({}); only relative /api/v1/ paths are followed",
                 base.origin().ascii_serialization()
-            ));
+            ).into());
         }
         relative_to(&url, credentials)
     };
@@ -625,7 +636,7 @@ pub fn next_page_target(
         || relative.contains(['\\', '#'])
         || relative.chars().any(char::is_control)
     {
-        return Err(format!("refused: `{next}` is not a plain /api/v1/ path"));
+        return Err(format!("refused: `{next}` is not a plain /api/v1/ path").into());
     }
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     // The matching template with the most literal segments: `/devices/search` before `/devices/{device_id}`.

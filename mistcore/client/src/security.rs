@@ -42,10 +42,18 @@ impl Default for Limits {
     }
 }
 
+/// Limit variables that are not whole numbers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .unreadable.join("; "))]
+pub struct LimitsError {
+    /// One entry per unreadable variable: its name, its value and what it must be.
+    pub unreadable: Vec<String>,
+}
+
 impl Limits {
     /// The limits from variables read by `get` (`MIST_MAX_ADMIN_ORGS`, ...); unset or unreadable
     /// ones keep their defaults, and the error names the unreadable ones.
-    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, LimitsError> {
         let mut limits = Limits::default();
         let mut bad = Vec::new();
         for (name, slot) in [
@@ -65,7 +73,7 @@ impl Limits {
         if bad.is_empty() {
             Ok(limits)
         } else {
-            Err(bad.join("; "))
+            Err(LimitsError { unreadable: bad })
         }
     }
 }

@@ -8,6 +8,22 @@ use std::time::Duration;
 /// The longest a utility's output is read by default (`MISTMCP_COMMAND_TIMEOUT` natively).
 pub const MAX_DURATION: Duration = Duration::from_secs(60);
 
+/// Why a stream could not be opened or written to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamError {
+    /// Opening it was refused before any connection (a URL that may not carry the token, a
+    /// malformed URL or header).
+    #[error("{0}")]
+    Refused(String),
+    /// The connection could not be made, or did not answer in time.
+    #[error("{0}")]
+    Connect(String),
+    /// A frame could not be sent.
+    #[error("cannot send on the Mist stream: {0}")]
+    Send(String),
+}
+
 /// What a stream gave when asked for its next message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamEvent {
@@ -26,9 +42,9 @@ pub enum StreamEvent {
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub trait Stream: Send {
     /// Sends a text frame.
-    async fn send_text(&mut self, text: &str) -> Result<(), String>;
+    async fn send_text(&mut self, text: &str) -> Result<(), StreamError>;
     /// Sends a binary frame.
-    async fn send_binary(&mut self, data: &[u8]) -> Result<(), String>;
+    async fn send_binary(&mut self, data: &[u8]) -> Result<(), StreamError>;
     /// The next message, waiting at most `wait`.
     async fn next(&mut self, wait: Duration) -> StreamEvent;
 }
@@ -38,7 +54,11 @@ pub trait Stream: Send {
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
 pub trait DeviceStreams: Send + Sync {
     /// Opens `url` with the token of `credentials` (`Authorization: Token ...`).
-    async fn open(&self, url: &str, credentials: &Credentials) -> Result<Box<dyn Stream>, String>;
+    async fn open(
+        &self,
+        url: &str,
+        credentials: &Credentials,
+    ) -> Result<Box<dyn Stream>, StreamError>;
 
     /// The URL of the cloud's event stream: the API host with `api.` replaced by `api-ws.`
     /// (`wss://api-ws.mist.com/api-ws/v1/stream`); for another base URL, the same host.

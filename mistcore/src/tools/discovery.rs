@@ -2,6 +2,7 @@
 //! that ignore `list_changed` or speak the sessionless protocol.
 
 use super::operation_allowed;
+use crate::call::ToolError;
 use crate::catalog::{Method, OPERATIONS, Operation, ParamLocation, closest, operation, search};
 use crate::schema::{expected_form, input_schema};
 use crate::session::{Session, resolve_categories};
@@ -57,28 +58,29 @@ pub fn call_schema() -> Value {
     })
 }
 
-fn check_keys(args: &Map<String, Value>, accepted: &[&str]) -> Result<(), String> {
+fn check_keys(args: &Map<String, Value>, accepted: &[&str]) -> Result<(), ToolError> {
     match args.keys().find(|k| !accepted.contains(&k.as_str())) {
         Some(k) => Err(format!(
             "unknown argument `{k}`; accepted arguments: {}",
             accepted.join(", ")
-        )),
+        )
+        .into()),
         None => Ok(()),
     }
 }
 
-fn required_str<'a>(args: &'a Map<String, Value>, name: &str) -> Result<&'a str, String> {
+fn required_str<'a>(args: &'a Map<String, Value>, name: &str) -> Result<&'a str, ToolError> {
     match args.get(name) {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
         Some(other) if !other.is_null() => {
-            Err(format!("`{name}` must be a non-empty string, got {other}"))
+            Err(format!("`{name}` must be a non-empty string, got {other}").into())
         }
-        _ => Err(format!("missing required argument `{name}`")),
+        _ => Err(format!("missing required argument `{name}`").into()),
     }
 }
 
 /// Finds an operation the session may call, or explains why not.
-pub fn callable_operation(session: &Session, id: &str) -> Result<&'static Operation, String> {
+pub fn callable_operation(session: &Session, id: &str) -> Result<&'static Operation, ToolError> {
     let Some(op) = operation(id) else {
         let near = closest(id, OPERATIONS.iter().map(|o| o.id), 5);
         let hint = if near.is_empty() {
@@ -88,14 +90,15 @@ pub fn callable_operation(session: &Session, id: &str) -> Result<&'static Operat
         };
         return Err(format!(
             "unknown operation `{id}`.{hint} Use mist_search_operations to find operation ids."
-        ));
+        )
+        .into());
     };
     operation_allowed(session, op)?;
     Ok(op)
 }
 
 /// Runs `mist_search_operations`.
-pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, String> {
+pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, ToolError> {
     check_keys(args, &["query", "category", "method", "limit"])?;
     let query = required_str(args, "query")?;
     if query.chars().count() > 256 {
@@ -111,14 +114,14 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Str
         }
         None | Some(Value::Null) => None,
         Some(Value::String(_)) => None,
-        Some(other) => return Err(format!("`category` must be a string, got {other}")),
+        Some(other) => return Err(format!("`category` must be a string, got {other}").into()),
     };
     let method = match args.get("method") {
         Some(Value::String(m)) => Some(Method::parse(m).ok_or_else(|| {
             format!("`method` must be one of GET, POST, PUT, DELETE, got \"{m}\"")
         })?),
         None | Some(Value::Null) => None,
-        Some(other) => return Err(format!("`method` must be a string, got {other}")),
+        Some(other) => return Err(format!("`method` must be a string, got {other}").into()),
     };
     let limit = match args.get("limit") {
         None | Some(Value::Null) => 10,
@@ -127,7 +130,7 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Str
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
         {
             Some(n @ 1..=50) => n as usize,
-            _ => return Err(format!("`limit` must be an integer from 1 to 50, got {v}")),
+            _ => return Err(format!("`limit` must be an integer from 1 to 50, got {v}").into()),
         },
     };
     let hits = search::rank(&terms, |op| {
@@ -162,7 +165,7 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Str
 }
 
 /// Runs `mist_describe_operation`.
-pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, String> {
+pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, ToolError> {
     check_keys(args, &["operation_id"])?;
     let id = required_str(args, "operation_id")?;
     let op = callable_operation(session, id)?;
@@ -198,7 +201,7 @@ pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, S
 }
 
 /// Reads the arguments of `mist_call_operation`: the operation and its own arguments.
-pub fn call_target(session: &Session, args: &Map<String, Value>) -> Result<CallTarget, String> {
+pub fn call_target(session: &Session, args: &Map<String, Value>) -> Result<CallTarget, ToolError> {
     check_keys(args, &["operation_id", "arguments", "fields"])?;
     let fields = crate::response_budget::parse_fields(args.get("fields"))?;
     let id = required_str(args, "operation_id")?;
@@ -215,7 +218,7 @@ pub fn call_target(session: &Session, args: &Map<String, Value>) -> Result<CallT
                 );
             }
         },
-        Some(other) => return Err(format!("`arguments` must be a JSON object, got {other}")),
+        Some(other) => return Err(format!("`arguments` must be a JSON object, got {other}").into()),
     };
     Ok(CallTarget {
         op,

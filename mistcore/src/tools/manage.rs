@@ -1,6 +1,7 @@
 //! `manageMcpTools`: enable and disable categories of operation tools, or list them.
 
 use super::operation_allowed;
+use crate::call::ToolError;
 use crate::catalog::CATEGORIES;
 use crate::session::{CategoryChange, DIAGNOSTICS, Session, WORKFLOWS, resolve_categories};
 use serde_json::{Map, Value, json};
@@ -31,14 +32,14 @@ pub fn input_schema() -> Value {
 }
 
 /// Reads a list argument given as an array, a JSON array in a string, or a comma-separated string.
-fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, String> {
-    let items = |a: &[Value]| -> Result<Vec<String>, String> {
+fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, ToolError> {
+    let items = |a: &[Value]| -> Result<Vec<String>, ToolError> {
         a.iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s.trim().to_string()),
-                other => Err(format!(
+                other => Err(ToolError::from(format!(
                     "`{name}` must list category names as strings, got {other}"
-                )),
+                ))),
             })
             .collect()
     };
@@ -50,7 +51,7 @@ fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, Str
             if t.starts_with('[') {
                 match serde_json::from_str::<Value>(t) {
                     Ok(Value::Array(a)) => items(&a),
-                    _ => Err(format!("`{name}` holds malformed JSON: {t}")),
+                    _ => Err(format!("`{name}` holds malformed JSON: {t}").into()),
                 }
             } else {
                 Ok(t.split(',')
@@ -61,7 +62,8 @@ fn string_list(args: &Map<String, Value>, name: &str) -> Result<Vec<String>, Str
         }
         Some(other) => Err(format!(
             "`{name}` must be a list of category names or a comma-separated string, got {other}"
-        )),
+        )
+        .into()),
     }
 }
 
@@ -93,11 +95,11 @@ fn tool_count(session: &Session, slug: &str) -> usize {
 pub fn run(
     session: &Session,
     args: &Map<String, Value>,
-) -> Result<(Value, CategoryChange), String> {
+) -> Result<(Value, CategoryChange), ToolError> {
     if let Some(extra) = args.keys().find(|k| *k != ENABLE && *k != DISABLE) {
-        return Err(format!(
-            "unknown argument `{extra}`; accepted arguments: {ENABLE}, {DISABLE}"
-        ));
+        return Err(
+            format!("unknown argument `{extra}`; accepted arguments: {ENABLE}, {DISABLE}").into(),
+        );
     }
     let enable = string_list(args, ENABLE)?;
     let disable = string_list(args, DISABLE)?;
@@ -107,7 +109,7 @@ pub fn run(
     let enable = resolve_categories(&enable).map_err(|e| e.to_string())?;
     let disable = resolve_categories(&disable).map_err(|e| e.to_string())?;
     if session.client.sessionless {
-        return Err(sessionless_refusal(&enable));
+        return Err(sessionless_refusal(&enable).into());
     }
 
     let mut after = session.clone();

@@ -176,7 +176,7 @@ fn local_tool(
 
 /// Whether a session may call an operation: reads always; writes when the server was started
 /// with `--enable-write-tools` and the client can confirm them (or confirmations are off).
-pub fn operation_allowed(session: &Session, op: &Operation) -> Result<(), String> {
+pub fn operation_allowed(session: &Session, op: &Operation) -> Result<(), crate::policy::Refused> {
     // The subject is only worded when the write is refused: this runs for every listed tool.
     if op.is_write() && !(session.write_tools && session.offers_writes()) {
         write_allowed(session, &crate::policy::operation_subject(op))?;
@@ -186,8 +186,8 @@ pub fn operation_allowed(session: &Session, op: &Operation) -> Result<(), String
 
 /// Whether a session may run a write; the error says what would allow it (the first step of
 /// the write gate, [`crate::policy`]).
-pub fn write_allowed(session: &Session, what: &str) -> Result<(), String> {
-    crate::policy::permitted(session, what).map_err(|e| e.to_string())
+pub fn write_allowed(session: &Session, what: &str) -> Result<(), crate::policy::Refused> {
+    crate::policy::permitted(session, what)
 }
 
 /// Whether `name` is a write tool this session would list if its client had declared the

@@ -1,5 +1,6 @@
 //! Reading and checking the arguments of a workflow call.
 
+use crate::call::ToolError;
 use crate::catalog::closest;
 use crate::schema::is_uuid;
 use serde_json::{Map, Value};
@@ -23,9 +24,9 @@ impl<'a> Args<'a> {
     }
 
     /// A string argument the current branch needs; the error says when it is needed.
-    pub fn require(&self, name: &str, when: &str) -> Result<&'a str, String> {
+    pub fn require(&self, name: &str, when: &str) -> Result<&'a str, ToolError> {
         self.str(name)
-            .ok_or_else(|| format!("`{name}` is required {when}"))
+            .ok_or_else(|| ToolError::from(format!("`{name}` is required {when}")))
     }
 
     /// The selector argument (an enum the schema made required).
@@ -43,7 +44,7 @@ impl<'a> Args<'a> {
         &self,
         site: bool,
         when: &str,
-    ) -> Result<(bool, Map<String, Value>), String> {
+    ) -> Result<(bool, Map<String, Value>), ToolError> {
         if site {
             self.require("site_id", when)?;
             Ok((true, self.pick(&[("site_id", "site_id")])))
@@ -59,9 +60,9 @@ impl<'a> Args<'a> {
     }
 
     /// Refuses arguments the chosen operation cannot take, naming them and why.
-    pub fn refuse(&self, names: &[&str], why: &str) -> Result<(), String> {
+    pub fn refuse(&self, names: &[&str], why: &str) -> Result<(), ToolError> {
         match names.iter().find(|n| self.value(n).is_some()) {
-            Some(n) => Err(format!("`{n}` is not supported {why}")),
+            Some(n) => Err(format!("`{n}` is not supported {why}").into()),
             None => Ok(()),
         }
     }
@@ -81,7 +82,7 @@ impl<'a> Args<'a> {
 /// Checks arguments against a workflow's flat input schema: unknown names, missing required
 /// ones, enum values, UUIDs and JSON types. Integers and booleans given as strings pass: the
 /// operation's own validation converts them.
-pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
+pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), ToolError> {
     let empty = Map::new();
     let props = schema["properties"].as_object().unwrap_or(&empty);
     for (name, value) in args {
@@ -98,7 +99,8 @@ pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
             return Err(format!(
                 "invalid argument `{name}`: unknown argument; {hint}accepted arguments: {}",
                 names.join(", ")
-            ));
+            )
+            .into());
         };
         if let Some(allowed) = prop["enum"].as_array() {
             if !allowed.contains(value) {
@@ -112,7 +114,8 @@ pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
                 return Err(format!(
                     "invalid argument `{name}`: {value} is not allowed; expected one of {}{hint}",
                     words.join(", ")
-                ));
+                )
+                .into());
             }
             continue;
         }
@@ -135,9 +138,9 @@ pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
             } else {
                 format!("a {ty}")
             };
-            return Err(format!(
-                "invalid argument `{name}`: expected {expected}, got {value}"
-            ));
+            return Err(
+                format!("invalid argument `{name}`: expected {expected}, got {value}").into(),
+            );
         }
     }
     for name in schema["required"]
@@ -147,9 +150,7 @@ pub fn check(schema: &Value, args: &Map<String, Value>) -> Result<(), String> {
         .filter_map(Value::as_str)
     {
         if args.get(name).is_none_or(Value::is_null) {
-            return Err(format!(
-                "invalid argument `{name}`: missing required argument"
-            ));
+            return Err(format!("invalid argument `{name}`: missing required argument").into());
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 
 use super::props::*;
 use super::{After, Args, Destructive, Plan, Source, Workflow};
+use crate::call::ToolError;
 use crate::catalog::{CONFIG_SCHEMA_COMPONENTS, CONFIG_SCHEMAS};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
@@ -778,7 +779,7 @@ Every change is shown to the user for confirmation before it is sent.",
     },
 ];
 
-fn scope_args(a: &Args, object_type: &str) -> Result<Map<String, Value>, String> {
+fn scope_args(a: &Args, object_type: &str) -> Result<Map<String, Value>, ToolError> {
     if object_type.starts_with("site_") {
         a.require("site_id", &format!("when object_type is {object_type}"))?;
         Ok(a.pick(&[("site_id", "site_id")]))
@@ -802,7 +803,7 @@ fn computed(a: &Args) -> bool {
         .is_some_and(|v| v.as_bool() == Some(true) || v.as_str() == Some("true"))
 }
 
-fn plan_get(a: &Args) -> Result<Plan, String> {
+fn plan_get(a: &Args) -> Result<Plan, ToolError> {
     let object_type = a.selector("object_type");
     let limit = limit_of(a);
     let name = a.str("name").map(str::to_string);
@@ -910,7 +911,7 @@ fn plan_get(a: &Args) -> Result<Plan, String> {
     }
 }
 
-fn plan_write(a: &Args) -> Result<Plan, String> {
+fn plan_write(a: &Args) -> Result<Plan, ToolError> {
     let action = a.selector("action_type");
     let object_type = a.selector("object_type");
     let t = WRITABLE
@@ -951,7 +952,7 @@ fn plan_write(a: &Args) -> Result<Plan, String> {
     Ok(plan)
 }
 
-fn components() -> Result<&'static Map<String, Value>, String> {
+fn components() -> Result<&'static Map<String, Value>, ToolError> {
     static PARSED: OnceLock<Map<String, Value>> = OnceLock::new();
     if let Some(m) = PARSED.get() {
         return Ok(m);
@@ -978,7 +979,7 @@ fn rewrite_refs(v: &mut Value, used: &mut Vec<String>) {
     }
 }
 
-fn object_schema(a: &Args) -> Result<Value, String> {
+fn object_schema(a: &Args) -> Result<Value, ToolError> {
     let name = a.selector("schema_name");
     let component = CONFIG_SCHEMAS
         .iter()

@@ -14,6 +14,7 @@ pub mod utilities;
 
 pub use args::{Args, check};
 
+use crate::call::ToolError;
 use serde_json::{Map, Value, json};
 
 /// What to do with the answer before it goes back.
@@ -73,9 +74,9 @@ impl Plan {
 #[derive(Debug, Clone, Copy)]
 pub enum Source {
     /// One Mist operation, chosen by `plan`.
-    Api(fn(&Args) -> Result<Plan, String>),
+    Api(fn(&Args) -> Result<Plan, ToolError>),
     /// Data answered locally (schemas of configuration objects).
-    Local(fn(&Args) -> Result<Value, String>),
+    Local(fn(&Args) -> Result<Value, ToolError>),
     /// `mist_get_next_page`: a path given by a previous answer.
     NextPage,
     /// `mist_utilities`: a command on a device, its output from the Mist stream.

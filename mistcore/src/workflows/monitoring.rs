@@ -3,6 +3,7 @@
 use super::args::{extend, time, with_limit};
 use super::props::*;
 use super::{Plan, Source, Workflow};
+use crate::call::ToolError;
 use serde_json::{Map, Value, json};
 
 /// The 12 hex digits of a MAC, or of the device id derived from one.
@@ -28,10 +29,10 @@ fn device_id_of(value: &str) -> String {
     }
 }
 
-fn not_available(what: &str) -> Result<Plan, String> {
+fn not_available(what: &str) -> Result<Plan, ToolError> {
     Err(format!(
         "{what} is not available in the Mist API version this server was built from: no such operation in its OpenAPI spec"
-    ))
+    ).into())
 }
 
 /// The scopes of a site's SLE data. The official server also offers `mxedge`, which no SLE
@@ -93,7 +94,7 @@ id, a device id (or MAC), a MAC for BGP/peer paths/ports, a client MAC, a site i
             let kind = a.selector("stats_type");
             let object = a.str("object_id");
             let org = || a.pick(&[("org_id", "org_id")]);
-            let site = || -> Result<Map<String, Value>, String> {
+            let site = || -> Result<Map<String, Value>, ToolError> {
                 a.require("site_id", &format!("when stats_type is {kind}"))?;
                 Ok(a.pick(&[("site_id", "site_id")]))
             };
@@ -768,8 +769,8 @@ at most the last 7 days. Needs a Marvis subscription.",
                 ("mxedge", "upgrades", false, false) => Plan::call("listOrgMxEdgeUpgrades", scope),
                 ("mxedge", "upgrades", false, true) => Plan::call("getOrgMxEdgeUpgrade", extend(scope, upgrade)),
                 ("mxedge", _, false, _) => Plan::call("getOrgMxEdgeUpgradeInfo", extend(scope, a.pick(&[("channel", "channel"), ("distro", "distro")]))),
-                (kind, _, true, _) => return Err(format!("{kind} versions and Mist Edge upgrades exist at org level only: use scope=org")),
-                (kind, query, ..) => return Err(format!("unsupported combination upgrade_type={kind}, query_type={query}")),
+                (kind, _, true, _) => return Err(format!("{kind} versions and Mist Edge upgrades exist at org level only: use scope=org").into()),
+                (kind, query, ..) => return Err(format!("unsupported combination upgrade_type={kind}, query_type={query}").into()),
             };
             Ok(plan)
         }),

@@ -2,6 +2,7 @@
 
 use super::props::object;
 use super::{Args, Source, Workflow};
+use crate::call::ToolError;
 use crate::devices::{self, UtilityRun};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -78,7 +79,7 @@ pub enum Ask<'a> {
 }
 
 /// Reads the arguments of a `mist_utilities` call.
-pub fn plan<'a>(a: &Args<'a>) -> Result<Ask<'a>, String> {
+pub fn plan<'a>(a: &Args<'a>) -> Result<Ask<'a>, ToolError> {
     let device_type = a.selector("device_type");
     let Some(name) = a.str("utility") else {
         return Ok(Ask::List(devices::listing(device_type)));
@@ -108,7 +109,8 @@ pub fn plan<'a>(a: &Args<'a>) -> Result<Ask<'a>, String> {
         Some(other) => {
             return Err(format!(
                 "`parameters` must be a JSON object such as {{\"host\": \"8.8.8.8\"}}, got {other}"
-            ));
+            )
+            .into());
         }
     };
     let idle = a

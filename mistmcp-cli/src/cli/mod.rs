@@ -53,16 +53,16 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
+    fn usage(message: impl std::fmt::Display) -> Self {
         Failure {
             code: exit::USAGE,
-            message: message.into(),
+            message: message.to_string(),
         }
     }
-    fn other(message: impl Into<String>) -> Self {
+    fn other(message: impl std::fmt::Display) -> Self {
         Failure {
             code: exit::OTHER,
-            message: message.into(),
+            message: message.to_string(),
         }
     }
 }
