@@ -49,7 +49,7 @@ tool_error_from!(
 );
 
 /// Told of each output message of a long call: how many so far, and the new output.
-pub type Progress<'p> = dyn Fn(usize, &str) + Send + Sync + 'p;
+pub use mistcore_client::device::Progress;
 
 /// What a call needs besides its arguments.
 #[derive(Clone, Copy)]

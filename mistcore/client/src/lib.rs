@@ -9,11 +9,13 @@
 //! - [`api`]: credentials, clouds, requests and answers, typed errors;
 //! - [`resilience`]: deadlines, retries and the rate budget around any transport;
 //! - [`security`]: what a token reaches and the risks of that;
+//! - [`device`]: device utilities and one-command remote shells over the stream port;
 //! - [`stream`]: the port through which device commands reach the Mist WebSocket stream.
 
 pub use mistcore_catalog as catalog;
 
 pub mod api;
+pub mod device;
 pub mod resilience;
 pub mod schema;
 pub mod security;
