@@ -81,8 +81,26 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+# mistcli serves shell users through the client and the write gate: no MCP in its code.
+NO_MCP = (ROOT / "mistmcp-cli" / "src" / "cli", re.compile(r"\brmcp::|\bmistcore::(mcp|tools|jsonrpc|round_trip|envelope|call|devices)\b"))
+
+
+def mcp_in_cli() -> list[str]:
+    folder, pattern = NO_MCP
+    found = []
+    for path in sorted(folder.rglob("*.rs")):
+        for number, line in enumerate(strip_comments(path.read_text()).splitlines(), 1):
+            if pattern.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    return found
+
+
 def main(args: list[str]) -> int:
     failed = False
+    if not args:
+        for hit in mcp_in_cli():
+            failed = True
+            print(f"mistcli uses an MCP module: {hit}")
     for crate in args or CRATES:
         src = ROOT / crate / "src"
         edges = graph(src)

@@ -4,7 +4,7 @@
 //! tool's arguments, the host's deadline and streams, and error texts for the model.
 
 use crate::call::{CallContext, ToolError};
-use crate::policy::{self, Destination, Question, Refused, Write};
+use crate::policy::{self, Refused};
 use crate::schema;
 use crate::stream::DeviceStreams;
 use rmcp::model::JsonObject;
@@ -42,20 +42,7 @@ pub async fn run_utility(
     let u = run.utility;
     u.check(&run.params).map_err(|e| tool_error(&ctx, e))?;
     if u.write {
-        let write = Write {
-            subject: format!("the utility `{}`", u.name),
-            question: Question {
-                message: format!(
-                    "Confirm this command on a device:\nUtility: {} ({})\nDevice: {} at site {}\nParameters: {}\nIt may disrupt traffic or sessions.",
-                    u.name,
-                    run.device_type,
-                    run.device_id,
-                    run.site_id,
-                    Value::Object(run.params.clone())
-                ),
-            },
-            destination: Destination::Device,
-        };
+        let write = policy::utility_write(&run);
         let limits = ctx.service.security_limits();
         match policy::authorize(ctx.gate(&limits), &write).await {
             Ok(()) => {}

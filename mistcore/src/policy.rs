@@ -225,6 +225,25 @@ pub async fn authorize(gate: Gate<'_>, write: &Write) -> Result<(), Refused> {
     }
 }
 
+/// The write of a device utility that changes the device (`bouncePort`, `clearMacTable`, ...).
+pub fn utility_write(run: &mistcore_client::device::UtilityRun<'_>) -> Write {
+    let u = run.utility;
+    Write {
+        subject: format!("the utility `{}`", u.name),
+        question: Question {
+            message: format!(
+                "Confirm this command on a device:\nUtility: {} ({})\nDevice: {} at site {}\nParameters: {}\nIt may disrupt traffic or sessions.",
+                u.name,
+                run.device_type,
+                run.device_id,
+                run.site_id,
+                Value::Object(run.params.clone())
+            ),
+        },
+        destination: Destination::Device,
+    }
+}
+
 /// How refusals name an operation: "`createOrgWlan` (POST /api/v1/orgs/{org_id}/wlans)".
 pub fn operation_subject(op: &Operation) -> String {
     format!("`{}` ({} {})", op.id, op.method, op.path)

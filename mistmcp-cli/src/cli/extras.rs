@@ -6,12 +6,12 @@ use super::{Ctx, Failure, exit, write};
 use crate::checks;
 use crate::service::NativeService;
 use clap::{Arg, ArgMatches};
-use mistcore::call::CallContext;
-use mistcore::devices::{self, UtilityRun};
+use mistcore::host::Service;
+use mistcore::policy;
+use mistcore_client::device::{self, CommandError, Link, UtilityRun};
 
 use serde_json::{Map, Value, json};
 use std::io::Write;
-use std::sync::Arc;
 
 /// Adds the extra verbs of `resource` to its command.
 pub fn extend(resource: &str, command: clap::Command) -> clap::Command {
@@ -137,15 +137,13 @@ async fn utility(
             params.insert(key.into(), json!(v));
         }
     }
-    let utility = devices::utility(device_type, &name).ok_or_else(|| {
+    let utility = device::utility(device_type, &name).ok_or_else(|| {
         Failure::usage(format!("`{name}` is not a utility of `{device_type}` devices: `mistcli devices utility --help`; the mist_utilities tool lists them"))
     })?;
-    // The session of mistcli's writes: the one write gate judges a device-changing utility.
-    let session = ctx.write_session()?;
     let transport = crate::transport::mist_transport(ctx.transport.policy().clone())
         .map_err(|e| Failure::other(e.to_string()))?;
     let limits = checks::limits_from_env().map_err(Failure::usage)?;
-    let service = Arc::new(NativeService::new(transport, limits));
+    let service = NativeService::new(transport, limits);
     // The document formats get the whole result at the end; otherwise the output is streamed.
     let stream = !ctx.format_given;
     let printed = std::sync::Mutex::new(std::io::stdout());
@@ -155,14 +153,6 @@ async fn utility(
             let _ = stdout.write_all(chunk.as_bytes());
             let _ = stdout.flush();
         }
-    };
-    let transport = service.transport();
-    let call = CallContext {
-        session: &session,
-        transport: transport.as_ref(),
-        confirm: &super::Prompt { yes: ctx.yes },
-        service: service.as_ref(),
-        progress: Some(&progress),
     };
     let run = UtilityRun {
         device_type,
@@ -174,9 +164,26 @@ async fn utility(
             .get_one::<u64>("timeout_seconds")
             .map(|s| std::time::Duration::from_secs((*s).clamp(1, 300))),
     };
-    let result = devices::run_utility(call, run, &progress)
+    utility.check(&run.params).map_err(Failure::usage)?;
+    // A utility that changes the device passes the one write gate, as every mistcli write.
+    if utility.write {
+        ctx.authorize(&policy::utility_write(&run)).await?;
+    }
+    let transport = service.transport();
+    let now = || service.now();
+    let link = Link {
+        transport: transport.as_ref(),
+        credentials: &ctx.credentials,
+        streams: service.devices(),
+        now: &now,
+    };
+    let deadline = service.now() + service.command_deadline();
+    let result = device::run_utility(link, run, deadline, &progress)
         .await
-        .map_err(Failure::other)?;
+        .map_err(|e| match e {
+            CommandError::Api(api) => Failure::from(api),
+            other => Failure::other(other),
+        })?;
     let complete = result["complete"] != json!(false);
     if stream {
         if let Some(answer) = result.get("result") {
