@@ -61,6 +61,33 @@ def peak_rss_kib(proc: subprocess.Popen) -> int:
     return 0
 
 
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    """User plus system CPU of the process so far, from /proc."""
+    with open(f"/proc/{proc.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_call_ms(args: list[str], calls: int = 2000) -> float:
+    """Server CPU per tools/call, answered without Mist (an operation described, and a getSelf
+    that the dead upstream refuses at once): the MCP and visibility work of a call."""
+    proc = start(args)
+    send(proc, INIT)
+    answer(proc, 1)
+    send(proc, INITIALIZED)
+    before = cpu_seconds(proc)
+    for i in range(calls):
+        name, arguments = (("mist_describe_operation", {"operation_id": "listOrgSites"}) if i % 2
+                           else ("manageMcpTools", {}))
+        send(proc, {"jsonrpc": "2.0", "id": 10 + i, "method": "tools/call",
+                    "params": {"name": name, "arguments": arguments}})
+        answer(proc, 10 + i)
+    used = cpu_seconds(proc) - before
+    proc.stdin.close()
+    proc.wait(10)
+    return used * 1000 / calls
+
+
 def session_figures(args: list[str]) -> tuple[int, int, int]:
     """tools/list bytes and tool count, then peak RSS after a few calls."""
     proc = start(args)
@@ -134,6 +161,8 @@ def main() -> None:
         worst = max(worst, rss)
         print(f"{label:<28} {count:>6} {size:>17,} {rss / 1024:>8.1f} MB")
     print(f"peak RSS over all modes: {worst / 1024:.1f} MB (target < 20 MB); managed manifest target < 6 KB")
+    for label, args in [("managed", []), ("all", ["-m", "all"])]:
+        print(f"server CPU per tools/call ({label}, 2000 local calls): {cpu_per_call_ms(args):.3f} ms")
     if os.path.exists(CLI):
         cli_figures()
 

@@ -71,7 +71,7 @@ impl CallContext<'_> {
     /// The write gate for this call, with the given limits of the security analysis.
     pub fn gate<'l>(&'l self, limits: &'l crate::security::Limits) -> Gate<'l> {
         Gate {
-            session: self.session,
+            permissions: self.session.permissions(),
             transport: self.transport,
             limits,
             confirm: self.confirm,

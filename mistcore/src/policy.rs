@@ -8,10 +8,10 @@
 //!    elicitation, the answer of a multi round-trip request, the CLI's prompt or `--yes`).
 
 use crate::api::{self, HttpTransport};
+use crate::api::{ApiError, Credentials};
 use crate::catalog::{Method, Operation};
 use crate::schema::ValidatedArgs;
 use crate::security::{self, Limits};
-use crate::session::Session;
 use serde_json::Value;
 
 /// The name of the one field of the confirmation form.
@@ -146,14 +146,42 @@ impl Refused {
     }
 }
 
-/// Whether a session may run a write at all; the error says what would allow it.
-pub fn permitted(session: &Session, subject: &str) -> Result<(), Refused> {
+/// What the gate knows of the one asking: a session of the MCP server, or a mistcli run.
+#[derive(Debug, Clone, Copy)]
+pub struct Permissions<'a> {
+    /// Writes are enabled (`--enable-write-tools`; always for mistcli).
+    pub write_tools: bool,
+    /// The asker can confirm (an MCP client with elicitation, a human at mistcli).
+    pub can_confirm: bool,
+    /// Writes run without asking (`--disable-elicitation`).
+    pub skip_confirmation: bool,
+    /// Strict security mode is on.
+    pub strict_security: bool,
+    /// The token and cloud, for the strict security check.
+    pub credentials: &'a Credentials,
+    /// What a caller without a token is told (see `SessionConfig::missing_token_advice`).
+    pub missing_token_advice: &'a str,
+}
+
+impl Permissions<'_> {
+    fn api_error_text(&self, e: &ApiError) -> String {
+        match e {
+            ApiError::MissingToken if !self.missing_token_advice.is_empty() => {
+                format!("{e}: {}", self.missing_token_advice)
+            }
+            _ => e.to_string(),
+        }
+    }
+}
+
+/// Whether the asker may run a write at all; the error says what would allow it.
+pub fn permitted(session: Permissions<'_>, subject: &str) -> Result<(), Refused> {
     if !session.write_tools {
         return Err(Refused::WritesOff {
             subject: subject.to_string(),
         });
     }
-    if !session.offers_writes() {
+    if !(session.can_confirm || session.skip_confirmation) {
         return Err(Refused::CannotConfirm {
             subject: subject.to_string(),
         });
@@ -164,14 +192,14 @@ pub fn permitted(session: &Session, subject: &str) -> Result<(), Refused> {
 /// In strict security mode, refuses a write while the token has a CRITICAL risk (one `/self`
 /// request per write: the risk is the token's as it is now).
 pub async fn strict_security(
-    session: &Session,
+    session: Permissions<'_>,
     transport: &dyn HttpTransport,
     limits: &Limits,
 ) -> Result<(), Refused> {
     if !session.strict_security {
         return Ok(());
     }
-    let me = api::get_self(transport, &session.credentials)
+    let me = api::get_self(transport, session.credentials)
         .await
         .map_err(|e| {
             Refused::StrictSecurity(format!(
@@ -198,8 +226,8 @@ pub async fn strict_security(
 /// What the gate needs from its caller.
 #[derive(Clone, Copy)]
 pub struct Gate<'a> {
-    /// The session asking.
-    pub session: &'a Session,
+    /// Who is asking.
+    pub permissions: Permissions<'a>,
     /// The way to Mist (strict security reads `/self`).
     pub transport: &'a dyn HttpTransport,
     /// The limits of the security analysis.
@@ -210,9 +238,9 @@ pub struct Gate<'a> {
 
 /// The gate: permission, strict security, then the human's answer. `Ok` means send it.
 pub async fn authorize(gate: Gate<'_>, write: &Write) -> Result<(), Refused> {
-    permitted(gate.session, &write.subject)?;
-    strict_security(gate.session, gate.transport, gate.limits).await?;
-    if gate.session.skip_confirmation {
+    permitted(gate.permissions, &write.subject)?;
+    strict_security(gate.permissions, gate.transport, gate.limits).await?;
+    if gate.permissions.skip_confirmation {
         return Ok(());
     }
     let destination = write.destination;

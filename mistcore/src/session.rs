@@ -282,6 +282,18 @@ impl Session {
         self.enabled.contains(category.slug)
     }
 
+    /// What the write gate ([`crate::policy`]) knows of this session.
+    pub fn permissions(&self) -> crate::policy::Permissions<'_> {
+        crate::policy::Permissions {
+            write_tools: self.write_tools,
+            can_confirm: self.client.elicitation,
+            skip_confirmation: self.skip_confirmation,
+            strict_security: self.strict_security,
+            credentials: &self.credentials,
+            missing_token_advice: self.missing_token_advice,
+        }
+    }
+
     /// The text of an API failure for this session: a missing token gets the frontend's advice.
     pub fn api_error_text(&self, e: &crate::api::ApiError) -> String {
         match e {

@@ -187,7 +187,7 @@ pub fn operation_allowed(session: &Session, op: &Operation) -> Result<(), crate:
 /// Whether a session may run a write; the error says what would allow it (the first step of
 /// the write gate, [`crate::policy`]).
 pub fn write_allowed(session: &Session, what: &str) -> Result<(), crate::policy::Refused> {
-    crate::policy::permitted(session, what)
+    crate::policy::permitted(session.permissions(), what)
 }
 
 /// Whether `name` is a write tool this session would list if its client had declared the

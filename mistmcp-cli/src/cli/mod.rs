@@ -18,7 +18,6 @@ use mistcore::catalog::{self, Operation, ParamLocation, ParamType};
 use mistcore::policy::{self, Confirm, Confirmation, Question};
 use mistcore::resilience::Policy;
 use mistcore::schema::{self, expected_form};
-use mistcore::session::{Session, SessionConfig};
 use output::Format;
 use serde_json::{Map, Value, json};
 use std::ffi::OsString;
@@ -865,29 +864,21 @@ impl Confirm for Prompt {
 }
 
 impl Ctx {
-    /// The session the write gate judges mistcli's writes with: writes allowed (a human runs
-    /// mistcli, and confirms through [`Prompt`]), strict security mode from the environment.
-    pub(crate) fn write_session(&self) -> Result<Session, Failure> {
-        let mut session = Session::new(
-            &SessionConfig {
-                write_tools: true,
-                strict_security: checks::strict_security_from_env(),
-                missing_token_advice: TOKEN_ADVICE,
-                ..Default::default()
-            },
-            self.credentials.clone(),
-        )
-        .map_err(|e| Failure::other(e.to_string()))?;
-        session.client.elicitation = true;
-        Ok(session)
-    }
-
     /// Passes a write through the one write gate ([`mistcore::policy`]).
     pub(crate) async fn authorize(&self, write: &policy::Write) -> Result<(), Failure> {
-        let session = self.write_session()?;
         let limits = checks::limits_from_env().map_err(Failure::usage)?;
+        // A human runs mistcli and confirms through the prompt (or --yes): writes are allowed,
+        // strict security mode comes from the environment.
+        let permissions = policy::Permissions {
+            write_tools: true,
+            can_confirm: true,
+            skip_confirmation: false,
+            strict_security: checks::strict_security_from_env(),
+            credentials: &self.credentials,
+            missing_token_advice: TOKEN_ADVICE,
+        };
         let gate = policy::Gate {
-            session: &session,
+            permissions,
             transport: &self.transport,
             limits: &limits,
             confirm: &Prompt { yes: self.yes },
