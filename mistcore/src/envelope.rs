@@ -10,7 +10,7 @@
 //! Batches (a JSON array of messages) exist only in protocol 2025-03-26, which requires
 //! servers to accept them; earlier and later revisions have none ([`allows_batches`]).
 
-use rmcp::model::{CallToolRequestParams, InitializeRequestParams, PaginatedRequestParams};
+use rmcp::model::{InitializeRequestParams, PaginatedRequestParams};
 use serde_json::{Value, json};
 
 /// The only protocol revision with JSON-RPC batches.
@@ -187,10 +187,7 @@ pub fn check(message: &Value, stateless: bool) -> Result<(), Rejection> {
             params,
             "an object with `protocolVersion`, `capabilities` and `clientInfo`",
         ),
-        "tools/call" => params_of::<CallToolRequestParams>(
-            params,
-            "an object with a string `name` and, optionally, an object `arguments`",
-        ),
+        "tools/call" => call_params(params),
         "tools/list" => match params {
             None => Ok(()),
             some => params_of::<PaginatedRequestParams>(
@@ -230,6 +227,34 @@ fn params_of<T: serde::de::DeserializeOwned>(
     T::deserialize(params)
         .map(|_| ())
         .map_err(|e| format!("{e}; expected {expected}"))
+}
+
+/// The shape of `tools/call` params, checked field by field: the arguments, which can be large,
+/// are not copied.
+fn call_params(params: Option<&Value>) -> Result<(), String> {
+    const EXPECTED: &str = "an object with a string `name` and, optionally, an object `arguments`";
+    let Some(params) = params else {
+        return Err(format!("`params` is missing; expected {EXPECTED}"));
+    };
+    let field = |name: &str| params.get(name).filter(|v| !v.is_null());
+    if !field("name").is_some_and(Value::is_string) {
+        return Err(format!("`name` must be a string; expected {EXPECTED}"));
+    }
+    for (name, is_right, form) in [
+        (
+            "arguments",
+            Value::is_object as fn(&Value) -> bool,
+            "an object",
+        ),
+        ("_meta", Value::is_object, "an object"),
+        ("inputResponses", Value::is_object, "an object"),
+        ("requestState", Value::is_string, "a string"),
+    ] {
+        if field(name).is_some_and(|v| !is_right(v)) {
+            return Err(format!("`{name}` must be {form}; expected {EXPECTED}"));
+        }
+    }
+    Ok(())
 }
 
 /// The ids of the requests in a batch (the answers a batch waits for).

@@ -109,23 +109,43 @@ async fn filter_lines<R, W>(
         {
             break;
         }
-        for message in forward {
-            let mut bytes = message.to_string().into_bytes();
-            bytes.push(b'\n');
-            if to_rmcp.write_all(&bytes).await.is_err() {
-                return;
+        let written = match forward {
+            // A single message goes on as the client wrote it: no second serialization.
+            Forward::Line => {
+                let mut bytes = text.to_vec();
+                bytes.push(b'\n');
+                to_rmcp.write_all(&bytes).await
             }
+            Forward::Messages(messages) => {
+                let mut bytes = Vec::new();
+                for message in messages {
+                    bytes.extend(message.to_string().into_bytes());
+                    bytes.push(b'\n');
+                }
+                to_rmcp.write_all(&bytes).await
+            }
+        };
+        if written.is_err() {
+            return;
         }
     }
     // Dropping `to_rmcp` closes rmcp's input: the service ends cleanly on EOF.
 }
 
-/// What to do with one line: the messages to pass on to rmcp, and an answer to write now.
-fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
+/// What goes on to rmcp from one line.
+enum Forward {
+    /// The line itself (one valid message).
+    Line,
+    /// These messages (of a batch), possibly none.
+    Messages(Vec<Value>),
+}
+
+/// What to do with one line: what to pass on to rmcp, and an answer to write now.
+fn route(text: &[u8], shared: &Shared) -> (Forward, Option<Value>) {
     match envelope::parse(text) {
         Err(answer) => {
             tracing::warn!("refusing a line that is not a JSON-RPC message");
-            (Vec::new(), Some(answer))
+            (Forward::Messages(Vec::new()), Some(answer))
         }
         Ok(Incoming::Message(message)) => match envelope::check(&message, false) {
             Ok(()) => {
@@ -135,11 +155,11 @@ fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
                         .and_then(Value::as_str)
                         .map(str::to_string);
                 }
-                (vec![message], None)
+                (Forward::Line, None)
             }
             Err(rejection) => {
                 tracing::warn!("refusing a message: {}", rejection.reason);
-                (Vec::new(), rejection.answer)
+                (Forward::Messages(Vec::new()), rejection.answer)
             }
         },
         Ok(Incoming::Batch(items)) => {
@@ -150,7 +170,7 @@ fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
                     envelope::BATCH_VERSION
                 );
                 return (
-                    Vec::new(),
+                    Forward::Messages(Vec::new()),
                     Some(envelope::batch_refused(framing.version.as_deref())),
                 );
             }
@@ -165,10 +185,10 @@ fn route(text: &[u8], shared: &Shared) -> (Vec<Value>, Option<Value>) {
             let pending = envelope::request_ids(&forward);
             if pending.is_empty() {
                 let answer = (!answers.is_empty()).then_some(Value::Array(answers));
-                return (forward, answer);
+                return (Forward::Messages(forward), answer);
             }
             framing.batches.push(OpenBatch { pending, answers });
-            (forward, None)
+            (Forward::Messages(forward), None)
         }
     }
 }
