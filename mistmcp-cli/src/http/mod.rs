@@ -93,20 +93,59 @@ impl Drop for Reservation<'_> {
     }
 }
 
-fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
-    let mut r = (status, axum::Json(json!({ "error": message.into() }))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut().insert(
-            http::header::WWW_AUTHENTICATE,
-            http::HeaderValue::from_static("Bearer"),
-        );
-    }
-    r
+/// Why the gate answers a request itself, before rmcp sees it: the one error type of the gate.
+enum Refusal {
+    /// 401, with `WWW-Authenticate: Bearer`.
+    Unauthorized(String),
+    /// 403.
+    Forbidden(String),
+    /// 400 with a JSON error.
+    BadRequest(String),
+    /// 413; the rest of the body is not read, so the connection is closed.
+    TooLarge(usize),
+    /// 503.
+    Unavailable(String),
+    /// 500 (the reason is logged, the client gets advice).
+    Internal(String),
+    /// A JSON-RPC answer of the gate itself (an invalid message, a refused batch), with its status.
+    Rpc(StatusCode, serde_json::Value),
+    /// A malformed notification: nothing to answer.
+    Accepted,
 }
 
-/// A JSON-RPC answer of the gate itself (an invalid message, a refused batch).
-fn rpc_answer(status: StatusCode, answer: serde_json::Value) -> Response {
-    (status, axum::Json(answer)).into_response()
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let error = |status: StatusCode, message: String| {
+            (status, axum::Json(json!({ "error": message }))).into_response()
+        };
+        match self {
+            Refusal::Unauthorized(message) => {
+                let mut r = error(StatusCode::UNAUTHORIZED, message);
+                r.headers_mut().insert(
+                    http::header::WWW_AUTHENTICATE,
+                    http::HeaderValue::from_static("Bearer"),
+                );
+                r
+            }
+            Refusal::Forbidden(message) => error(StatusCode::FORBIDDEN, message),
+            Refusal::BadRequest(message) => error(StatusCode::BAD_REQUEST, message),
+            Refusal::TooLarge(limit) => {
+                let mut r = error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body over {limit} bytes"),
+                );
+                r.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+                r
+            }
+            Refusal::Unavailable(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
+            Refusal::Internal(message) => error(StatusCode::INTERNAL_SERVER_ERROR, message),
+            Refusal::Rpc(status, answer) => (status, axum::Json(answer)).into_response(),
+            Refusal::Accepted => StatusCode::ACCEPTED.into_response(),
+        }
+    }
 }
 
 /// The status of a JSON-RPC error the gate answers: a message that cannot be read is a 400;
@@ -181,86 +220,147 @@ fn identity(server_token: Option<&str>, session: &Session) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Response {
-    let (mut parts, body) = req.into_parts();
+/// The body, bounded: read before any check, so that every refusal is answered on a connection
+/// that stays usable (an unread body would make hyper drop the kept-alive connection).
+async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Refusal> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| Refusal::TooLarge(limit))
+}
 
-    // 0. The body first, bounded: every refusal below is then answered on a connection that
-    //    stays usable (an unread body would make hyper drop the kept-alive connection).
-    let bytes = match axum::body::to_bytes(body, gate.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
-            let mut r = json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("request body over {} bytes", gate.max_body_bytes),
-            );
-            // The rest of the body is not read: the connection cannot carry another request.
-            r.headers_mut().insert(
-                http::header::CONNECTION,
-                http::HeaderValue::from_static("close"),
-            );
-            return r;
-        }
+/// Browser origins: the server's own, loopback ones on a loopback server, listed ones.
+fn check_origin(gate: &Gate, headers: &HeaderMap) -> Result<(), Refusal> {
+    let Some(origin) = header(headers, "origin") else {
+        return Ok(());
     };
-
-    // 1. Browser origins: the server's own, loopback ones on a loopback server, listed ones.
-    if let Some(origin) = header(&parts.headers, "origin") {
-        let policy = OriginPolicy {
-            listed: &gate.allowed_origins,
-            loopback_server: gate.loopback,
-        };
-        if !policy.allows(origin, header(&parts.headers, "host")) {
-            return json_error(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "Origin {origin} is not allowed: browsers may reach this server only from its own origin; the operator can list others with --allowed-origins"
-                ),
-            );
-        }
+    let policy = OriginPolicy {
+        listed: &gate.allowed_origins,
+        loopback_server: gate.loopback,
+    };
+    if policy.allows(origin, header(headers, "host")) {
+        return Ok(());
     }
+    Err(Refusal::Forbidden(format!(
+        "Origin {origin} is not allowed: browsers may reach this server only from its own origin; the operator can list others with --allowed-origins"
+    )))
+}
 
-    // 2. The server's own token, when the server has a store.
-    let bound = match &gate.tokens {
-        Some(store) => match header(&parts.headers, "authorization").map(strip_scheme) {
-            Some(presented) => match store.verify(presented) {
-                Some(entry) => Some(entry),
-                None => {
-                    return json_error(StatusCode::UNAUTHORIZED, "invalid or revoked server token");
-                }
-            },
-            None => {
-                return json_error(
-                    StatusCode::UNAUTHORIZED,
-                    "this server requires `Authorization: Bearer <server token>`; the Mist token goes in X-Authorization or X-Mist-Token",
+/// The server's own token, when the server has a store: the entry it matches.
+fn server_token(gate: &Gate, headers: &HeaderMap) -> Result<Option<TokenEntry>, Refusal> {
+    let Some(store) = &gate.tokens else {
+        return Ok(None);
+    };
+    let presented = header(headers, "authorization")
+        .map(strip_scheme)
+        .ok_or_else(|| {
+            Refusal::Unauthorized(
+                "this server requires `Authorization: Bearer <server token>`; the Mist token goes in X-Authorization or X-Mist-Token".into(),
+            )
+        })?;
+    store
+        .verify(presented)
+        .map(Some)
+        .ok_or_else(|| Refusal::Unauthorized("invalid or revoked server token".into()))
+}
+
+/// The Mist token a request brings: X-Mist-Token, X-Authorization, then Authorization when it
+/// is not the server's own. Credentials bound to the server token win over it (in the
+/// request-to-session step): a client cannot send them elsewhere.
+fn mist_token(gate: &Gate, headers: &HeaderMap) -> Option<String> {
+    header(headers, "x-mist-token")
+        .or_else(|| header(headers, "x-authorization"))
+        .or_else(|| {
+            gate.tokens
+                .is_none()
+                .then(|| header(headers, "authorization"))
+                .flatten()
+        })
+        .map(strip_scheme)
+        .map(str::to_string)
+}
+
+/// What the JSON-RPC envelope of a POST says: a batch to serve, or the protocol version of an
+/// `initialize`. What rmcp would misread is refused here.
+struct Envelope {
+    batch: Option<Vec<serde_json::Value>>,
+    /// `Some` for an `initialize`, with the version it asks for.
+    initialize_version: Option<Option<String>>,
+}
+
+fn read_envelope(
+    gate: &Gate,
+    parts: &http::request::Parts,
+    bytes: &[u8],
+) -> Result<Envelope, Refusal> {
+    let mut envelope = Envelope {
+        batch: None,
+        initialize_version: None,
+    };
+    if parts.method != Method::POST {
+        return Ok(envelope);
+    }
+    let stateless = header(&parts.headers, "mcp-protocol-version")
+        .is_some_and(|v| v >= mistcore::jsonrpc::STATELESS_VERSION);
+    match envelope::parse(bytes).map_err(|answer| Refusal::Rpc(StatusCode::BAD_REQUEST, answer))? {
+        Incoming::Message(message) => {
+            if let Err(rejection) = envelope::check(&message, stateless) {
+                tracing::warn!("refusing a message: {}", rejection.reason);
+                let status = rpc_status(rejection.code(), stateless);
+                return Err(rejection
+                    .answer
+                    .map_or(Refusal::Accepted, |answer| Refusal::Rpc(status, answer)));
+            }
+            if message.get("method").and_then(|m| m.as_str()) == Some("initialize") {
+                envelope.initialize_version = Some(
+                    message
+                        .pointer("/params/protocolVersion")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string),
                 );
             }
-        },
-        None => None,
-    };
+        }
+        Incoming::Batch(items) => {
+            let session_id = header(&parts.headers, "mcp-session-id");
+            if !gate.batch_sessions.accepts(session_id) {
+                tracing::warn!(
+                    "refusing a batch outside protocol {}",
+                    envelope::BATCH_VERSION
+                );
+                let negotiated = session_id.map(|_| "another revision");
+                return Err(Refusal::Rpc(
+                    StatusCode::BAD_REQUEST,
+                    envelope::batch_refused(negotiated),
+                ));
+            }
+            envelope.batch = Some(items);
+        }
+    }
+    Ok(envelope)
+}
+
+async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Response {
+    admit(&gate, req, next)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusal> {
+    let (mut parts, body) = req.into_parts();
+    let bytes = read_body(body, gate.max_body_bytes).await?;
+    check_origin(gate, &parts.headers)?;
+    let bound = server_token(gate, &parts.headers)?;
     let (bound_token, bound_host) = match bound.as_ref().map(bound_credentials).transpose() {
         Ok(b) => b.unwrap_or_default(),
         Err(e) => {
             tracing::error!("{e}");
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the Mist credentials bound to this server token cannot be read; ask the operator",
-            );
+            return Err(Refusal::Internal(
+                "the Mist credentials bound to this server token cannot be read; ask the operator"
+                    .into(),
+            ));
         }
     };
 
-    // 3. The Mist token: X-Mist-Token, X-Authorization, then Authorization when it is not the server's.
-    let mut mist_token = header(&parts.headers, "x-mist-token")
-        .or_else(|| header(&parts.headers, "x-authorization"))
-        .map(strip_scheme)
-        .map(str::to_string);
-    if mist_token.is_none() && gate.tokens.is_none() {
-        mist_token = header(&parts.headers, "authorization")
-            .map(strip_scheme)
-            .map(str::to_string);
-    }
-    // Credentials bound to the server token win (in the request-to-session step): a client
-    // cannot send them elsewhere.
-
-    // 4. Cloud, mode and categories from the query: the one request-to-session step.
+    // Cloud, mode and categories from the query: the one request-to-session step.
     let query: Vec<(String, String)> = parts
         .uri
         .query()
@@ -287,7 +387,7 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         cloud: param("cloud"),
         mode: param("mode"),
         categories: param("categories"),
-        token: mist_token,
+        token: mist_token(gate, &parts.headers),
         bound_cloud: bound_host.as_deref(),
         bound_token,
     };
@@ -296,65 +396,16 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         default_cloud: gate.default_cloud.as_deref(),
         api_url: gate.api_url.as_ref(),
     };
-    let session = match session_for(&request, server) {
-        Ok(s) => s,
-        Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
-    };
-    let cloud = session
-        .credentials
-        .base
-        .host_str()
-        .unwrap_or("")
-        .to_string();
+    let session = session_for(&request, server).map_err(|e| Refusal::BadRequest(e.to_string()))?;
     let debug = param("debug").is_some_and(|d| d == "true" || d == "1");
+    let Envelope {
+        batch,
+        initialize_version,
+    } = read_envelope(gate, &parts, &bytes)?;
 
-    // 5. The JSON-RPC envelope: what rmcp would misread is answered here.
-    let session_id = header(&parts.headers, "mcp-session-id").map(str::to_string);
-    let mut batch = None;
-    let mut initialize_version = None;
-    if parts.method == Method::POST {
-        let stateless = header(&parts.headers, "mcp-protocol-version")
-            .is_some_and(|v| v >= mistcore::jsonrpc::STATELESS_VERSION);
-        match envelope::parse(&bytes) {
-            Err(answer) => return rpc_answer(StatusCode::BAD_REQUEST, answer),
-            Ok(Incoming::Message(message)) => {
-                if let Err(rejection) = envelope::check(&message, stateless) {
-                    tracing::warn!("refusing a message: {}", rejection.reason);
-                    let code = rejection.code();
-                    return match rejection.answer {
-                        Some(answer) => rpc_answer(rpc_status(code, stateless), answer),
-                        None => StatusCode::ACCEPTED.into_response(),
-                    };
-                }
-                if message.get("method").and_then(|m| m.as_str()) == Some("initialize") {
-                    initialize_version = Some(
-                        message
-                            .pointer("/params/protocolVersion")
-                            .and_then(|v| v.as_str())
-                            .map(str::to_string),
-                    );
-                }
-            }
-            Ok(Incoming::Batch(items)) => {
-                if !gate.batch_sessions.accepts(session_id.as_deref()) {
-                    tracing::warn!(
-                        "refusing a batch outside protocol {}",
-                        envelope::BATCH_VERSION
-                    );
-                    let negotiated = session_id.as_ref().map(|_| "another revision");
-                    return rpc_answer(
-                        StatusCode::BAD_REQUEST,
-                        envelope::batch_refused(negotiated),
-                    );
-                }
-                batch = Some(items);
-            }
-        }
-    }
-
-    // 6. A new session only below the cap.
+    // A new session only below the cap.
     let mut reservation = None;
-    if initialize_version.is_some() && session_id.is_none() {
+    if initialize_version.is_some() && !parts.headers.contains_key("mcp-session-id") {
         let pending = gate
             .pending
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -366,14 +417,12 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
                 max = gate.max_sessions,
                 "session limit reached: refusing a new session"
             );
-            return json_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the server holds its maximum of {} sessions; retry later",
-                    gate.max_sessions
-                ),
-            );
+            return Err(Refusal::Unavailable(format!(
+                "the server holds its maximum of {} sessions; retry later",
+                gate.max_sessions
+            )));
         }
+        let cloud = session.credentials.base.host_str().unwrap_or("");
         tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
         gate.service.set_sessions(active + 1);
     }
@@ -411,12 +460,12 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
         *response.status_mut() = StatusCode::OK;
     }
     let guard = gone.drop_guard();
-    response.map(|body| {
+    Ok(response.map(|body| {
         Body::from_stream(body.into_data_stream().map(move |chunk| {
             let _alive = &guard;
             chunk
         }))
-    })
+    }))
 }
 
 fn is_loopback(host: &str) -> bool {
