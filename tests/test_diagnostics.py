@@ -85,3 +85,19 @@ async def test_health_connectivity_and_call_logs(mistmcp_bin, stream):
         assert first["tool"] == "getSelf" and first["operation"] == "getSelf" and first["status"] == "ok"
         assert first["upstream_requests"] == 1 and first["session"] == "stdio" and "duration_ms" in first
         assert "secret-log-token" not in logs
+
+
+@pytest.mark.parametrize("acknowledged", [False, True])
+def test_strict_mode_refuses_mistcli_writes_of_a_critical_token(stream, acknowledged):  # noqa: F811
+    """mistcli's writes pass the same write gate as the server's: strict mode refuses them."""
+    with device_mist(stream, TWO_ADMIN_ORGS) as posts:
+        env = {"PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir(), "MISTCLI_CONFIG": "/nonexistent",
+               "MIST_APITOKEN": "t", "MIST_API_URL": posts.url, "MIST_STRICT_SECURITY_MODE": "true",
+               "MIST_SECURITY_RISKS_ACKNOWLEDGED": "true" if acknowledged else "false"}
+        run = subprocess.run([built_binary("mistcli"), "wlans", "create", "--org", ORG_ID, "--body", '{"ssid": "x"}', "--yes"],
+                             capture_output=True, text=True, env=env, timeout=60, cwd=tempfile.gettempdir())
+        writes = [p for p in posts.calls if p[0] == "POST"]
+    if acknowledged:
+        assert writes, run.stderr
+    else:
+        assert run.returncode == 2 and "strict security mode" in run.stderr and writes == [], run
