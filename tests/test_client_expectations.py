@@ -413,3 +413,83 @@ def test_a_second_build_does_not_rerun_the_catalog_generator():
     assert not any(a.get("reason") == "build-script-executed" and "mistcore" in a.get("package_id", "") and not a.get("fresh", True)
                    for a in artifacts)
 
+
+
+# Found by a review of the change: ids rmcp would rewrite, duplicate ids, cancellations,
+# origins that only name themselves, an empty bound cloud.
+
+def read_with_watchdog(server: RawServer, seconds: float = 30) -> dict:
+    """The next message, or a failure instead of a hang (a watchdog, not a timing assertion)."""
+    import select
+    ready, _, _ = select.select([server.proc.stdout], [], [], seconds)
+    assert ready, "no answer: the server holds it"
+    return server.read_message()
+
+
+def test_batch_ids_are_kept_and_never_shared_over_stdio(mistmcp_bin):
+    server = RawServer(mistmcp_bin, [], server_env())
+    server.send_line(json.dumps(init("2025-03-26", 0)))
+    read_with_watchdog(server)
+    server.send_line(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+    server.send_line(json.dumps([{"jsonrpc": "2.0", "id": 1.5, "method": "ping"},
+                                 {"jsonrpc": "2.0", "id": 2, "method": "ping"},
+                                 {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}]))
+    answers = read_with_watchdog(server)
+    by_id = {json.dumps(a["id"]): a for a in answers}
+    assert by_id["1.5"]["error"]["code"] == -32600
+    assert len(answers) == 3 and sum("result" in a for a in answers) == 1, answers
+    server.close()
+    server.assert_stdout_pure()
+
+
+def test_a_cancelled_request_does_not_hold_its_batch(mistmcp_bin):
+    with echo_mist() as url:
+        server = RawServer(mistmcp_bin, [], server_env(url, token="slow"))
+        server.send_line(json.dumps(init("2025-03-26", 0)))
+        read_with_watchdog(server)
+        server.send_line(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        server.send_line(json.dumps([{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "getSelf"}},
+                                     {"jsonrpc": "2.0", "id": 2, "method": "ping"}]))
+        server.send_line(json.dumps({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 1}}))
+        answers = read_with_watchdog(server)
+        assert [a["id"] for a in answers] == [2], answers
+        server.close()
+
+
+def test_origins_that_name_themselves_and_listed_ports(mistmcp_bin, mist):
+    open_server = HttpServer(mistmcp_bin, ["--api-url", mist, "--allow-unauthenticated"], host="0.0.0.0")
+    try:
+        with httpx2.Client(timeout=30) as c:
+            url = f"http://127.0.0.1:{open_server.port}/mcp?cloud=api.mist.com"
+            # No Host allow-list: naming the Host is no proof of being the server (DNS rebinding).
+            rebound = c.post(url, json=init(), headers={**HEADERS, "Origin": f"http://evil.example.com:{open_server.port}",
+                                                        "Host": f"evil.example.com:{open_server.port}"})
+            assert rebound.status_code == 403
+    finally:
+        open_server.stop()
+    listed = HttpServer(mistmcp_bin, ["--api-url", mist, "--allowed-origins", "https://chat.example.com,http://localhost:*"])
+    try:
+        with httpx2.Client(timeout=30) as c:
+            url = f"{listed.url}?cloud=api.mist.com"
+            for origin in ("https://chat.example.com:443", "http://localhost:3000"):
+                assert c.post(url, json=init(), headers={**HEADERS, "Origin": origin}).status_code == 200, origin
+            refused = c.post(url, json=init(), headers={**HEADERS, "Origin": "http://chat.example.com"})
+            assert refused.status_code == 403 and refused.headers.get("connection") == "close"
+    finally:
+        listed.stop()
+
+
+def test_an_empty_bound_cloud_is_not_replaced_by_the_clients(mistmcp_bin, mist, tmp_path):
+    bound = tmp_path / "bound.env"
+    bound.write_text("MIST_APITOKEN=bound-token\nMIST_HOST=\n")
+    store = tmp_path / "tokens.json"
+    token = tokens(mistmcp_bin, "tokens", "create", "--tokens-file", str(store), "--id", "svc",
+                   "--mist-env-file", str(bound)).stdout.strip()
+    server = HttpServer(mistmcp_bin, ["--tokens-file", str(store)])
+    try:
+        with httpx2.Client(timeout=30) as c:
+            r = c.post(f"{server.url}?cloud=api.eu.mist.com", json=init(),
+                       headers={**HEADERS, "Authorization": f"Bearer {token}"})
+            assert r.status_code == 400, r.text
+    finally:
+        server.stop()

@@ -16,6 +16,9 @@ use serde_json::{Value, json};
 /// The only protocol revision with JSON-RPC batches.
 pub const BATCH_VERSION: &str = "2025-03-26";
 
+/// The most messages one batch may hold.
+pub const MAX_BATCH: usize = 100;
+
 /// JSON-RPC's parse error.
 pub const PARSE_ERROR: i64 = -32700;
 /// JSON-RPC's invalid request.
@@ -56,6 +59,14 @@ pub fn parse(bytes: &[u8]) -> Result<Incoming, Value> {
             Value::Null,
             INVALID_REQUEST,
             "Invalid Request: an empty batch",
+        )),
+        Ok(Value::Array(items)) if items.len() > MAX_BATCH => Err(error(
+            Value::Null,
+            INVALID_REQUEST,
+            format!(
+                "Invalid Request: a batch of {} messages is over the limit of {MAX_BATCH}: send fewer at once",
+                items.len()
+            ),
         )),
         Ok(Value::Array(items)) => Ok(Incoming::Batch(items)),
         Ok(value @ Value::Object(_)) => Ok(Incoming::Message(value)),
@@ -122,10 +133,21 @@ pub fn check(message: &Value, stateless: bool) -> Result<(), Rejection> {
             "Invalid Request: a JSON-RPC message is an object".into(),
         ));
     };
-    // MCP ids are strings or numbers, never null.
+    // MCP ids are strings or numbers, never null; numbers are whole (JSON-RPC: no fractional
+    // parts), within what every SDK reads back unchanged (i64).
     let id = match object.get("id") {
         None => None,
-        Some(id @ (Value::String(_) | Value::Number(_))) => Some(id.clone()),
+        Some(id @ Value::String(_)) => Some(id.clone()),
+        Some(id @ Value::Number(n)) if n.is_i64() => Some(id.clone()),
+        Some(id @ Value::Number(_)) => {
+            return Err(Rejection::answered(
+                id.clone(),
+                INVALID_REQUEST,
+                format!(
+                    "Invalid Request: a numeric `id` must be a whole number within 64 bits, not {id}"
+                ),
+            ));
+        }
         Some(other) => {
             return Err(Rejection::answered(
                 Value::Null,
@@ -331,6 +353,38 @@ mod tests {
             .is_ok()
         );
         assert!(check(&json!({"jsonrpc": "2.0", "id": 1, "result": {}}), false).is_ok());
+    }
+
+    #[test]
+    fn ids_are_strings_or_whole_numbers_and_batches_are_bounded() {
+        assert_eq!(
+            code(json!({"jsonrpc": "2.0", "id": 1.5, "method": "ping"})),
+            Some(INVALID_REQUEST)
+        );
+        assert_eq!(
+            code(json!({"jsonrpc": "2.0", "id": 1.0, "method": "ping"})),
+            Some(INVALID_REQUEST)
+        );
+        assert_eq!(
+            code(json!({"jsonrpc": "2.0", "id": 9223372036854775808u64, "method": "ping"})),
+            Some(INVALID_REQUEST)
+        );
+        assert!(
+            check(
+                &json!({"jsonrpc": "2.0", "id": -3, "method": "ping"}),
+                false
+            )
+            .is_ok()
+        );
+        let big = Value::Array(vec![
+            json!({"jsonrpc": "2.0", "method": "x"});
+            MAX_BATCH + 1
+        ])
+        .to_string();
+        assert_eq!(
+            parse(big.as_bytes()).expect_err("too big")["error"]["code"],
+            json!(INVALID_REQUEST)
+        );
     }
 
     #[test]

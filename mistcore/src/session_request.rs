@@ -66,7 +66,9 @@ pub fn session_for(
     server: ServerSettings<'_>,
 ) -> Result<Session, RequestError> {
     let asked = present(request.cloud);
-    let bound = present(request.bound_cloud);
+    // A bound cloud is taken as it is, empty or not: an empty one is refused, never replaced by
+    // the cloud a client asks for (the bound token would go there).
+    let bound = request.bound_cloud;
     if let (Some(asked), Some(bound)) = (asked, bound)
         && cloud_base(asked).ok() != cloud_base(bound).ok()
     {
@@ -136,6 +138,13 @@ mod tests {
             session_for(&bad, server),
             Err(RequestError::Cloud(_))
         ));
+        let empty_bound = SessionRequest {
+            cloud: Some("api.eu.mist.com"),
+            bound_cloud: Some(""),
+            bound_token: Some("bound".into()),
+            ..Default::default()
+        };
+        assert!(session_for(&empty_bound, server).is_err());
         let ok = SessionRequest {
             cloud: Some("api.eu.mist.com"),
             mode: Some("minimal"),

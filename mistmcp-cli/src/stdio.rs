@@ -34,6 +34,8 @@ struct Framing {
     /// every version that has batches).
     version: Option<String>,
     batches: Vec<OpenBatch>,
+    /// Batches completed by a cancellation, to be written.
+    finished: Vec<Value>,
 }
 
 type Shared = Arc<Mutex<Framing>>;
@@ -104,8 +106,11 @@ async fn filter_lines<R, W>(
             continue;
         }
         let (forward, answer) = route(text, &shared);
-        if let Some(answer) = answer
-            && answers.send(answer.to_string()).is_err()
+        let finished = std::mem::take(&mut lock(&shared).finished);
+        if answer
+            .into_iter()
+            .chain(finished)
+            .any(|a| answers.send(a.to_string()).is_err())
         {
             break;
         }
@@ -148,7 +153,19 @@ fn route(text: &[u8], shared: &Shared) -> (Forward, Option<Value>) {
             (Forward::Messages(Vec::new()), Some(answer))
         }
         Ok(Incoming::Message(message)) => match envelope::check(&message, false) {
+            Ok(()) if in_flight(shared, &message) => (
+                Forward::Messages(Vec::new()),
+                Some(envelope::error(
+                    message.get("id").cloned().unwrap_or(Value::Null),
+                    envelope::INVALID_REQUEST,
+                    "Invalid Request: this id is already used by a request of a batch in flight",
+                )),
+            ),
             Ok(()) => {
+                if message.get("method").and_then(Value::as_str) == Some("notifications/cancelled")
+                {
+                    cancelled(shared, &message);
+                }
                 if message.get("method").and_then(Value::as_str) == Some("initialize") {
                     lock(shared).version = message
                         .pointer("/params/protocolVersion")
@@ -177,6 +194,19 @@ fn route(text: &[u8], shared: &Shared) -> (Forward, Option<Value>) {
             let mut forward = Vec::new();
             let mut answers = Vec::new();
             for item in items {
+                let id = item.get("method").and_then(|_| item.get("id"));
+                let taken = id.is_some_and(|id| {
+                    framing.batches.iter().any(|b| b.pending.contains(id))
+                        || envelope::request_ids(&forward).contains(id)
+                });
+                if taken {
+                    answers.push(envelope::error(
+                        id.cloned().unwrap_or(Value::Null),
+                        envelope::INVALID_REQUEST,
+                        "Invalid Request: this id is already used by another request in flight",
+                    ));
+                    continue;
+                }
                 match envelope::check_batch_member(&item) {
                     Ok(()) => forward.push(item),
                     Err(rejection) => answers.extend(rejection.answer),
@@ -191,6 +221,35 @@ fn route(text: &[u8], shared: &Shared) -> (Forward, Option<Value>) {
             (Forward::Messages(forward), None)
         }
     }
+}
+
+/// Whether a request's id is awaited by an open batch (its answer would be taken for the batch's).
+fn in_flight(shared: &Shared, message: &Value) -> bool {
+    let Some(id) = message.get("method").and_then(|_| message.get("id")) else {
+        return false;
+    };
+    lock(shared).batches.iter().any(|b| b.pending.contains(id))
+}
+
+/// A cancelled request of a batch gets no answer from rmcp: the batch stops waiting for it, and
+/// a batch left with nothing to wait for is written with the answers it has.
+fn cancelled(shared: &Shared, message: &Value) {
+    let Some(id) = message.pointer("/params/requestId") else {
+        return;
+    };
+    let mut framing = lock(shared);
+    for batch in &mut framing.batches {
+        batch.pending.retain(|p| p != id);
+    }
+    let (done, open): (Vec<OpenBatch>, Vec<OpenBatch>) = std::mem::take(&mut framing.batches)
+        .into_iter()
+        .partition(|b| b.pending.is_empty());
+    framing.batches = open;
+    framing.finished.extend(
+        done.into_iter()
+            .filter(|b| !b.answers.is_empty())
+            .map(|b| Value::Array(b.answers)),
+    );
 }
 
 /// An answer of rmcp that completes a batch: the batch's array to write instead of the line,

@@ -204,8 +204,9 @@ pub async fn close(session_id: String, sessions: JsSessionStore) -> Result<(), J
 /// Whether a browser request with this `Origin` is served: listed (comma-separated
 /// `MISTMCP_ALLOWED_ORIGINS`), the worker's own origin (`host` is the request's host and port),
 /// or a loopback origin when the worker itself is reached on loopback (workerd on a laptop).
+/// The own origin counts only when `host_checked` (`MISTMCP_ALLOWED_HOSTS` is set).
 #[wasm_bindgen]
-pub fn origin_allowed(origin: &str, host: &str, listed: &str) -> bool {
+pub fn origin_allowed(origin: &str, host: &str, listed: &str, host_checked: bool) -> bool {
     let listed: Vec<String> = listed
         .split(',')
         .map(|o| o.trim().to_string())
@@ -218,6 +219,7 @@ pub fn origin_allowed(origin: &str, host: &str, listed: &str) -> bool {
     let policy = mistcore::origin::OriginPolicy {
         listed: &listed,
         loopback_server: mistcore::origin::is_loopback_host(hostname),
+        host_checked,
     };
     policy.allows(origin, Some(host))
 }

@@ -96,7 +96,7 @@ export default {
     // Browser origins: the worker's own, loopback ones when it is reached on loopback, listed ones
     // (mistcore's rule, the native server's too).
     const origin = request.headers.get("origin");
-    if (origin && !origin_allowed(origin, url.host, env.MISTMCP_ALLOWED_ORIGINS || "")) {
+    if (origin && !origin_allowed(origin, url.host, env.MISTMCP_ALLOWED_ORIGINS || "", hosts.length > 0)) {
       return json(403, { error: `Origin ${origin} is not allowed: browsers may reach this server only from its own origin; list others in MISTMCP_ALLOWED_ORIGINS` });
     }
     // The server's own tokens, as SHA-256 hashes in a secret binding.

@@ -866,14 +866,20 @@ impl Confirm for Prompt {
 impl Ctx {
     /// Passes a write through the one write gate ([`mistcore::policy`]).
     pub(crate) async fn authorize(&self, write: &policy::Write) -> Result<(), Failure> {
-        let limits = checks::limits_from_env().map_err(Failure::usage)?;
+        let strict_security = checks::strict_security_from_env();
+        // The limits matter only to strict security mode: bad MIST_MAX_* values fail only there.
+        let limits = if strict_security {
+            checks::limits_from_env().map_err(Failure::usage)?
+        } else {
+            mistcore::security::Limits::default()
+        };
         // A human runs mistcli and confirms through the prompt (or --yes): writes are allowed,
         // strict security mode comes from the environment.
         let permissions = policy::Permissions {
             write_tools: true,
             can_confirm: true,
             skip_confirmation: false,
-            strict_security: checks::strict_security_from_env(),
+            strict_security,
             credentials: &self.credentials,
             missing_token_advice: TOKEN_ADVICE,
         };

@@ -76,6 +76,8 @@ struct Gate {
     /// Browser origins served besides the server's own (and loopback ones on loopback).
     allowed_origins: Vec<String>,
     loopback: bool,
+    /// `Host` headers are checked against an allow-list.
+    host_checked: bool,
     /// Sessions of protocol 2025-03-26, which accept batches.
     batch_sessions: batch::BatchSessions,
     /// rmcp's service, for the messages of a batch.
@@ -111,6 +113,14 @@ enum Refusal {
     Rpc(StatusCode, serde_json::Value),
     /// A malformed notification: nothing to answer.
     Accepted,
+    /// Answered with `Connection: close` (the request's body was not read).
+    Closing(Box<Refusal>),
+}
+
+impl Refusal {
+    fn closing(self) -> Refusal {
+        Refusal::Closing(Box::new(self))
+    }
 }
 
 impl IntoResponse for Refusal {
@@ -144,6 +154,14 @@ impl IntoResponse for Refusal {
             Refusal::Internal(message) => error(StatusCode::INTERNAL_SERVER_ERROR, message),
             Refusal::Rpc(status, answer) => (status, axum::Json(answer)).into_response(),
             Refusal::Accepted => StatusCode::ACCEPTED.into_response(),
+            Refusal::Closing(refusal) => {
+                let mut r = refusal.into_response();
+                r.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+                r
+            }
         }
     }
 }
@@ -236,6 +254,9 @@ fn check_origin(gate: &Gate, headers: &HeaderMap) -> Result<(), Refusal> {
     let policy = OriginPolicy {
         listed: &gate.allowed_origins,
         loopback_server: gate.loopback,
+        // rmcp checks `Host` against the allowed hosts; with none (bound to all interfaces
+        // without --allowed-hosts) a page could name itself in both headers (DNS rebinding).
+        host_checked: gate.host_checked,
     };
     if policy.allows(origin, header(headers, "host")) {
         return Ok(());
@@ -346,9 +367,11 @@ async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Respon
 
 async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusal> {
     let (mut parts, body) = req.into_parts();
+    // Who may ask at all is checked before the body is read (a stranger makes the server buffer
+    // nothing); those refusals close the connection, whose unread body cannot be reused.
+    check_origin(gate, &parts.headers).map_err(Refusal::closing)?;
+    let bound = server_token(gate, &parts.headers).map_err(Refusal::closing)?;
     let bytes = read_body(body, gate.max_body_bytes).await?;
-    check_origin(gate, &parts.headers)?;
-    let bound = server_token(gate, &parts.headers)?;
     let (bound_token, bound_host) = match bound.as_ref().map(bound_credentials).transpose() {
         Ok(b) => b.unwrap_or_default(),
         Err(e) => {
@@ -524,6 +547,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         }
         h
     };
+    let host_checked = !hosts.is_empty();
     config = if hosts.is_empty() {
         config.disable_allowed_hosts()
     } else {
@@ -547,6 +571,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         service: opts.service.clone(),
         allowed_origins: opts.allowed_origins.clone(),
         loopback: is_loopback(&opts.host),
+        host_checked,
         batch_sessions: Default::default(),
         mcp: service.clone(),
     });
