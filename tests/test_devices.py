@@ -117,7 +117,8 @@ def device_mist(stream: MistStream, self_answer=None):
             body = json.loads(self.rfile.read(length) or b"null")
             posts.calls.append(("POST", self.path, body))
             if self.path.endswith("/shell"):
-                send_json(self, 200, {"session": "shell-1", "url": f"ws://127.0.0.1:{stream.port}/ssh?jwt=secret-jwt"})
+                url = getattr(posts, "shell_url", None) or f"ws://127.0.0.1:{stream.port}/ssh?jwt=secret-jwt"
+                send_json(self, 200, {"session": "shell-1", "url": url})
             elif self.path.endswith("/clear_mac_table"):
                 send_json(self, 200, {})
             else:
@@ -296,3 +297,14 @@ def test_mistcli_runs_a_disruptive_utility_with_yes(stream):
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout)["complete"] is True
         assert posts.calls == [("POST", f"/api/v1/sites/{SITE}/devices/{DEVICE}/bounce_port", {"ports": ["ge-0/0/1"]})]
+
+
+async def test_the_token_never_goes_to_another_port(mistmcp_bin, stream):
+    """A shell URL on the stream's host but another port gets no token (issue 14: whole origin)."""
+    other = MistStream()
+    with device_mist(stream) as posts:
+        posts.shell_url = f"ws://127.0.0.1:{other.port}/ssh?jwt=secret-jwt"
+        async with connect(mistmcp_bin, ["-m", "custom", "-c", "diagnostics"], env=env_for(posts, stream)) as c:
+            out = result_json(await c.call("mist_run_shell_command", {"site_id": SITE, "device_id": DEVICE, "command": "show version"}))
+            assert "Junos" in out["output"], out
+    assert other.auth and all(a is None for a in other.auth), other.auth

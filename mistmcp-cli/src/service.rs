@@ -196,16 +196,20 @@ impl DeviceStreams for WsStreams {
         let mut request = url
             .into_client_request()
             .map_err(|e| StreamError::Refused(format!("bad stream URL: {e}")))?;
-        // The token goes only to the cloud's own stream host; other URLs (a shell's, which
-        // carries its own JWT) get none, and must be encrypted.
-        let stream_host = url::Url::parse(&self.stream_url(credentials))
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string));
-        let host = request.uri().host().unwrap_or("").to_string();
-        let own = stream_host.as_deref() == Some(host.as_str());
-        if !own && request.uri().scheme_str() != Some("wss") {
+        // The token goes only to the cloud's own stream: the same origin (scheme, host and port)
+        // as the configured stream URL. Other URLs (a shell's, which carries its own JWT) get
+        // none, and must be encrypted unless the configured stream itself is plain `ws`.
+        let configured = url::Url::parse(&self.stream_url(credentials)).ok();
+        let target = url::Url::parse(url)
+            .map_err(|e| StreamError::Refused(format!("bad stream URL: {e}")))?;
+        let host = target.host_str().unwrap_or("").to_string();
+        let own = configured
+            .as_ref()
+            .is_some_and(|c| c.origin() == target.origin());
+        let plain_configured = configured.as_ref().is_some_and(|c| c.scheme() == "ws");
+        if !own && target.scheme() != "wss" && !plain_configured {
             return Err(StreamError::Refused(format!(
-                "refused: the stream at {host} is neither the cloud's stream host nor encrypted (wss)"
+                "refused: the stream at {host} is neither the cloud's stream nor encrypted (wss)"
             )));
         }
         if own && let Some(token) = &credentials.token {
