@@ -200,3 +200,32 @@ def test_readme_pipelines(mistcli_bin, prism, tmp_path):
         r = subprocess.run(["bash", "-c", "set -euo pipefail; " + script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
         assert r.returncode == 0, (script, r.stderr)
         assert r.stdout.strip(), script
+
+
+class EndlessMist(QuietHandler):
+    """A search whose `next` never changes, and a list that claims a million pages."""
+
+    calls: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        EndlessMist.calls.append(self.path)
+        if "/devices/search" in self.path:
+            send_json(self, 200, {"results": [{"mac": "5c5b350e0001"}], "total": 1_000_000, "limit": 1,
+                                  "next": f"/api/v1/orgs/{ORG_ID}/devices/search?limit=1&search_after=same"})
+        else:
+            page = int(self.path.split("page=")[1].split("&")[0]) if "page=" in self.path else 1
+            send_json(self, 200, [{"id": str(page), "name": f"site {page}"}],
+                      {"X-Page-Total": "1000000", "X-Page-Limit": "1", "X-Page-Page": str(page)})
+
+
+def test_all_stops_on_a_repeating_next_and_at_its_caps(mistcli_bin):
+    """Issue 14: --all never spends the token's budget on a link that leads nowhere new."""
+    EndlessMist.calls = []
+    with serve_mock(EndlessMist) as url:
+        repeat = run(mistcli_bin, ["devices", "search", "--org", ORG_ID, "--all"], url)
+        assert repeat.returncode == 1 and repeat.stdout == "" and "same next page" in repeat.stderr, repeat
+        assert len(EndlessMist.calls) <= 3, EndlessMist.calls
+        EndlessMist.calls = []
+        capped = run(mistcli_bin, ["sites", "list", "--org", ORG_ID, "--all", "--max-pages", "3"], url)
+        assert capped.returncode == 1 and capped.stdout == "" and "--max-pages" in capped.stderr, capped
+        assert len(EndlessMist.calls) == 3, EndlessMist.calls

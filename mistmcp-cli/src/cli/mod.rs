@@ -124,6 +124,20 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .action(ArgAction::SetTrue)
             .help("Follow pagination to the last page"),
+        Arg::new("max_pages")
+            .long("max-pages")
+            .global(true)
+            .value_name("N")
+            .value_parser(clap::value_parser!(u64).range(1..))
+            .default_value("1000")
+            .help("With --all: stop with an error after N pages"),
+        Arg::new("max_seconds")
+            .long("max-seconds")
+            .global(true)
+            .value_name("S")
+            .value_parser(clap::value_parser!(u64).range(1..))
+            .default_value("600")
+            .help("With --all: stop with an error after S seconds"),
         Arg::new("columns")
             .long("columns")
             .global(true)
@@ -549,6 +563,8 @@ fn first_command(argv: &[OsString]) -> Option<&str> {
         "--timeout",
         "--request-timeout",
         "--rate-limit",
+        "--max-pages",
+        "--max-seconds",
     ];
     let mut args = argv.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(a) = args.next() {
@@ -687,6 +703,10 @@ struct Ctx {
     format_given: bool,
     columns: Vec<String>,
     all: bool,
+    /// `--all` stops with an error after this many pages.
+    max_pages: u64,
+    /// `--all` stops with an error after this long.
+    max_time: Duration,
     yes: bool,
 }
 
@@ -754,6 +774,8 @@ impl Ctx {
                 .cloned()
                 .collect(),
             all: m.get_flag("all"),
+            max_pages: m.get_one::<u64>("max_pages").copied().unwrap_or(1000),
+            max_time: Duration::from_secs(m.get_one::<u64>("max_seconds").copied().unwrap_or(600)),
             yes: m.get_flag("yes"),
         })
     }
@@ -968,11 +990,32 @@ async fn follow(ctx: &Ctx, first: api::ApiResponse) -> Result<Value, Failure> {
     let mut items: Vec<Value> = output::items(&first.body).into_iter().cloned().collect();
     let mut pagination: Option<Pagination> = first.pagination;
     let mut pages = 1u64;
+    let started = std::time::Instant::now();
+    let mut seen = std::collections::HashSet::new();
     while let Some(next) = pagination
         .as_ref()
         .filter(|p| p.has_more)
         .and_then(|p| p.next.clone())
     {
+        // Mist's links must lead somewhere new, and the walk is bounded: a repeating or endless
+        // `next` would spend the token's hourly budget.
+        if !seen.insert(next.clone()) {
+            return Err(Failure::other(format!(
+                "Mist gave the same next page twice ({next}) after {pages} pages: stopped, nothing printed"
+            )));
+        }
+        if pages >= ctx.max_pages {
+            return Err(Failure::other(format!(
+                "stopped after {pages} pages (--max-pages {}), nothing printed: narrow the query or raise --max-pages",
+                ctx.max_pages
+            )));
+        }
+        if started.elapsed() > ctx.max_time {
+            return Err(Failure::other(format!(
+                "stopped after {} s and {pages} pages (--max-seconds), nothing printed",
+                ctx.max_time.as_secs()
+            )));
+        }
         if progress {
             let total = pagination
                 .as_ref()
@@ -990,7 +1033,7 @@ async fn follow(ctx: &Ctx, first: api::ApiResponse) -> Result<Value, Failure> {
         items.extend(output::items(&answer.body).into_iter().cloned());
         pagination = answer.pagination;
         pages += 1;
-        if items.len() == before || pages > 10_000 {
+        if items.len() == before {
             break;
         }
     }
