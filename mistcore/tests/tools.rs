@@ -365,6 +365,17 @@ async fn upstream_errors_carry_status_message_and_hint() {
         );
         assert!(!t.contains("secret-token"));
     }
+    // Mist (or a proxy) echoing the request's headers back: the token is cut out of the error.
+    let recorder = Recorder::answering(
+        400,
+        json!({"detail": "bad request, headers: Authorization: Token secret-token"}),
+        &[],
+    );
+    let outcome = mcp::call_tool(ctx(&s, &recorder), "getSelf", None)
+        .await
+        .expect("known tool");
+    let t = text(&outcome);
+    assert!(!t.contains("secret-token") && t.contains("«token»"), "{t}");
 }
 
 #[tokio::test]

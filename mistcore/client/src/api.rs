@@ -373,6 +373,49 @@ impl ErrorKind {
 }
 
 impl ApiError {
+    /// The error with the token of `credentials` cut out of the texts that came from upstream
+    /// (Mist, or a proxy, may echo the request's headers back): it never reaches a client or a log.
+    pub fn without(self, credentials: &Credentials) -> ApiError {
+        let Some(token) = credentials.token.as_ref().map(Secret::expose) else {
+            return self;
+        };
+        if token.len() < 4 {
+            return self;
+        }
+        let scrub = |text: String| text.replace(token, "«token»");
+        match self {
+            ApiError::Status {
+                status,
+                method,
+                path,
+                message,
+                hint,
+            } => ApiError::Status {
+                status,
+                method,
+                path,
+                message: scrub(message),
+                hint,
+            },
+            ApiError::Malformed {
+                status,
+                method,
+                path,
+                content_type,
+                problem,
+                start,
+            } => ApiError::Malformed {
+                status,
+                method,
+                path,
+                content_type: scrub(content_type),
+                problem,
+                start: scrub(start),
+            },
+            other => other,
+        }
+    }
+
     /// Whether Mist could not be reached at all (no connection, or no answer in time).
     pub fn is_unreachable(&self) -> bool {
         matches!(
@@ -550,7 +593,7 @@ pub async fn send(
         bytes = response.body.len(),
         "Mist answered"
     );
-    let mut answer = interpret(op, &path, response)?;
+    let mut answer = interpret(op, &path, response).map_err(|e| e.without(credentials))?;
     if let Some(p) = answer.pagination.as_mut()
         && p.has_more
         && p.next.is_none()

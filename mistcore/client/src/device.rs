@@ -767,6 +767,9 @@ async fn read_output(
 /// The commands a remote shell refuses by default: configuration, state changes and ways out
 /// of the operational CLI. Prefixes of the normalized (lower-case, single-spaced) command.
 pub const DEFAULT_SHELL_DENYLIST: &[&str] = &[
+    // `$9$` secrets in a configuration are reversible; allow it with a list of your own
+    // (MISTMCP_SHELL_DENYLIST) that leaves this line out.
+    "show configuration",
     "configure",
     "edit",
     "set",
@@ -1073,10 +1076,17 @@ mod tests {
             "show `id`",
             "clear arp",
             "show config > /tmp/x",
+            "show configuration",
+            "show conf system login",
             "",
         ] {
             assert!(check(bad).is_err(), "{bad} must be refused");
         }
+        let own = vec!["request".to_string()];
+        assert!(
+            check_shell_command("show configuration", Some(&own)).is_ok(),
+            "a list of one's own without it allows it"
+        );
         assert!(
             check_shell_command("show version", None).is_err(),
             "no list: fail closed"
