@@ -265,11 +265,34 @@ pub fn utility_write(run: &mistcore_client::device::UtilityRun<'_>) -> Write {
                 run.device_type,
                 run.device_id,
                 run.site_id,
-                Value::Object(run.params.clone())
+                visible(&Value::Object(run.params.clone()).to_string())
             ),
         },
         destination: Destination::Device,
     }
+}
+
+/// Text from a caller as JSON quotes it (control characters escaped), format characters made visible.
+fn quoted(text: &str) -> String {
+    visible(&Value::String(text.to_string()).to_string())
+}
+
+/// Unicode format characters (bidirectional overrides and isolates, zero-width characters, the
+/// BOM, soft hyphens) written as `\u{...}`: they could make a form read otherwise than it sends.
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let invisible = matches!(c,
+                '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}'
+                | '\u{feff}' | '\u{fff9}'..='\u{fffb}');
+            if invisible {
+                format!("\\u{{{:04x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// How refusals name an operation: "`createOrgWlan` (POST /api/v1/orgs/{org_id}/wlans)".
@@ -299,18 +322,23 @@ pub fn operation_question(
         lines.push(format!("Object type: {o}"));
     }
     if !args.query.is_empty() {
-        let q: Vec<String> = args.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let q: Vec<String> = args
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}={}", quoted(k), quoted(v)))
+            .collect();
         lines.push(format!("Parameters: {}", q.join(", ")));
     }
     match &args.body {
         Some(Value::Object(fields)) if !fields.is_empty() => {
-            // Every field, in full: the human must see what is sent.
+            // Every field, in full: the human must see what is sent. Keys are quoted like values,
+            // so no key can draw a line of its own on the form.
             lines.push(format!("Fields ({}):", fields.len()));
             for (k, v) in fields {
-                lines.push(format!("  {k} = {v}"));
+                lines.push(format!("  {} = {}", quoted(k), visible(&v.to_string())));
             }
         }
-        Some(other) => lines.push(format!("Body: {other}")),
+        Some(other) => lines.push(format!("Body: {}", visible(&other.to_string()))),
         None => {}
     }
     if op.method == Method::Delete {
@@ -339,5 +367,41 @@ impl Confirmation {
             Some("cancel") => Confirmation::Cancelled,
             _ => Confirmation::Failed(format!("unexpected answer {answer}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::operation;
+    use serde_json::json;
+
+    #[test]
+    fn the_form_cannot_be_spoofed_by_keys_or_format_characters() {
+        let op = operation("updateOrgWlan").expect("in the catalog");
+        let mut args = serde_json::Map::new();
+        args.insert(
+            "org_id".into(),
+            json!("6748cfa6-4e12-11e6-9188-0242ac110007"),
+        );
+        args.insert(
+            "wlan_id".into(),
+            json!("6748cfa6-4e12-11e6-9188-0242ac110008"),
+        );
+        args.insert(
+            "body".into(),
+            json!({"name\nAction: none": "x", "ssid": "guest\u{202e}txt.exe"}),
+        );
+        let validated = crate::schema::validate(op, &args).expect("valid");
+        let message = operation_question(op, &validated, None).message;
+        assert!(
+            !message.lines().any(|l| l.starts_with("Action: none")),
+            "{message}"
+        );
+        assert!(message.contains(r#""name\nAction: none""#), "{message}");
+        assert!(
+            !message.contains('\u{202e}') && message.contains("\\u{202e}"),
+            "{message}"
+        );
     }
 }
