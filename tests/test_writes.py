@@ -164,3 +164,20 @@ async def test_an_accept_without_the_box_ticked_sends_nothing(mistmcp_bin, proxy
         result = await c.call("createOrgWlan", {"org_id": ORG_ID, "body": {"ssid": "guest"}})
         assert "nothing was sent" in result_text(result)
     assert proxy.writes() == []
+
+
+async def test_a_confirmation_nobody_answers_in_time_sends_nothing(mistmcp_bin, proxy):
+    """Issue 14: the wait is bounded, and an accept after it never runs the write."""
+    import anyio
+
+    async def slow_human(context, params):
+        await anyio.sleep(4)
+        return types.ElicitResult(action="accept", content={"confirm": True})
+
+    env = server_env(proxy.url, MISTMCP_CONFIRM_TIMEOUT="1")
+    async with connect(mistmcp_bin, WRITE_ARGS, env=env, elicitation=slow_human) as c:
+        result = await c.call("deleteOrgWlan", {"org_id": ORG_ID, "wlan_id": WLAN_ID})
+        assert result.is_error and "not confirmed in time" in result_text(result), result_text(result)
+        await anyio.sleep(4)  # the late accept arrives and is ignored
+        assert (await c.session.list_tools()).tools  # still serving
+    assert proxy.writes() == []

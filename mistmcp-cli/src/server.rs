@@ -121,22 +121,29 @@ impl MistServer {
     }
 }
 
-/// Asks the human through MCP elicitation: a form with one `confirm` checkbox.
-struct PeerElicitor<'a>(&'a Peer<RoleServer>);
+/// Asks the human through MCP elicitation: a form with one `confirm` checkbox, answered within
+/// `timeout` (an answer after it is ignored: the write is not sent).
+struct PeerElicitor<'a> {
+    peer: &'a Peer<RoleServer>,
+    timeout: std::time::Duration,
+}
 
 #[async_trait::async_trait]
 impl Confirm for PeerElicitor<'_> {
     async fn confirm(&self, question: &Question) -> Confirmation {
-        match self
-            .0
-            .create_elicitation(mcp::confirmation_form(question))
-            .await
-        {
-            Ok(answer) => match serde_json::to_value(&answer) {
+        let asked = self
+            .peer
+            .create_elicitation(mcp::confirmation_form(question));
+        match tokio::time::timeout(self.timeout, asked).await {
+            Err(_) => Confirmation::Failed(format!(
+                "not confirmed in time ({} s, MISTMCP_CONFIRM_TIMEOUT); a later answer is ignored",
+                self.timeout.as_secs()
+            )),
+            Ok(Ok(answer)) => match serde_json::to_value(&answer) {
                 Ok(answer) => Confirmation::from_answer(&answer),
                 Err(e) => Confirmation::Failed(e.to_string()),
             },
-            Err(e) => Confirmation::Failed(e.to_string()),
+            Ok(Err(e)) => Confirmation::Failed(e.to_string()),
         }
     }
 }
@@ -282,7 +289,10 @@ impl ServerHandler for MistServer {
         } else {
             None
         };
-        let peer = PeerElicitor(&context.peer);
+        let peer = PeerElicitor {
+            peer: &context.peer,
+            timeout: self.service.confirm_timeout(),
+        };
         let confirm: &dyn Confirm = match &round_trip {
             Some(r) => r,
             None => &peer,

@@ -25,6 +25,7 @@ pub struct NativeService {
     sessions: Mutex<Option<usize>>,
     streams: WsStreams,
     command_deadline: Duration,
+    confirm_timeout: Duration,
 }
 
 impl NativeService {
@@ -44,7 +45,19 @@ impl NativeService {
                 .map_or(mistcore::stream::MAX_DURATION, |s| {
                     Duration::from_secs(s.clamp(1, 600))
                 }),
+            // MISTMCP_CONFIRM_TIMEOUT: seconds a write confirmation waits for the human.
+            confirm_timeout: std::env::var("MISTMCP_CONFIRM_TIMEOUT")
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .map_or(Duration::from_secs(300), |s| {
+                    Duration::from_secs(s.clamp(1, 86_400))
+                }),
         }
+    }
+
+    /// How long a write confirmation waits for the human's answer.
+    pub fn confirm_timeout(&self) -> Duration {
+        self.confirm_timeout
     }
 
     /// Records how many HTTP sessions are open (shown by the health tool).
