@@ -194,7 +194,8 @@ def test_a_session_serves_only_the_credentials_that_opened_it(mistmcp_bin, mist)
             c.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers={**HEADERS, "Mcp-Session-Id": sid, "X-Mist-Token": "alice"})
             call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}}}
             other = c.post(url, json=call, headers={**HEADERS, "Mcp-Session-Id": sid, "X-Mist-Token": "mallory"})
-            assert "other credentials" in other.text and "mallory@" not in other.text
+            # Issue 14: refused by the gate before rmcp, as if the session did not exist.
+            assert other.status_code == 404 and "mallory@" not in other.text
             own = c.post(url, json=call, headers={**HEADERS, "Mcp-Session-Id": sid, "X-Mist-Token": "alice"})
             assert "alice@example.com" in own.text
         assert "mallory" not in EchoMist.calls
@@ -215,5 +216,28 @@ def test_simultaneous_initializes_respect_the_cap(mistmcp_bin, mist):
         with ThreadPoolExecutor(12) as pool:
             codes = list(pool.map(one, range(12)))
         assert codes.count(200) <= 3 and codes.count(200) >= 1 and set(codes) <= {200, 503}, codes
+    finally:
+        server.stop()
+
+
+def test_no_method_reaches_a_session_of_someone_else(mistmcp_bin, mist):
+    """Issue 14: with another's Mcp-Session-Id, no POST (a forged elicitation answer too), GET
+    or DELETE reaches rmcp; the owner's session is untouched."""
+    server = HttpServer(mistmcp_bin, ["--api-url", mist])
+    url = f"{server.url}?cloud=api.mist.com"
+    try:
+        with httpx2.Client(timeout=30) as c:
+            alice = {**HEADERS, "X-Mist-Token": "alice"}
+            sid = c.post(url, json=INIT, headers=alice).headers["mcp-session-id"]
+            c.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers={**alice, "Mcp-Session-Id": sid})
+            mallory = {**HEADERS, "X-Mist-Token": "mallory", "Mcp-Session-Id": sid}
+            forged = {"jsonrpc": "2.0", "id": 0, "result": {"action": "accept", "content": {"confirm": True}}}
+            assert c.post(url, json=forged, headers=mallory).status_code == 404
+            assert c.get(url, headers=mallory).status_code == 404
+            assert c.delete(url, headers=mallory).status_code == 404
+            call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}}}
+            own = c.post(url, json=call, headers={**alice, "Mcp-Session-Id": sid})
+            assert own.status_code == 200 and "alice@example.com" in own.text
+        assert "mallory" not in EchoMist.calls
     finally:
         server.stop()

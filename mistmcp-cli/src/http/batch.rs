@@ -13,37 +13,8 @@ use http::StatusCode;
 use http::request::Parts;
 use mistcore::envelope;
 use serde_json::Value;
-use std::collections::HashSet;
 use std::convert::Infallible;
-use std::sync::Mutex;
 use tower::ServiceExt;
-
-/// The sessions (by `Mcp-Session-Id`) whose negotiated protocol has batches.
-#[derive(Debug, Default)]
-pub struct BatchSessions(Mutex<HashSet<String>>);
-
-impl BatchSessions {
-    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Records a session that negotiated `version`, when that version has batches.
-    pub fn opened(&self, session_id: &str, version: Option<&str>) {
-        if envelope::allows_batches(version) {
-            self.set().insert(session_id.to_string());
-        }
-    }
-
-    /// Whether the session accepts batches.
-    pub fn accepts(&self, session_id: Option<&str>) -> bool {
-        session_id.is_some_and(|id| self.set().contains(id))
-    }
-
-    /// Forgets the sessions that are gone (closed or expired).
-    pub fn retain(&self, alive: impl Fn(&str) -> bool) {
-        self.set().retain(|id| alive(id));
-    }
-}
 
 /// One SSE event carrying a JSON-RPC message.
 fn event(message: &str) -> Result<axum::body::Bytes, Infallible> {

@@ -3,6 +3,7 @@
 //! cloud, caps sessions and body sizes.
 
 mod batch;
+mod sessions;
 
 use crate::server::{ClientGone, MistServer, RequestSession};
 use crate::service::NativeService;
@@ -78,8 +79,8 @@ struct Gate {
     loopback: bool,
     /// `Host` headers are checked against an allow-list.
     host_checked: bool,
-    /// Sessions of protocol 2025-03-26, which accept batches.
-    batch_sessions: batch::BatchSessions,
+    /// Who opened each session, and which accept batches (protocol 2025-03-26).
+    open_sessions: sessions::OpenSessions,
     /// rmcp's service, for the messages of a batch.
     mcp: McpService,
 }
@@ -105,6 +106,8 @@ enum Refusal {
     BadRequest(String),
     /// 413; the rest of the body is not read, so the connection is closed.
     TooLarge(usize),
+    /// 404.
+    NotFound(String),
     /// 503.
     Unavailable(String),
     /// 500 (the reason is logged, the client gets advice).
@@ -150,6 +153,7 @@ impl IntoResponse for Refusal {
                 );
                 r
             }
+            Refusal::NotFound(message) => error(StatusCode::NOT_FOUND, message),
             Refusal::Unavailable(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
             Refusal::Internal(message) => error(StatusCode::INTERNAL_SERVER_ERROR, message),
             Refusal::Rpc(status, answer) => (status, axum::Json(answer)).into_response(),
@@ -342,7 +346,7 @@ fn read_envelope(
         }
         Incoming::Batch(items) => {
             let session_id = header(&parts.headers, "mcp-session-id");
-            if !gate.batch_sessions.accepts(session_id) {
+            if !gate.open_sessions.accepts_batches(session_id) {
                 tracing::warn!(
                     "refusing a batch outside protocol {}",
                     envelope::BATCH_VERSION
@@ -450,10 +454,20 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         gate.service.set_sessions(active + 1);
     }
     let identity = identity(bound.as_ref().map(|b| b.id.as_str()), &session);
+    // A session serves only who opened it, whatever the method (a POST of any kind, the GET
+    // stream, DELETE): anyone else is told it does not exist, before rmcp sees the request.
+    if let Some(id) = header(&parts.headers, "mcp-session-id")
+        && !gate.open_sessions.admits(id, &identity)
+    {
+        tracing::warn!("refusing a request on a session opened with other credentials");
+        return Err(Refusal::NotFound(
+            "unknown session: initialize a session of your own".into(),
+        ));
+    }
     parts.extensions.insert(RequestSession {
         session,
         debug,
-        identity,
+        identity: identity.clone(),
     });
     // When the client goes away before the answer is complete, its call is cancelled (and
     // with it the request to Mist): the token is cancelled when the answer's body is dropped.
@@ -476,7 +490,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
             .get("mcp-session-id")
             .and_then(|v| v.to_str().ok()),
     ) {
-        gate.batch_sessions.opened(id, version.as_deref());
+        gate.open_sessions.opened(id, &identity, version.as_deref());
     }
     // A closed session is answered 200: clients (the Python SDK) count a 202 as a failure.
     if is_delete && response.status() == StatusCode::ACCEPTED {
@@ -572,7 +586,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         allowed_origins: opts.allowed_origins.clone(),
         loopback: is_loopback(&opts.host),
         host_checked,
-        batch_sessions: Default::default(),
+        open_sessions: Default::default(),
         mcp: service.clone(),
     });
     let app = axum::Router::new()
@@ -632,7 +646,7 @@ async fn report_sessions(gate: Arc<Gate>) {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let sessions = gate.sessions.sessions.read().await;
         let now = sessions.len();
-        gate.batch_sessions
+        gate.open_sessions
             .retain(|id| sessions.keys().any(|k| k.as_ref() == id));
         drop(sessions);
         gate.service.set_sessions(now);
