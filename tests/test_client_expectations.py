@@ -493,3 +493,30 @@ def test_an_empty_bound_cloud_is_not_replaced_by_the_clients(mistmcp_bin, mist, 
             assert r.status_code == 400, r.text
     finally:
         server.stop()
+
+
+def peak_rss_mib(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_long_stdio_lines_are_answered_and_memory_stays_bounded(mistmcp_bin):
+    """Issue 14: a line over MISTMCP_MAX_LINE_BYTES (8 MiB) gets -32600 with its id; reading it
+    costs no more memory than the cap (measured from /proc)."""
+    server = RawServer(mistmcp_bin, [], server_env())
+    server.initialize()
+    for size_mib in (17, 120):
+        huge = "x" * (size_mib << 20)
+        server.send_line(json.dumps({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
+                                     "params": {"name": "mist_search_operations", "arguments": {"query": huge}}}))
+        del huge
+        answer = read_with_watchdog(server, 120)
+        assert answer["id"] == 77 and answer["error"]["code"] == -32600, answer["error"]
+        assert "MISTMCP_MAX_LINE_BYTES" in answer["error"]["message"]
+    assert peak_rss_mib(server.proc.pid) < 80, peak_rss_mib(server.proc.pid)
+    assert server.request("tools/list")["result"]["tools"]  # still serving
+    server.close()
+    server.assert_stdout_pure()
