@@ -520,3 +520,33 @@ def test_long_stdio_lines_are_answered_and_memory_stays_bounded(mistmcp_bin):
     assert server.request("tools/list")["result"]["tools"]  # still serving
     server.close()
     server.assert_stdout_pure()
+
+
+class EndlessBody(QuietHandler):
+    """An answer that never ends (chunked), until the client goes away or 2 GB were sent."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"[" + b'{"name": "x"},' * 65536
+        try:
+            for _ in range(2048):  # bounded: at most ~2 GB
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass
+
+
+def test_an_endless_upstream_answer_is_cut_at_the_limit(mistmcp_bin):
+    """Issue 14: an answer is read as a stream up to MISTMCP_MAX_UPSTREAM_BYTES; memory stays flat."""
+    with serve_mock(EndlessBody) as url:
+        server = RawServer(mistmcp_bin, [], server_env(url, MISTMCP_MAX_UPSTREAM_BYTES=str(16 << 20)))
+        server.initialize()
+        answer = server.call("getSelf")
+        text = answer["result"]["content"][0]["text"]
+        assert answer["result"]["isError"] and "too large" in text, text
+        assert peak_rss_mib(server.proc.pid) < 120, peak_rss_mib(server.proc.pid)
+        server.close()

@@ -16,7 +16,13 @@ tokio::task_local! {
 pub struct ReqwestTransport {
     client: reqwest::Client,
     timeout: Duration,
+    /// The largest answer read (`MISTMCP_MAX_UPSTREAM_BYTES`, default 64 MiB): one call can never
+    /// fill the memory of a server others share.
+    max_body: usize,
 }
+
+/// The largest answer body read from Mist by default.
+pub const DEFAULT_MAX_UPSTREAM_BYTES: usize = 64 << 20;
 
 impl ReqwestTransport {
     /// A transport whose requests give up after `timeout`.
@@ -27,7 +33,16 @@ impl ReqwestTransport {
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()?;
-        Ok(ReqwestTransport { client, timeout })
+        let max_body = std::env::var("MISTMCP_MAX_UPSTREAM_BYTES")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(DEFAULT_MAX_UPSTREAM_BYTES);
+        Ok(ReqwestTransport {
+            client,
+            timeout,
+            max_body,
+        })
     }
 }
 
@@ -96,7 +111,25 @@ impl HttpTransport for ReqwestTransport {
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
             .collect();
-        let body = response.bytes().await.map_err(classify)?.to_vec();
+        // Read as a stream, up to the limit: neither a huge nor an endless body is buffered.
+        let limit = self.max_body;
+        if let Some(length) = response.content_length().filter(|l| *l as usize > limit) {
+            return Err(TransportError::TooLarge {
+                limit,
+                seen: length as usize,
+            });
+        }
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > limit {
+                return Err(TransportError::TooLarge {
+                    limit,
+                    seen: body.len() + chunk.len(),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(HttpResponse {
             status,
             headers,

@@ -107,6 +107,16 @@ pub enum TransportError {
         /// Seconds until one call frees.
         seconds: u64,
     },
+    /// The answer was larger than the host accepts (its body is not read further).
+    #[error(
+        "the answer is too large: over {limit} bytes ({seen} seen); narrow the request (limit, fields, a time range) or raise MISTMCP_MAX_UPSTREAM_BYTES"
+    )]
+    TooLarge {
+        /// The most bytes accepted.
+        limit: usize,
+        /// Bytes seen when reading stopped.
+        seen: usize,
+    },
     /// Anything else the HTTP stack reported.
     #[error("{0}")]
     Other(String),
@@ -351,6 +361,8 @@ pub enum ErrorKind {
     Upstream5xx,
     /// A success whose body is not JSON.
     Malformed,
+    /// An answer over the host's size limit.
+    TooLarge,
 }
 
 impl ErrorKind {
@@ -368,6 +380,7 @@ impl ErrorKind {
             }
             ErrorKind::Upstream5xx => "upstream_5xx",
             ErrorKind::Malformed => "malformed",
+            ErrorKind::TooLarge => "too_large",
         }
     }
 }
@@ -434,6 +447,7 @@ impl ApiError {
             ApiError::Transport { source, .. } => match source {
                 TransportError::Timeout { .. } => ErrorKind::Timeout,
                 TransportError::RateBudget { .. } => ErrorKind::RateBudget,
+                TransportError::TooLarge { .. } => ErrorKind::TooLarge,
                 _ => ErrorKind::Network,
             },
             ApiError::Status { status: 429, .. } => ErrorKind::RateLimited,
