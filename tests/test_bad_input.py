@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +17,11 @@ from conftest import ORG_ID, QuietHandler, TOKEN, send_json, serve_mock, server_
 class RawServer:
     """mistmcp driven line by line, as a badly behaved client would."""
 
-    def __init__(self, binary: str, args: list[str], env: dict[str, str]):
+    def __init__(self, binary: str, args: list[str], env: dict[str, str], files: dict[str, str] | None = None):
+        """`files` are written into the scratch working directory first (a `.env`, say)."""
         self.cwd = tempfile.TemporaryDirectory()
+        for name, text in (files or {}).items():
+            Path(self.cwd.name, name).write_text(text)
         self.proc = subprocess.Popen(
             [binary, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=env, cwd=self.cwd.name, text=True, bufsize=1,

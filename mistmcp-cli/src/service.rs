@@ -29,15 +29,16 @@ pub struct NativeService {
 }
 
 impl NativeService {
-    /// The service around `transport`, with the security `limits`.
-    pub fn new(transport: MistTransport, limits: Limits) -> Self {
+    /// The service around `transport`, with the security `limits`; `stream_url` (`MIST_WS_URL`
+    /// of the token's source) replaces the cloud's event stream URL.
+    pub fn new(transport: MistTransport, limits: Limits, stream_url: Option<String>) -> Self {
         NativeService {
             started: Instant::now(),
             metrics: Metrics::default(),
             transport: Arc::new(transport),
             limits,
             sessions: Mutex::new(None),
-            streams: WsStreams::from_env(),
+            streams: WsStreams::new(stream_url),
             // MISTMCP_COMMAND_TIMEOUT: seconds a device command's output is read at most.
             command_deadline: std::env::var("MISTMCP_COMMAND_TIMEOUT")
                 .ok()
@@ -129,10 +130,10 @@ pub struct WsStreams {
 }
 
 impl WsStreams {
-    /// `MIST_WS_URL` overrides the stream's URL (tests, private deployments);
+    /// `stream_url` overrides the stream's URL (tests, private deployments);
     /// `MISTMCP_SHELL_DENYLIST` names a file of denied shell commands, one per line (a missing
     /// or empty file refuses every shell command).
-    pub fn from_env() -> Self {
+    pub fn new(stream_url: Option<String>) -> Self {
         let denylist = match std::env::var_os("MISTMCP_SHELL_DENYLIST") {
             None => Some(
                 mistcore::devices::DEFAULT_SHELL_DENYLIST
@@ -152,7 +153,7 @@ impl WsStreams {
                 .filter(|l| !l.is_empty()),
         };
         WsStreams {
-            stream_url: std::env::var("MIST_WS_URL").ok().filter(|u| !u.is_empty()),
+            stream_url: stream_url.filter(|u| !u.is_empty()),
             denylist,
         }
     }

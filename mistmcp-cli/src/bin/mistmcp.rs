@@ -91,7 +91,7 @@ struct Args {
         value_delimiter = ','
     )]
     categories: Vec<String>,
-    /// A .env file with MIST_APITOKEN / MIST_HOST (default: ./.env when present).
+    /// A .env file with MIST_APITOKEN / MIST_HOST (default: ./.env, read only when no token is in the environment; never in HTTP mode).
     #[arg(short = 'e', long, env = "MIST_ENV_FILE")]
     env_file: Option<PathBuf>,
     /// Debug logs on stderr.
@@ -112,8 +112,9 @@ struct Args {
         default_value = "json"
     )]
     response_format: ResponseFormat,
-    /// Explicit API base URL instead of a Mist cloud (tests, private deployments).
-    #[arg(long, env = "MIST_API_URL")]
+    /// Explicit API base URL instead of a Mist cloud (tests, private deployments); also
+    /// MIST_API_URL, from the same source as the token (README: "Where the token goes").
+    #[arg(long)]
     api_url: Option<String>,
     /// Seconds a call to Mist may take, retries and waits included.
     #[arg(
@@ -227,28 +228,51 @@ fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    // A first parse finds the env file; the second sees the variables it defines.
+    // The environment's Mist variables, before any env file is read (config: the token rule).
+    let environment = config::MistVars::from_environment();
+    // A first parse finds the env file; the second sees the settings it defines.
     let first = Args::parse();
-    config::load_env_file(first.env_file.as_deref())?;
-    let args = Args::parse();
+    let chosen = match &first.env_file {
+        Some(path) => vec![config::Place {
+            source: config::Source::EnvFile(path.clone()),
+            vars: config::read_env_file(path)?,
+        }],
+        None => Vec::new(),
+    };
+    let mut args = Args::parse();
     if let Some(Command::Tokens { action }) = &args.command {
         return tokens(action, args.tokens_file.clone());
     }
     mistmcp_cli::transport::init_tls();
+    let api_url_flag = args.api_url.clone();
+    let environment = config::MistVars {
+        api_url: api_url_flag.clone().or(environment.api_url),
+        ..environment
+    };
+    if args.transport == Transport::Http {
+        init_logs(args.debug, args.log_format);
+        let destination = config::server_destination(chosen, environment)?;
+        return serve_http(args, destination);
+    }
+    let mut read_dot_env = false;
+    let resolved = config::resolve(chosen, environment, api_url_flag.as_deref(), || {
+        let dot_env = config::dot_env()?;
+        read_dot_env = dot_env.is_some();
+        Ok(dot_env.into_iter().collect())
+    })?;
+    if read_dot_env {
+        let transport = args.transport;
+        args = Args::parse();
+        anyhow::ensure!(
+            args.transport == transport,
+            "./.env sets MISTMCP_TRANSPORT_MODE, but the HTTP server never reads ./.env: give the file with --env-file"
+        );
+    }
     init_logs(args.debug, args.log_format);
     if args.security_check || args.validate_config {
-        return check(&args);
+        return check(&args, &resolved);
     }
-    if args.transport == Transport::Http {
-        return serve_http(args);
-    }
-
-    let credentials = config::credentials(
-        std::env::var("MIST_APITOKEN").ok(),
-        std::env::var("MIST_HOST").ok(),
-        args.api_url.clone(),
-    )?;
-    let session = Session::new(&session_config(&args), credentials)?;
+    let session = Session::new(&session_config(&args), resolved.credentials.clone())?;
     if args.disable_elicitation {
         if args.enable_write_tools {
             tracing::warn!(
@@ -276,6 +300,7 @@ fn main() -> anyhow::Result<()> {
     let service = Arc::new(NativeService::new(
         mist_transport(args.policy())?,
         security_limits()?,
+        resolved.stream_url,
     ));
     let handler = MistServer::new(session, service);
     tokio::runtime::Builder::new_current_thread()
@@ -301,7 +326,7 @@ fn security_limits() -> anyhow::Result<mistcore::security::Limits> {
     mistmcp_cli::checks::limits_from_env().map_err(anyhow::Error::msg)
 }
 
-fn serve_http(args: Args) -> anyhow::Result<()> {
+fn serve_http(args: Args, destination: config::ServerDestination) -> anyhow::Result<()> {
     let tokens_file = match args.tokens_file.clone() {
         Some(p) if !p.exists() => anyhow::bail!(
             "the token store {} does not exist: create a token with `mistmcp tokens create --tokens-file {} --id <name>`",
@@ -311,17 +336,6 @@ fn serve_http(args: Args) -> anyhow::Result<()> {
         Some(p) => Some(p),
         None => default_tokens_file().filter(|p| p.exists()),
     };
-    let api_url = args
-        .api_url
-        .as_deref()
-        .map(mistcore::api::custom_base)
-        .transpose()?;
-    if let Some(host) = std::env::var("MIST_HOST")
-        .ok()
-        .filter(|h| !h.trim().is_empty())
-    {
-        mistcore::api::cloud_base(&host)?;
-    }
     if args.disable_elicitation && args.enable_write_tools {
         tracing::warn!(
             "--disable-elicitation: write tools run WITHOUT asking the human for confirmation"
@@ -339,13 +353,12 @@ fn serve_http(args: Args) -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
         defaults: session_config(&args),
-        default_cloud: std::env::var("MIST_HOST")
-            .ok()
-            .filter(|h| !h.trim().is_empty()),
-        api_url,
+        default_cloud: destination.cloud,
+        api_url: destination.api_url,
         service: Arc::new(NativeService::new(
             mist_transport(args.policy())?,
             security_limits()?,
+            destination.stream_url,
         )),
     };
     // Validate the defaults once, so that a bad --categories fails at start, not per request.
@@ -367,12 +380,8 @@ enum LogFormat {
 }
 
 /// `--security-check` and `--validate-config`: report on stdout, exit code says the outcome.
-fn check(args: &Args) -> anyhow::Result<()> {
-    let credentials = config::credentials(
-        std::env::var("MIST_APITOKEN").ok(),
-        std::env::var("MIST_HOST").ok(),
-        args.api_url.clone(),
-    )?;
+fn check(args: &Args, resolved: &config::Resolved) -> anyhow::Result<()> {
+    let credentials = resolved.credentials.clone();
     if credentials.token.is_none() {
         anyhow::bail!("MIST_APITOKEN is not set: the checks need a token");
     }

@@ -143,7 +143,7 @@ async fn utility(
     let transport = crate::transport::mist_transport(ctx.transport.policy().clone())
         .map_err(|e| Failure::other(e.to_string()))?;
     let limits = checks::limits_from_env().map_err(Failure::usage)?;
-    let service = NativeService::new(transport, limits);
+    let service = NativeService::new(transport, limits, ctx.stream_url.clone());
     // The document formats get the whole result at the end; otherwise the output is streamed.
     let stream = !ctx.format_given;
     let printed = std::sync::Mutex::new(std::io::stdout());

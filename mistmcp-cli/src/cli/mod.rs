@@ -153,7 +153,7 @@ fn global_args() -> Vec<Arg> {
             .long("env-file")
             .global(true)
             .env("MIST_ENV_FILE")
-            .help("A .env file (default: ./.env when present)"),
+            .help("A .env file (default: ./.env, read only when no token comes from elsewhere)"),
         Arg::new("yes")
             .short('y')
             .long("yes")
@@ -163,8 +163,7 @@ fn global_args() -> Vec<Arg> {
         Arg::new("api_url")
             .long("api-url")
             .global(true)
-            .env("MIST_API_URL")
-            .help("Explicit API base URL (tests, private deployments)"),
+            .help("Explicit API base URL (tests, private deployments); also MIST_API_URL, from the token's source"),
         Arg::new("timeout")
             .long("request-timeout")
             .visible_alias("timeout")
@@ -694,6 +693,8 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
 /// What a call needs: credentials, the transport, the global flags.
 struct Ctx {
     credentials: Credentials,
+    /// `MIST_WS_URL` of the token's source.
+    stream_url: Option<String>,
     transport: MistTransport,
     org: Option<String>,
     site: Option<String>,
@@ -712,43 +713,65 @@ struct Ctx {
 
 impl Ctx {
     fn new(m: &ArgMatches) -> Result<Self, Failure> {
-        let env_file = m
-            .get_one::<String>("env_file")
-            .map(std::path::PathBuf::from);
-        config::load_env_file(env_file.as_deref())?;
+        // The environment's Mist variables, before any env file is read (config: the token rule).
+        let environment = config::MistVars::from_environment();
         let config_file = profiles::load()?;
-        let token_in_env = std::env::var("MIST_APITOKEN").is_ok_and(|t| !t.trim().is_empty());
-        let profile = profiles::select(
-            &config_file,
-            m.get_one::<String>("profile").map(String::as_str),
-            token_in_env,
-        )?;
-        let explicit_profile = m.get_one::<String>("profile").is_some();
+        let profile_name = m.get_one::<String>("profile");
+        let mut chosen = Vec::new();
+        let mut explicit_profile = None;
+        if let Some(name) = profile_name {
+            let p = profiles::named(&config_file, name)?;
+            chosen.push(config::Place {
+                source: config::Source::Profile(name.clone()),
+                vars: p.mist_vars(),
+            });
+            explicit_profile = Some(p);
+        }
+        if let Some(path) = m.get_one::<String>("env_file") {
+            let path = std::path::PathBuf::from(path);
+            chosen.push(config::Place {
+                vars: config::read_env_file(&path)?,
+                source: config::Source::EnvFile(path),
+            });
+        }
+        let api_url_flag = m.get_one::<String>("api_url").cloned();
+        let environment = config::MistVars {
+            api_url: api_url_flag.clone().or(environment.api_url),
+            ..environment
+        };
+        let mut default_profile = None;
+        let resolved = config::resolve(chosen, environment, api_url_flag.as_deref(), || {
+            let mut later = Vec::new();
+            if let Some((name, p)) = profiles::default_profile(&config_file) {
+                later.push(config::Place {
+                    source: config::Source::DefaultProfile(name.to_string()),
+                    vars: p.mist_vars(),
+                });
+                default_profile = Some(p.clone());
+            }
+            // ./.env is read only when neither the default profile nor anything before has a token.
+            if !later.iter().any(|p| p.vars.token.is_some()) {
+                later.extend(config::dot_env()?);
+            }
+            Ok(later)
+        })?;
+        // The org default follows the profile in use (explicit, else the default one).
+        let p = explicit_profile
+            .or(match resolved.source {
+                Some(config::Source::DefaultProfile(_)) | None => default_profile,
+                _ => None,
+            })
+            .unwrap_or_default();
         let pick = |env: &str, from_profile: Option<&String>| -> Option<String> {
             let from_env = std::env::var(env).ok().filter(|v| !v.trim().is_empty());
-            if explicit_profile {
+            if profile_name.is_some() {
                 from_profile.cloned().or(from_env)
             } else {
                 from_env.or_else(|| from_profile.cloned())
             }
         };
-        let p = profile.unwrap_or_default();
-        // A token and the place it is sent to come from the same source: an explicit profile's
-        // token never goes to a URL or host of the environment.
-        let (token, host, api_url) = if explicit_profile && p.token.is_some() {
-            (p.token.clone(), p.host.clone(), p.api_url.clone())
-        } else {
-            let api_url = m
-                .get_one::<String>("api_url")
-                .cloned()
-                .or(p.api_url.clone());
-            (
-                pick("MIST_APITOKEN", p.token.as_ref()),
-                pick("MIST_HOST", p.host.as_ref()),
-                api_url,
-            )
-        };
-        let credentials = config::credentials(token, host, api_url)?;
+        let credentials = resolved.credentials;
+        let stream_url = resolved.stream_url;
         let policy = Policy {
             request_timeout: Duration::from_secs(
                 (*m.get_one::<u64>("timeout").unwrap_or(&30)).clamp(1, 3600),
@@ -758,6 +781,7 @@ impl Ctx {
         };
         Ok(Ctx {
             credentials,
+            stream_url,
             transport: mist_transport(policy).map_err(|e| Failure::other(e.to_string()))?,
             org: m
                 .get_one::<String>("org")

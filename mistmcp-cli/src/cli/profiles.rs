@@ -1,7 +1,7 @@
 //! Named profiles in `~/.config/mistcli/config.toml`.
 //!
 //! ```toml
-//! default = "prod"          # used when neither --profile nor MIST_APITOKEN is given
+//! default = "prod"          # used when no token is chosen or in the environment
 //! [profiles.prod]
 //! token = "..."
 //! host = "api.eu.mist.com"  # or api_url = "http://127.0.0.1:4010"
@@ -23,6 +23,8 @@ pub struct Profile {
     pub host: Option<String>,
     /// An explicit base URL.
     pub api_url: Option<String>,
+    /// The event stream's URL (device commands).
+    pub ws_url: Option<String>,
     /// The default org.
     pub org_id: Option<String>,
 }
@@ -62,30 +64,36 @@ pub fn load() -> anyhow::Result<Config> {
     toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
 }
 
-/// The profile to use: the named one (which must exist), else the file's default, if any.
-pub fn select(
-    config: &Config,
-    name: Option<&str>,
-    token_in_env: bool,
-) -> anyhow::Result<Option<Profile>> {
-    match name {
-        Some(n) => config.profiles.get(n).cloned().map(Some).with_context(|| {
-            let known: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
-            format!(
-                "no profile `{n}` in {}; profiles: {}",
-                path().map(|p| p.display().to_string()).unwrap_or_default(),
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            )
-        }),
-        None if token_in_env => Ok(None),
-        None => Ok(config
-            .default
-            .as_ref()
-            .and_then(|d| config.profiles.get(d))
-            .cloned()),
+/// The profile named `name`, which must exist.
+pub fn named(config: &Config, name: &str) -> anyhow::Result<Profile> {
+    config.profiles.get(name).cloned().with_context(|| {
+        let known: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+        format!(
+            "no profile `{name}` in {}; profiles: {}",
+            path().map(|p| p.display().to_string()).unwrap_or_default(),
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )
+    })
+}
+
+/// The config file's default profile, with its name, if it names one that exists.
+pub fn default_profile(config: &Config) -> Option<(&str, &Profile)> {
+    let name = config.default.as_deref()?;
+    config.profiles.get(name).map(|p| (name, p))
+}
+
+impl Profile {
+    /// The profile's token and destinations.
+    pub fn mist_vars(&self) -> crate::config::MistVars {
+        crate::config::MistVars::new(
+            self.token.clone(),
+            self.host.clone(),
+            self.api_url.clone(),
+            self.ws_url.clone(),
+        )
     }
 }

@@ -1,0 +1,160 @@
+"""Issue 14: attacks as a stranger would run them, against the real binaries and local mocks.
+
+Where the token goes (a `.env` or profile cannot redirect another source's token), ..."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import ORG_ID, QuietHandler, TOKEN, built_binary, send_json, serve_mock, server_env
+from test_bad_input import RawServer
+
+SITE = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f"
+DEVICE = "00000000-0000-0000-1000-5c5b35000001"
+
+
+class Recorder:
+    """An attacker's listener: records every byte any client sends it, answers nothing."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.received = b""
+        self.lock = threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn):
+        with conn:
+            conn.settimeout(5)
+            with contextlib.suppress(OSError):
+                while data := conn.recv(65536):
+                    with self.lock:
+                        self.received += data
+
+    def url(self, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture()
+def attacker():
+    r = Recorder()
+    yield r
+    r.close()
+
+
+class Mist(QuietHandler):
+    """The real cloud stand-in: records the Authorization header of every call."""
+
+    seen: list[str] = []
+
+    def do_GET(self):
+        Mist.seen.append(self.headers.get("Authorization", ""))
+        send_json(self, 200, {"email": "me@example.com", "privileges": []})
+
+    do_POST = do_GET
+
+
+@pytest.fixture()
+def mist():
+    Mist.seen = []
+    with serve_mock(Mist) as url:
+        yield url
+
+
+def mistcli(args, env: dict, files: dict[str, str] | None = None, timeout: float = 60):
+    """mistcli in a scratch directory holding `files`, with only `env`."""
+    e = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(), "MISTCLI_CONFIG": "/nonexistent", **env}
+    with tempfile.TemporaryDirectory() as cwd:
+        for name, text in (files or {}).items():
+            Path(cwd, name).write_text(text)
+        return subprocess.run([built_binary("mistcli"), *args], capture_output=True, text=True, env=e, cwd=cwd,
+                              timeout=timeout)
+
+
+def text_of(answer: dict) -> str:
+    return "\n".join(c.get("text", "") for c in answer.get("result", {}).get("content", []))
+
+
+# 2. A `.env` in the working directory, or another source, cannot redirect a token.
+
+def test_a_dot_env_cannot_send_the_environments_token_elsewhere(mistmcp_bin, attacker):
+    env = server_env(token=TOKEN, MISTMCP_REQUEST_TIMEOUT="5")
+    server = RawServer(mistmcp_bin, [], env, files={".env": f"MIST_API_URL={attacker.url()}\n"})
+    server.initialize()
+    answer = server.call("getSelf")
+    server.close()
+    # The token goes to the environment's cloud (api.mist.com, unreachable here), never to ./.env's.
+    assert answer["result"]["isError"] and "api.mist.com" in text_of(answer), answer
+    assert attacker.received == b""
+
+
+def test_a_dot_env_cannot_send_the_environments_token_to_its_stream(attacker, mist):
+    files = {".env": f"MIST_WS_URL={attacker.url('ws')}/stream\n"}
+    r = mistcli(["devices", "ping", "--site", SITE, "--device", DEVICE, "--host", "8.8.8.8", "--timeout-seconds", "1"],
+                {"MIST_APITOKEN": TOKEN, "MIST_API_URL": mist}, files)
+    assert TOKEN.encode() not in attacker.received and attacker.received == b"", r.stderr
+    assert Mist.seen == [f"Token {TOKEN}"]  # the ping itself went to the token's own cloud
+
+
+def test_a_dot_env_with_token_and_url_is_used_whole(mistmcp_bin, mist):
+    server = RawServer(mistmcp_bin, [], server_env(token=None),
+                       files={".env": f"MIST_APITOKEN=dotenv-token\nMIST_API_URL={mist}\n"})
+    server.initialize()
+    answer = server.call("getSelf")
+    server.close()
+    assert not answer["result"].get("isError"), answer
+    assert Mist.seen == ["Token dotenv-token"]
+    dot_env = f"MIST_APITOKEN=file-token\nMIST_API_URL={mist}\n"
+    r = mistcli(["self", "get"], {}, {".env": dot_env})
+    assert r.returncode == 0, r.stderr
+    with tempfile.NamedTemporaryFile("w", suffix=".env") as f:
+        f.write(dot_env)
+        f.flush()
+        r = mistcli(["self", "get", "--env-file", f.name], {})
+        assert r.returncode == 0, r.stderr
+    assert Mist.seen == ["Token dotenv-token", "Token file-token", "Token file-token"]
+
+
+def test_a_profiles_token_never_goes_to_a_url_from_elsewhere(attacker, mist, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'default = "lab"\n[profiles.lab]\ntoken = "profile-token"\napi_url = "{mist}"\n')
+    base = {"MISTCLI_CONFIG": str(config), "MIST_ORG_ID": ORG_ID}
+    for env, args in [({"MIST_API_URL": attacker.url()}, []), ({}, ["--api-url", attacker.url()]),
+                      ({}, ["--profile", "lab", "--api-url", attacker.url()])]:
+        r = mistcli(["self", "get", *args], {**base, **env})
+        assert r.returncode == 2 and "a token is only sent where its own source says" in r.stderr, (env, args, r.stderr)
+    # ./.env naming only a URL is not read at all when the default profile has a token.
+    r = mistcli(["self", "get"], base, {".env": f"MIST_API_URL={attacker.url()}\n"})
+    assert r.returncode == 0, r.stderr
+    assert attacker.received == b"" and Mist.seen == ["Token profile-token"]
+
+
+def test_a_chosen_env_file_cannot_redirect_the_environments_token(mistmcp_bin, attacker, tmp_path):
+    env_file = tmp_path / "other.env"
+    env_file.write_text(f"MIST_API_URL={attacker.url()}\n")
+    r = subprocess.run([mistmcp_bin, "--env-file", str(env_file)], input="", capture_output=True, text=True,
+                       env=server_env(token=TOKEN), timeout=30)
+    assert r.returncode != 0 and "holds no MIST_APITOKEN" in r.stderr, r.stderr
+    r = mistcli(["self", "get", "--env-file", str(env_file)], {"MIST_APITOKEN": TOKEN})
+    assert r.returncode == 2 and "holds no MIST_APITOKEN" in r.stderr, r.stderr
+    assert attacker.received == b""
