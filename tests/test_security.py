@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ORG_ID, QuietHandler, TOKEN, built_binary, send_json, serve_mock, server_env
 from test_bad_input import RawServer
+from test_writes import proxy  # noqa: F401 (a fixture: a counting proxy in front of Prism)
 
 SITE = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f"
 DEVICE = "00000000-0000-0000-1000-5c5b35000001"
@@ -158,3 +159,89 @@ def test_a_chosen_env_file_cannot_redirect_the_environments_token(mistmcp_bin, a
     r = mistcli(["self", "get", "--env-file", str(env_file)], {"MIST_APITOKEN": TOKEN})
     assert r.returncode == 2 and "holds no MIST_APITOKEN" in r.stderr, r.stderr
     assert attacker.received == b""
+
+
+# 3. Sessionless confirmations cannot be forged, replayed, or used by another token.
+
+def old_digest(name: str, arguments: dict) -> str:
+    """The requestState of before: a SHA-256 any client could compute."""
+    import hashlib
+
+    def canonical(v):
+        if isinstance(v, dict):
+            return "{" + ",".join(f"{json.dumps(k)}:{canonical(v[k])}" for k in sorted(v)) + "}"
+        if isinstance(v, list):
+            return "[" + ",".join(canonical(i) for i in v) + "]"
+        return json.dumps(v, separators=(",", ":"))
+
+    return hashlib.sha256(canonical({"name": name, "arguments": arguments}).encode()).hexdigest()
+
+
+def stateless_caller(url: str, token: str):
+    import httpx2
+    from test_edge import HEADERS, STATELESS
+
+    meta = {"io.modelcontextprotocol/protocolVersion": STATELESS,
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}
+    headers = {**HEADERS, "MCP-Protocol-Version": STATELESS, "Mcp-Method": "tools/call", "Mcp-Name": "createOrgWlan",
+               "X-Mist-Token": token}
+    client = httpx2.Client(timeout=30)
+
+    def call(arguments, **extra):
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": "createOrgWlan", "arguments": arguments, "_meta": meta, **extra}}
+        r = client.post(url, json=body, headers=headers)
+        if r.headers.get("content-type", "").startswith("text/event-stream"):
+            events = [json.loads(line[5:]) for line in r.text.splitlines() if line.startswith("data:") and line[5:].strip()]
+            return [e for e in events if e.get("id") == 1][-1]["result"]
+        return r.json()["result"]
+
+    return call
+
+
+ACCEPT = {"confirm": {"action": "accept", "content": {"confirm": True}}}
+
+
+@pytest.mark.parametrize("kind", ["native", "edge"])
+def test_confirmations_cannot_be_forged_replayed_or_lent(kind, mistmcp_bin, proxy):  # noqa: F811
+    from test_edge import WLAN, write_server
+
+    with write_server(kind, mistmcp_bin, proxy.url) as url:
+        alice, bob = stateless_caller(url, "alice-token"), stateless_caller(url, "bob-token")
+        # Never issued: the digest of the call, as a client could compute it.
+        for forged in [old_digest("createOrgWlan", WLAN), "0" * 32 + ".9999999999." + "0" * 64, "x" * 10_000]:
+            answer = alice(WLAN, inputResponses=ACCEPT, requestState=forged)
+            assert answer["resultType"] == "input_required", answer
+        assert proxy.writes() == []
+        # Issued to alice: bob cannot use it, alice can, once.
+        state = alice(WLAN)["requestState"]
+        assert bob(WLAN, inputResponses=ACCEPT, requestState=state)["resultType"] == "input_required"
+        assert proxy.writes() == []
+        done = alice(WLAN, inputResponses=ACCEPT, requestState=state)
+        assert done["resultType"] == "complete" and not done["isError"], done
+        for _ in range(3):
+            replay = alice(WLAN, inputResponses=ACCEPT, requestState=state)
+            assert replay["resultType"] == "input_required", replay
+            assert "already used" in replay["inputRequests"]["confirm"]["params"]["message"]
+        assert proxy.writes() == [("POST", f"/api/v1/orgs/{ORG_ID}/wlans", 200)]
+
+
+def test_edge_isolates_sharing_the_secret_binding_accept_each_others_states(proxy):  # noqa: F811
+    from test_edge import WLAN, start_edge
+
+    def edge(secret):
+        return start_edge(proxy.url, **{"@WRITE_TOOLS@": "true", "@MIST_HOST@": "api.mist.com", "@CONFIRM_SECRET@": secret})
+
+    one, two, other = edge("s3cret-binding"), edge("s3cret-binding"), edge("another-secret")
+    try:
+        urls = [f"{next(g)}?mode=custom&categories=orgs_wlans" for g in (one, two, other)]
+        first, second, third = (stateless_caller(u, "alice-token") for u in urls)
+        state = first(WLAN)["requestState"]
+        assert third(WLAN, inputResponses=ACCEPT, requestState=state)["resultType"] == "input_required"
+        assert proxy.writes() == []
+        assert second(WLAN, inputResponses=ACCEPT, requestState=state)["resultType"] == "complete"
+        assert proxy.writes() == [("POST", f"/api/v1/orgs/{ORG_ID}/wlans", 200)]
+    finally:
+        for g in (one, two, other):
+            with contextlib.suppress(StopIteration):
+                next(g)

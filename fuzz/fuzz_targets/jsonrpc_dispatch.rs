@@ -23,9 +23,10 @@ use mistcore::api::{
     Credentials, HttpRequest, HttpResponse, HttpTransport, Secret, TransportError,
 };
 use mistcore::jsonrpc::{
-    CLIENT_CAPABILITIES_META, Dispatched, Headers, PROTOCOL_VERSION_META, STATELESS_VERSION,
-    dispatch,
+    CLIENT_CAPABILITIES_META, Confirmations, Dispatched, Headers, PROTOCOL_VERSION_META,
+    STATELESS_VERSION, dispatch,
 };
+use mistcore::request_state::StateKey;
 use mistcore::policy::NoConfirm;
 use mistcore::session::{ResponseFormat, Session, SessionConfig, ToolMode};
 use serde_json::{Value, json};
@@ -130,13 +131,25 @@ fn check(d: &Dispatched) {
     }
 }
 
+/// One key for the whole run, as in a server process (states are redeemed once).
+fn state_key() -> &'static StateKey {
+    static KEY: OnceLock<StateKey> = OnceLock::new();
+    KEY.get_or_init(|| StateKey::new(b"fuzzing secret", 1))
+}
+
 fn run(message: &str, headers: &Headers, session: &mut Session) -> Dispatched {
+    let confirmations = Confirmations {
+        handshake: &NoConfirm,
+        state_key: state_key(),
+        server_token: None,
+        now: 1_800_000_000,
+    };
     let d = pollster::block_on(dispatch(
         message,
         headers,
         session,
         &Unreachable,
-        &NoConfirm,
+        confirmations,
     ));
     if debug() {
         eprintln!(

@@ -14,7 +14,8 @@ use crate::call::CallContext;
 use crate::envelope::{self, Incoming};
 use crate::mcp::{self, CallError};
 use crate::policy::Confirm;
-use crate::round_trip::{MissingCapability, RoundTrip};
+use crate::request_state::StateKey;
+use crate::round_trip::{MissingCapability, RoundTrip, StateCheck};
 use crate::session::Session;
 use crate::session_store::{SessionStore, StoredSession};
 use rmcp::model::{CallToolRequestParams, DiscoverResult, ProtocolVersion};
@@ -278,7 +279,7 @@ pub async fn dispatch(
     headers: &Headers,
     session: &mut Session,
     transport: &dyn HttpTransport,
-    confirm: &dyn Confirm,
+    confirmations: Confirmations<'_>,
 ) -> Dispatched {
     let value: Value = match serde_json::from_str(message) {
         Ok(v) => v,
@@ -321,8 +322,20 @@ pub async fn dispatch(
         return accepted();
     };
     match lifecycle {
-        Lifecycle::Handshake => handshake(id, method, params, session, transport, confirm).await,
-        Lifecycle::Stateless => stateless(id, method, params, session, transport).await,
+        Lifecycle::Handshake => {
+            handshake(
+                id,
+                method,
+                params,
+                session,
+                transport,
+                confirmations.handshake,
+            )
+            .await
+        }
+        Lifecycle::Stateless => {
+            stateless(id, method, params, session, transport, confirmations).await
+        }
     }
 }
 
@@ -369,6 +382,7 @@ async fn stateless(
     params: Value,
     session: &mut Session,
     transport: &dyn HttpTransport,
+    confirmations: Confirmations<'_>,
 ) -> Dispatched {
     session.client.elicitation = params
         .pointer("/_meta")
@@ -404,7 +418,16 @@ async fn stateless(
                         .into_dispatched(id);
                 }
             };
-            let round_trip = match RoundTrip::for_call(session, &call) {
+            let caller = crate::session_request::caller_identity(
+                confirmations.server_token,
+                &session.credentials,
+            );
+            let check = StateCheck {
+                key: confirmations.state_key,
+                caller: &caller,
+                now: confirmations.now,
+            };
+            let round_trip = match RoundTrip::for_call(session, &call, check) {
                 Ok(r) => r,
                 Err(missing) => {
                     return Refusal {
@@ -426,7 +449,7 @@ async fn call_tool(
     session: &mut Session,
     transport: &dyn HttpTransport,
     confirm: &dyn Confirm,
-    round_trip: Option<&RoundTrip>,
+    round_trip: Option<&RoundTrip<'_>>,
 ) -> Dispatched {
     let ctx = CallContext {
         session,
@@ -488,10 +511,24 @@ pub struct Host<'a> {
     pub store: &'a dyn SessionStore,
     /// The way to Mist.
     pub transport: &'a dyn HttpTransport,
-    /// The way to the human for handshake clients.
-    pub confirm: &'a dyn Confirm,
+    /// How writes are confirmed.
+    pub confirmations: Confirmations<'a>,
     /// Makes a new, unguessable session id.
     pub new_session_id: &'a dyn Fn() -> String,
+}
+
+/// How writes are confirmed: by the human through the host for handshake clients, through
+/// the answers (with a `requestState` of the server's key) for sessionless ones.
+#[derive(Clone, Copy)]
+pub struct Confirmations<'a> {
+    /// The way to the human for handshake clients.
+    pub handshake: &'a dyn Confirm,
+    /// Issues and redeems the `requestState` of sessionless confirmations.
+    pub state_key: &'a StateKey,
+    /// The server token the request presented (its id or hash), part of the caller's identity.
+    pub server_token: Option<&'a str>,
+    /// Now, in Unix seconds.
+    pub now: u64,
 }
 
 /// Serves one exchange: restores the session named by `Mcp-Session-Id` (404 when unknown or
@@ -542,7 +579,7 @@ pub async fn serve(exchange: Exchange<'_>, mut session: Session, host: Host<'_>)
                 exchange.headers,
                 &mut session,
                 host.transport,
-                host.confirm,
+                host.confirmations,
             )
             .await
         }
@@ -593,7 +630,7 @@ async fn serve_batch(
             headers,
             session,
             host.transport,
-            host.confirm,
+            host.confirmations,
         )
         .await;
         changed |= one.session_changed;

@@ -22,6 +22,8 @@
 //! - [`response_budget`]: tool results cut to a byte budget, `fields` projection;
 //! - [`round_trip`]: write confirmations carried by the answers (protocol 2026-07-28);
 //! - [`envelope`]: the shape every JSON-RPC message must have, and batches;
+//! - [`framing`]: newline-delimited messages with a length cap, without I/O (stdio);
+//! - [`request_state`]: the `requestState` of sessionless confirmations, MAC'd and used once;
 //! - [`origin`]: which browser origins the HTTP frontends serve;
 //! - [`jsonrpc`]: a JSON-RPC dispatcher for hosts where rmcp's runtime cannot run.
 
@@ -32,11 +34,13 @@ pub use mistcore_catalog as catalog;
 pub use mistcore_client::{api, resilience, schema, security, stream};
 pub mod devices;
 pub mod envelope;
+pub mod framing;
 pub mod host;
 pub mod jsonrpc;
 pub mod mcp;
 pub mod origin;
 pub mod policy;
+pub mod request_state;
 pub mod response_budget;
 pub mod round_trip;
 pub mod session;

@@ -3,11 +3,14 @@
 //! of the server's own; instead the first `tools/call` of a write answers `input_required` with
 //! the confirmation form, and the client calls again with the human's answer.
 //!
-//! The answer counts only for the call it was asked about: `requestState` is a digest of the tool
-//! name and arguments, and a retry whose arguments differ is asked again.
+//! The answer counts only for the call it was asked about, once: `requestState` is issued by the
+//! server ([`crate::request_state`]) for the digest of the tool name and arguments and the
+//! caller's identity; a forged, replayed, expired or other caller's state, or a retry whose
+//! arguments differ, is asked again and nothing runs.
 
 use crate::mcp::confirmation_form;
 use crate::policy::{Confirm, Confirmation, Question};
+use crate::request_state::StateKey;
 use rmcp::model::{
     ElicitRequest, ElicitRequestParams, InputRequest, InputRequests, InputRequiredResult,
     InputResponses, JsonObject,
@@ -19,12 +22,27 @@ use std::sync::Mutex;
 /// The key of the confirmation in `inputRequests` / `inputResponses`.
 pub const CONFIRM_KEY: &str = "confirm";
 
-/// An [`Elicitor`] for one `tools/call` of a multi round-trip client: it answers with what the
-/// client sent back, or notes the question to return as `input_required`.
+/// What checks the `requestState` of a call: the server's key, who calls, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct StateCheck<'a> {
+    /// The server's key (one per process natively, per isolate on the edge).
+    pub key: &'a StateKey,
+    /// The caller's identity ([`crate::session_request::caller_identity`]).
+    pub caller: &'a str,
+    /// Now, in Unix seconds.
+    pub now: u64,
+}
+
+/// A [`Confirm`] for one `tools/call` of a multi round-trip client: it answers with what the
+/// client sent back (when its `requestState` is redeemed), or notes the question to return as
+/// `input_required`.
 #[derive(Debug)]
-pub struct RoundTrip {
-    state: String,
-    answer: Option<Confirmation>,
+pub struct RoundTrip<'a> {
+    /// The digest of the call.
+    call: String,
+    check: StateCheck<'a>,
+    /// The client's answer and the `requestState` it came with.
+    answer: Option<(Confirmation, String)>,
     asked: Mutex<Option<ElicitRequestParams>>,
 }
 
@@ -43,13 +61,14 @@ impl MissingCapability {
     pub const CODE: i64 = -32021;
 }
 
-impl RoundTrip {
+impl<'a> RoundTrip<'a> {
     /// The round trip of one `tools/call` of a sessionless (2026-07-28) client, the one step
     /// both frontends take: a write tool the client could only see with elicitation is refused
     /// with [`MissingCapability`]; otherwise the confirmation travels through the answers.
     pub fn for_call(
         session: &crate::session::Session,
         call: &rmcp::model::CallToolRequestParams,
+        check: StateCheck<'a>,
     ) -> Result<Self, MissingCapability> {
         if crate::tools::needs_elicitation(session, &call.name) {
             return Err(MissingCapability {
@@ -62,6 +81,7 @@ impl RoundTrip {
             call.arguments.as_ref(),
             call.input_responses.as_ref(),
             call.request_state.as_deref(),
+            check,
         ))
     }
 
@@ -72,14 +92,15 @@ impl RoundTrip {
         arguments: Option<&JsonObject>,
         input_responses: Option<&InputResponses>,
         request_state: Option<&str>,
+        check: StateCheck<'a>,
     ) -> Self {
-        let state = call_digest(name, arguments);
         let answer = input_responses
             .and_then(|r| r.get(CONFIRM_KEY))
-            .filter(|_| request_state == Some(state.as_str()))
-            .map(Confirmation::from_answer);
+            .zip(request_state)
+            .map(|(answer, state)| (Confirmation::from_answer(answer), state.to_string()));
         RoundTrip {
-            state,
+            call: call_digest(name, arguments),
+            check,
             answer,
             asked: Mutex::new(None),
         }
@@ -98,25 +119,33 @@ impl RoundTrip {
         )]
         .into_iter()
         .collect();
-        Some(InputRequiredResult::new(
-            Some(requests),
-            Some(self.state.clone()),
-        ))
+        let state = self
+            .check
+            .key
+            .issue(&self.call, self.check.caller, self.check.now);
+        Some(InputRequiredResult::new(Some(requests), Some(state)))
     }
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), async_trait::async_trait)]
 #[cfg_attr(target_arch = "wasm32", async_trait::async_trait(?Send))]
-impl Confirm for RoundTrip {
+impl Confirm for RoundTrip<'_> {
     async fn confirm(&self, question: &Question) -> Confirmation {
-        match &self.answer {
-            Some(answer) => answer.clone(),
-            None => {
-                *self.asked.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(confirmation_form(question));
-                Confirmation::Deferred
+        let mut form = confirmation_form(question);
+        if let Some((answer, state)) = &self.answer {
+            let StateCheck { key, caller, now } = self.check;
+            match key.redeem(state, &self.call, caller, now) {
+                Ok(()) => return answer.clone(),
+                Err(refused) => {
+                    tracing::warn!(%refused, "a confirmation was not accepted: asking again");
+                    if let ElicitRequestParams::FormElicitationParams { message, .. } = &mut form {
+                        *message = format!("({refused}.)\n{message}");
+                    }
+                }
             }
         }
+        *self.asked.lock().unwrap_or_else(|p| p.into_inner()) = Some(form);
+        Confirmation::Deferred
     }
 }
 

@@ -55,6 +55,23 @@ pub enum RequestError {
     Session(#[from] SessionError),
 }
 
+/// Who a request comes from: a SHA-256 of the server token's id (when the server has tokens)
+/// and the Mist token and base URL. A session serves only the identity that opened it, and a
+/// sessionless confirmation counts only for the identity it was given to.
+pub fn caller_identity(server_token: Option<&str>, credentials: &Credentials) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for part in [
+        server_token.unwrap_or(""),
+        credentials.token.as_ref().map_or("", |t| t.expose()),
+        credentials.base.as_str(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn present(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }

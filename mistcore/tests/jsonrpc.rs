@@ -1,10 +1,23 @@
 //! The JSON-RPC dispatcher of edge hosts answers like the native server.
 
 use mistcore::api::{Credentials, HttpRequest, HttpResponse, HttpTransport, TransportError};
-use mistcore::jsonrpc::{Headers, dispatch};
+use mistcore::jsonrpc::{Confirmations, Headers, dispatch};
 use mistcore::policy::NoConfirm;
+use mistcore::request_state::StateKey;
 use mistcore::session::{Session, SessionConfig};
 use serde_json::{Value, json};
+
+/// Confirmations as a server process has them: the human through nobody, states of one key.
+fn confirmations() -> Confirmations<'static> {
+    static KEY: std::sync::LazyLock<StateKey> =
+        std::sync::LazyLock::new(|| StateKey::new(b"test secret", 1));
+    Confirmations {
+        handshake: &NoConfirm,
+        state_key: &KEY,
+        server_token: None,
+        now: 1_800_000_000,
+    }
+}
 
 struct Unreachable;
 
@@ -21,7 +34,7 @@ async fn send(session: &mut Session, message: Value) -> Option<Value> {
         &Headers::default(),
         session,
         &Unreachable,
-        &NoConfirm,
+        confirmations(),
     )
     .await
     .response
@@ -54,7 +67,7 @@ async fn a_session_through_the_dispatcher() {
         serde_json::to_value(mistcore::mcp::list_tools(&s)).expect("json")
     );
 
-    let out = dispatch(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "manageMcpTools", "arguments": {"enable_mcp_tools_categories": "orgs_sites"}}}).to_string(), &Headers::default(), &mut s, &Unreachable, &NoConfirm).await;
+    let out = dispatch(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "manageMcpTools", "arguments": {"enable_mcp_tools_categories": "orgs_sites"}}}).to_string(), &Headers::default(), &mut s, &Unreachable, confirmations()).await;
     assert!(out.session_changed);
     assert!(s.enabled.contains("orgs_sites"));
 
@@ -84,7 +97,7 @@ async fn a_session_through_the_dispatcher() {
         &Headers::default(),
         &mut s,
         &Unreachable,
-        &NoConfirm,
+        confirmations(),
     )
     .await
     .response
@@ -125,7 +138,7 @@ async fn exchange(headers: &Headers, message: Value) -> (u16, Value) {
         headers,
         &mut s,
         &Unreachable,
-        &NoConfirm,
+        confirmations(),
     )
     .await;
     (out.status, out.response.unwrap_or(Value::Null))
@@ -240,7 +253,7 @@ async fn writes_without_elicitation_name_the_missing_capability() {
         json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "createOrgWlan", "arguments": {"org_id": "9777c1a0-6ef6-11e6-8bbf-02e208b2d34f", "body": {"ssid": "x"}}, "_meta": meta(caps)}}).to_string()
     };
     let headers = modern("tools/call", Some("createOrgWlan"));
-    let refused = dispatch(&call(json!({})), &headers, &mut s, &Unreachable, &NoConfirm).await;
+    let refused = dispatch(&call(json!({})), &headers, &mut s, &Unreachable, confirmations()).await;
     let e = refused.response.expect("answer");
     assert_eq!(
         (refused.status, e["error"]["code"].as_i64()),
@@ -253,7 +266,7 @@ async fn writes_without_elicitation_name_the_missing_capability() {
         &headers,
         &mut s,
         &Unreachable,
-        &NoConfirm,
+        confirmations(),
     )
     .await;
     let r = asked.response.expect("answer");
@@ -281,7 +294,7 @@ async fn sessions_live_in_the_store_between_requests() {
     let host = Host {
         store: &store,
         transport: &Unreachable,
-        confirm: &NoConfirm,
+        confirmations: confirmations(),
         new_session_id: &next,
     };
     let fresh =

@@ -6,7 +6,7 @@ use mistcore::api::HttpTransport;
 use mistcore::call::CallContext;
 use mistcore::mcp::{self, CallError};
 use mistcore::policy::{Confirm, Confirmation, Question};
-use mistcore::round_trip::RoundTrip;
+use mistcore::round_trip::{RoundTrip, StateCheck};
 use mistcore::session::Session;
 use mistcore::tools::ToolRef;
 use rmcp::model::{
@@ -275,8 +275,23 @@ impl ServerHandler for MistServer {
         let session = self.session_for(&context)?;
         let started = std::time::Instant::now();
         // Sessionless clients (2026-07-28) confirm writes through the answers themselves.
+        let caller = context
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<RequestSession>())
+            .map_or_else(
+                || mistcore::session_request::caller_identity(None, &session.credentials),
+                |r| r.identity.clone(),
+            );
+        let check = StateCheck {
+            key: self.service.state_key(),
+            caller: &caller,
+            now: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        };
         let round_trip = if stateless_request(&context) {
-            match RoundTrip::for_call(&session, &request) {
+            match RoundTrip::for_call(&session, &request, check) {
                 Ok(r) => Some(r),
                 Err(missing) => {
                     return Err(ErrorData::new(

@@ -5,6 +5,7 @@ use crate::transport::MistTransport;
 use futures_util::{SinkExt, StreamExt};
 use mistcore::api::{Credentials, HttpTransport};
 use mistcore::host::{Metrics, Service};
+use mistcore::request_state::StateKey;
 use mistcore::security::Limits;
 use mistcore::session::Session;
 use mistcore::stream::{DeviceStreams, Stream, StreamError, StreamEvent};
@@ -26,6 +27,8 @@ pub struct NativeService {
     streams: WsStreams,
     command_deadline: Duration,
     confirm_timeout: Duration,
+    /// The key of sessionless confirmations, with a secret of this process.
+    state_key: StateKey,
 }
 
 impl NativeService {
@@ -38,6 +41,7 @@ impl NativeService {
             transport: Arc::new(transport),
             limits,
             sessions: Mutex::new(None),
+            state_key: process_state_key(),
             streams: WsStreams::new(stream_url),
             // MISTMCP_COMMAND_TIMEOUT: seconds a device command's output is read at most.
             command_deadline: std::env::var("MISTMCP_COMMAND_TIMEOUT")
@@ -54,6 +58,11 @@ impl NativeService {
                     Duration::from_secs(s.clamp(1, 86_400))
                 }),
         }
+    }
+
+    /// The key that issues and redeems the `requestState` of sessionless confirmations.
+    pub fn state_key(&self) -> &StateKey {
+        &self.state_key
     }
 
     /// How long a write confirmation waits for the human's answer.
@@ -121,6 +130,16 @@ impl Service for NativeService {
     fn devices(&self) -> Option<&dyn DeviceStreams> {
         Some(&self.streams)
     }
+}
+
+/// A key with 32 random bytes of this process: states die with it.
+fn process_state_key() -> StateKey {
+    let mut secret = [0u8; 40];
+    // Server tokens need the same randomness; a system without it cannot run a server safely.
+    getrandom::fill(&mut secret).expect("the operating system provides randomness");
+    let (key, instance) = secret.split_at(32);
+    let instance = u64::from_le_bytes(instance.try_into().expect("8 bytes"));
+    StateKey::new(key, instance)
 }
 
 /// WebSockets with tokio-tungstenite (rustls, the Mozilla roots).

@@ -9,6 +9,7 @@
 //! and these answers never interleave within a line.
 
 use mistcore::envelope::{self, Incoming};
+use mistcore::framing::{self, Line, LineFramer};
 use rmcp::service::ServerInitializeError;
 use rmcp::{ServerHandler, ServiceExt};
 use serde_json::Value;
@@ -93,17 +94,17 @@ async fn filter_lines<R, W>(
     W: AsyncWrite + Unpin,
 {
     let mut lines = BufReader::new(input);
-    let mut line = Vec::new();
     let cap = max_line_bytes();
+    let mut framer = LineFramer::new(cap);
     loop {
-        let over = match read_line_capped(&mut lines, &mut line, cap).await {
-            Ok(Some(over)) => over,
+        let (line, over) = match read_line_capped(&mut lines, &mut framer).await {
+            Ok(Some(read)) => read,
             Ok(None) | Err(_) => break,
         };
         if over {
             tracing::warn!(cap, "refusing a message over the line limit");
             let answer = envelope::error(
-                id_in_prefix(&line),
+                framing::id_in_prefix(&line),
                 envelope::INVALID_REQUEST,
                 format!(
                     "Invalid Request: the message is over {cap} bytes (MISTMCP_MAX_LINE_BYTES): send a smaller one"
@@ -160,69 +161,29 @@ fn max_line_bytes() -> usize {
         .map_or(8 << 20, |n| n.clamp(1024, 15 << 20))
 }
 
-/// Reads one line into `line`, keeping at most `cap` bytes of it (the rest is read and thrown
-/// away, so memory stays bounded whatever the client sends). `None` at the end of the input,
-/// else whether the line was over the cap.
+/// Reads one line through `framer`: `None` at the end of the input, else the line and whether
+/// it was over the cap (then only its start is kept).
 async fn read_line_capped<R: AsyncBufRead + Unpin>(
     reader: &mut R,
-    line: &mut Vec<u8>,
-    cap: usize,
-) -> std::io::Result<Option<bool>> {
-    line.clear();
-    let (mut over, mut read_any) = (false, false);
+    framer: &mut LineFramer,
+) -> std::io::Result<Option<(Vec<u8>, bool)>> {
+    framer.clear();
     loop {
         let buffer = reader.fill_buf().await?;
-        if buffer.is_empty() {
-            return Ok(read_any.then_some(over));
-        }
-        read_any = true;
-        let end = buffer.iter().position(|b| *b == b'\n');
-        let chunk = &buffer[..end.map_or(buffer.len(), |i| i + 1)];
-        let room = cap.saturating_sub(line.len());
-        if !over && chunk.len() > room {
-            over = true;
-        }
-        if !over {
-            line.extend_from_slice(chunk);
-        } else if line.len() < 4096 {
-            // Keep the start: the id is looked for there.
-            let keep = (4096 - line.len()).min(chunk.len());
-            line.extend_from_slice(&chunk[..keep]);
-        }
-        let used = chunk.len();
-        reader.consume(used);
-        if end.is_some() {
-            return Ok(Some(over));
+        let complete = if buffer.is_empty() {
+            true
+        } else {
+            let (used, complete) = framer.feed(buffer);
+            reader.consume(used);
+            complete
+        };
+        if complete {
+            return Ok(framer.line().map(|line| match line {
+                Line::Whole(l) => (l.to_vec(), false),
+                Line::TooLong(prefix) => (prefix.to_vec(), true),
+            }));
         }
     }
-}
-
-/// The id of a message cut short, when its start names one before its `params`; else `null`.
-fn id_in_prefix(prefix: &[u8]) -> Value {
-    let text = String::from_utf8_lossy(&prefix[..prefix.len().min(4096)]);
-    let head = text.split("\"params\"").next().unwrap_or("");
-    let Some(at) = head.find("\"id\"") else {
-        return Value::Null;
-    };
-    let rest = head[at + 4..]
-        .trim_start()
-        .strip_prefix(':')
-        .unwrap_or("")
-        .trim_start();
-    let token: String = if let Some(quoted) = rest.strip_prefix('"') {
-        match quoted.find('"') {
-            Some(end) => format!("\"{}\"", &quoted[..end]),
-            None => return Value::Null,
-        }
-    } else {
-        rest.chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '-')
-            .collect()
-    };
-    serde_json::from_str::<Value>(&token)
-        .ok()
-        .filter(|id| id.is_string() || id.is_i64())
-        .unwrap_or(Value::Null)
 }
 
 /// What goes on to rmcp from one line.

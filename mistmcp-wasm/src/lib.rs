@@ -10,8 +10,10 @@ mod fetch;
 mod store;
 
 use mistcore::api::custom_base;
-use mistcore::jsonrpc::{Exchange, Headers, Host, serve};
+use mistcore::jsonrpc::{Confirmations, Exchange, Headers, Host, serve};
 use mistcore::policy::NoConfirm;
+use mistcore::request_state::StateKey;
+use mistcore::resilience::Clock;
 use mistcore::resilience::{Policy, Resilient};
 use mistcore::response_budget::DEFAULT_MAX_RESPONSE_BYTES;
 use mistcore::session::{Session, SessionConfig};
@@ -51,6 +53,10 @@ struct RequestConfig {
     rate_limit: Option<u32>,
     /// The largest tool result in bytes (`MISTMCP_MAX_RESPONSE_BYTES`, 0: no limit).
     max_response_bytes: Option<usize>,
+    /// The secret of sessionless confirmations (`MISTMCP_CONFIRM_SECRET`), shared by isolates.
+    confirm_secret: Option<String>,
+    /// The SHA-256 of the server token the request presented, when the deployment has some.
+    server_token: Option<String>,
 }
 
 type EdgeTransport = Resilient<fetch::FetchTransport, fetch::JsClock>;
@@ -82,6 +88,29 @@ fn transport(config: &RequestConfig) -> std::rc::Rc<EdgeTransport> {
                 fetch::JsClock,
                 policy,
             ))
+        })
+        .clone()
+    })
+}
+
+thread_local! {
+    /// One key of sessionless confirmations per isolate.
+    static STATE_KEY: std::cell::OnceCell<std::rc::Rc<StateKey>> = const { std::cell::OnceCell::new() };
+}
+
+/// The isolate's key: the deployment's secret binding, else a random one (states issued by
+/// this isolate are then redeemed only here).
+fn state_key(config: &RequestConfig) -> std::rc::Rc<StateKey> {
+    STATE_KEY.with(|cell| {
+        cell.get_or_init(|| {
+            let random = || random_uuid().replace('-', "");
+            let instance = u64::from_str_radix(&random()[..16], 16).unwrap_or_default();
+            let key = match config.confirm_secret.as_deref().filter(|s| !s.is_empty()) {
+                Some(secret) => StateKey::new(secret.as_bytes(), instance),
+                // Two random UUIDs: 244 random bits.
+                None => StateKey::new(format!("{}{}", random(), random()).as_bytes(), instance),
+            };
+            std::rc::Rc::new(key)
         })
         .clone()
     })
@@ -164,10 +193,16 @@ pub async fn handle(
                 // Handshake clients get JSON answers here: no stream carries an elicitation
                 // request, so they can never confirm a write and never see one. Clients of
                 // protocol 2026-07-28 confirm through the answers (multi round-trip requests).
+                let state_key = state_key(&config);
                 let host = Host {
                     store: &sessions,
                     transport: transport.as_ref(),
-                    confirm: &NoConfirm,
+                    confirmations: Confirmations {
+                        handshake: &NoConfirm,
+                        state_key: &state_key,
+                        server_token: config.server_token.as_deref(),
+                        now: fetch::JsClock.unix_seconds(),
+                    },
                     new_session_id: &random_uuid,
                 };
                 let mut served = serve(exchange, session, host).await;

@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use http::{HeaderMap, Method, StatusCode};
 use mistcore::envelope::{self, Incoming};
 use mistcore::origin::OriginPolicy;
-use mistcore::session::{Session, SessionConfig};
+use mistcore::session::SessionConfig;
 use mistcore::session_request::{ServerSettings, SessionRequest, session_for};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -220,26 +220,6 @@ fn bound_credentials(entry: &TokenEntry) -> Result<(Option<String>, Option<Strin
         }
     }
     Ok((token, host))
-}
-
-/// The identity of a request: the server token's id and a hash of the Mist token and base URL.
-fn identity(server_token: Option<&str>, session: &Session) -> String {
-    use sha2::Digest;
-    let mut h = sha2::Sha256::new();
-    h.update(server_token.unwrap_or("").as_bytes());
-    h.update([0]);
-    h.update(
-        session
-            .credentials
-            .token
-            .as_ref()
-            .map(|t| t.expose())
-            .unwrap_or("")
-            .as_bytes(),
-    );
-    h.update([0]);
-    h.update(session.credentials.base.as_str().as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The body, bounded: read before any check, so that every refusal is answered on a connection
@@ -453,7 +433,10 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
         gate.service.set_sessions(active + 1);
     }
-    let identity = identity(bound.as_ref().map(|b| b.id.as_str()), &session);
+    let identity = mistcore::session_request::caller_identity(
+        bound.as_ref().map(|b| b.id.as_str()),
+        &session.credentials,
+    );
     // A session serves only who opened it, whatever the method (a POST of any kind, the GET
     // stream, DELETE): anyone else is told it does not exist, before rmcp sees the request.
     if let Some(id) = header(&parts.headers, "mcp-session-id")
