@@ -39,7 +39,8 @@ def start_edge(prism, **settings):
     config = (EDGE / "config.capnp.in").read_text()
     values = {"@STORAGE@": str(work / "storage"), "@PORT@": str(port), "@MIST_API_URL@": prism, "@MIST_HOST@": "",
               "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": "",
-              "@WRITE_TOOLS@": "false", "@CONFIRM_SECRET@": ""}
+              "@WRITE_TOOLS@": "false", "@CONFIRM_SECRET@": "",
+              "@MAX_UPSTREAM_BYTES@": ""}
     values.update(settings)
     for key, value in values.items():
         config = config.replace(key, value)

@@ -245,3 +245,53 @@ def test_edge_isolates_sharing_the_secret_binding_accept_each_others_states(prox
         for g in (one, two, other):
             with contextlib.suppress(StopIteration):
                 next(g)
+
+
+# 4. An answer from Mist is read as a stream with a cap, on the edge too (natively:
+#    test_client_expectations.py::test_an_endless_upstream_answer_is_cut_at_the_limit).
+
+def test_an_endless_upstream_answer_is_cut_on_the_edge():
+    from test_client_expectations import EndlessBody, peak_rss_mib
+    from test_edge import start_edge
+    import httpx2
+
+    with serve_mock(EndlessBody) as upstream:
+        gen = start_edge(upstream, **{"@MIST_HOST@": "api.mist.com", "@MAX_UPSTREAM_BYTES@": str(8 << 20)})
+        try:
+            url = next(gen)
+            workerd = [p for p in psutil_children() if "workerd" in p[1]]
+            headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+                       "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "getSelf",
+                       "X-Mist-Token": "t"}
+            meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+            body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}, "_meta": meta}}
+            for _ in range(3):
+                answer = httpx2.post(url, json=body, headers=headers, timeout=60).json()["result"]
+                text = answer["content"][0]["text"]
+                assert answer["isError"] and "too large" in text and "MISTMCP_MAX_UPSTREAM_BYTES" in text, text
+            assert workerd and max(peak_rss_mib(pid) for pid, _ in workerd) < 400
+        finally:
+            with contextlib.suppress(StopIteration):
+                next(gen)
+
+
+def psutil_children() -> list[tuple[int, str]]:
+    """(pid, command line) of this test process's descendants, from /proc."""
+    me, found, parents = os.getpid(), [], {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    family = {me}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                changed = True
+    for pid in family - {me}:
+        with contextlib.suppress(OSError):
+            found.append((pid, Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()))
+    return found

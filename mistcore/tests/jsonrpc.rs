@@ -253,7 +253,14 @@ async fn writes_without_elicitation_name_the_missing_capability() {
         json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "createOrgWlan", "arguments": {"org_id": "9777c1a0-6ef6-11e6-8bbf-02e208b2d34f", "body": {"ssid": "x"}}, "_meta": meta(caps)}}).to_string()
     };
     let headers = modern("tools/call", Some("createOrgWlan"));
-    let refused = dispatch(&call(json!({})), &headers, &mut s, &Unreachable, confirmations()).await;
+    let refused = dispatch(
+        &call(json!({})),
+        &headers,
+        &mut s,
+        &Unreachable,
+        confirmations(),
+    )
+    .await;
     let e = refused.response.expect("answer");
     assert_eq!(
         (refused.status, e["error"]["code"].as_i64()),

@@ -1,19 +1,27 @@
 //! [`HttpTransport`] over the host's global `fetch` (workerd, Cloudflare Workers).
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use mistcore::resilience::Clock;
 use std::time::Duration;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Sends requests with the global `fetch`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FetchTransport;
+/// Sends requests with the global `fetch`; reads answers as streams of at most `max_body` bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct FetchTransport {
+    /// The largest answer read (`MISTMCP_MAX_UPSTREAM_BYTES`); a larger or endless one is
+    /// cancelled and is [`TransportError::TooLarge`], so one call cannot exhaust the isolate.
+    pub max_body: usize,
+}
+
+/// The default of `max_body`: below the 128 MB of a Workers isolate, with room to parse.
+pub const DEFAULT_MAX_UPSTREAM_BYTES: usize = 16 << 20;
 
 /// The response headers mistcore reads.
 const HEADERS: &[&str] = &[
     "content-type",
+    "content-length",
     "x-page-total",
     "x-page-limit",
     "x-page-page",
@@ -76,22 +84,80 @@ impl HttpTransport for FetchTransport {
                 headers.push((name.to_string(), v));
             }
         }
-        let text_fn: Function = get(&response, "text")?
-            .dyn_into()
-            .map_err(|e| js_error("text", e))?;
-        let text_promise: Promise = text_fn
-            .call0(&response)
-            .map_err(|e| js_error("text", e))?
-            .dyn_into()
-            .map_err(|e| js_error("text", e))?;
-        let text = JsFuture::from(text_promise)
-            .await
-            .map_err(|e| js_error("body", e))?;
+        let limit = self.max_body;
+        if let Some(length) = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+            .filter(|l| *l > limit as u64)
+        {
+            cancel(&get(&response, "body")?);
+            return Err(TransportError::TooLarge {
+                limit,
+                seen: usize::try_from(length).unwrap_or(usize::MAX),
+            });
+        }
+        let body = read_body(&get(&response, "body")?, limit).await?;
         Ok(HttpResponse {
             status,
             headers,
-            body: text.as_string().unwrap_or_default().into_bytes(),
+            body,
         })
+    }
+}
+
+/// Reads a `ReadableStream` (a response's `body`, `null` for none) chunk by chunk, cancelling
+/// it once more than `limit` bytes came.
+async fn read_body(stream: &JsValue, limit: usize) -> Result<Vec<u8>, TransportError> {
+    let mut body = Vec::new();
+    if stream.is_null() || stream.is_undefined() {
+        return Ok(body);
+    }
+    let reader = get(stream, "getReader")?
+        .dyn_into::<Function>()
+        .map_err(|e| js_error("body.getReader", e))?
+        .call0(stream)
+        .map_err(|e| js_error("body.getReader", e))?;
+    let read: Function = get(&reader, "read")?
+        .dyn_into()
+        .map_err(|e| js_error("reader.read", e))?;
+    loop {
+        let next: Promise = read
+            .call0(&reader)
+            .map_err(|e| js_error("body", e))?
+            .dyn_into()
+            .map_err(|e| js_error("body", e))?;
+        let chunk = JsFuture::from(next)
+            .await
+            .map_err(|e| js_error("body", e))?;
+        if get(&chunk, "done")?.as_bool().unwrap_or(true) {
+            return Ok(body);
+        }
+        let bytes: Uint8Array = get(&chunk, "value")?
+            .dyn_into()
+            .map_err(|e| js_error("body chunk", e))?;
+        let length = bytes.length() as usize;
+        if body.len() + length > limit {
+            cancel(&reader);
+            return Err(TransportError::TooLarge {
+                limit,
+                seen: body.len() + length,
+            });
+        }
+        let start = body.len();
+        body.resize(start + length, 0);
+        bytes.copy_to(&mut body[start..]);
+    }
+}
+
+/// Cancels a response body, or the reader of one (nothing more is downloaded).
+fn cancel(stream: &JsValue) {
+    if let Ok(cancel) = get(stream, "cancel").and_then(|c| {
+        c.dyn_into::<Function>()
+            .map_err(|e| js_error("body.cancel", e))
+    }) {
+        // The promise settles on its own; a failure to cancel changes nothing here.
+        let _ = cancel.call0(stream);
     }
 }
 

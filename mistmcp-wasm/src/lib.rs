@@ -53,6 +53,8 @@ struct RequestConfig {
     rate_limit: Option<u32>,
     /// The largest tool result in bytes (`MISTMCP_MAX_RESPONSE_BYTES`, 0: no limit).
     max_response_bytes: Option<usize>,
+    /// The largest answer read from Mist (`MISTMCP_MAX_UPSTREAM_BYTES`).
+    max_upstream_bytes: Option<usize>,
     /// The secret of sessionless confirmations (`MISTMCP_CONFIRM_SECRET`), shared by isolates.
     confirm_secret: Option<String>,
     /// The SHA-256 of the server token the request presented, when the deployment has some.
@@ -83,11 +85,13 @@ fn transport(config: &RequestConfig) -> std::rc::Rc<EdgeTransport> {
                 },
                 ..defaults
             };
-            std::rc::Rc::new(Resilient::new(
-                fetch::FetchTransport,
-                fetch::JsClock,
-                policy,
-            ))
+            let fetch = fetch::FetchTransport {
+                max_body: config
+                    .max_upstream_bytes
+                    .filter(|b| *b > 0)
+                    .unwrap_or(fetch::DEFAULT_MAX_UPSTREAM_BYTES),
+            };
+            std::rc::Rc::new(Resilient::new(fetch, fetch::JsClock, policy))
         })
         .clone()
     })

@@ -128,6 +128,7 @@ export default {
       request_timeout: env.MISTMCP_REQUEST_TIMEOUT ? Number(env.MISTMCP_REQUEST_TIMEOUT) : null,
       rate_limit: env.MISTMCP_RATE_LIMIT ? Number(env.MISTMCP_RATE_LIMIT) : null,
       max_response_bytes: env.MISTMCP_MAX_RESPONSE_BYTES ? Number(env.MISTMCP_MAX_RESPONSE_BYTES) : null,
+      max_upstream_bytes: env.MISTMCP_MAX_UPSTREAM_BYTES ? Number(env.MISTMCP_MAX_UPSTREAM_BYTES) : null,
       confirm_secret: env.MISTMCP_CONFIRM_SECRET || null,
       server_token: serverTokens.length ? await sha256Hex(strip(request.headers.get("authorization"))) : null,
       // Protocol 2026-07-28 ties these headers to the body; the module checks they agree.
