@@ -9,10 +9,16 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown >&2
 fi
 
-# jq, for the README's shell pipelines that the tests run.
-if ! command -v jq >/dev/null 2>&1; then
-  echo "setup: installing jq" >&2
-  apt-get install -y --no-install-recommends jq >&2 || { apt-get update >&2 && apt-get install -y --no-install-recommends jq >&2; }
+# Debian packages the tests run: jq (the README's shell pipelines), openssl (a test certificate
+# for HTTPS), prlimit from util-linux (a server with 256 file descriptors).
+missing=""
+command -v jq >/dev/null 2>&1 || missing="$missing jq"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing" >&2
+  # shellcheck disable=SC2086
+  apt-get install -y --no-install-recommends $missing >&2 || { apt-get update >&2 && apt-get install -y --no-install-recommends $missing >&2; }
 fi
 
 stamp=.venv/.requirements

@@ -20,13 +20,15 @@ from conftest import QuietHandler, free_port, send_json, serve_mock, wait_http
 class HttpServer:
     """`mistmcp -t http` on a free port, its log in a file."""
 
-    def __init__(self, binary: str, args: list[str], env: dict[str, str] | None = None, host: str = "127.0.0.1"):
+    def __init__(self, binary: str, args: list[str], env: dict[str, str] | None = None, host: str = "127.0.0.1",
+                 wrapper: tuple[str, ...] = ()):
+        """`wrapper` goes before the command (`prlimit --nofile=256`, say)."""
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
         base_env = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(), "XDG_CONFIG_HOME": tempfile.mkdtemp()}
         base_env.update(env or {})
         self.proc = subprocess.Popen(
-            [binary, "-t", "http", "--host", host, "-p", str(self.port), "-d", *args],
+            [*wrapper, binary, "-t", "http", "--host", host, "-p", str(self.port), "-d", *args],
             stdout=self.log, stderr=subprocess.STDOUT, env=base_env, cwd=tempfile.gettempdir(),
         )
         if not wait_http(self.port, 30):

@@ -295,3 +295,110 @@ def psutil_children() -> list[tuple[int, str]]:
         with contextlib.suppress(OSError):
             found.append((pid, Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()))
     return found
+
+
+# 5. Connections: timeouts, and a cap below the descriptor limit that strangers cannot fill.
+
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "real", "version": "1"}}}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json", "X-Mist-Token": "t"}
+
+
+def closed_within(sock: socket.socket, seconds: float) -> tuple[bool, bytes]:
+    """Whether the server closed `sock` within `seconds`, and what it sent before."""
+    import time
+
+    sock.settimeout(0.5)
+    got, until = b"", time.monotonic() + seconds
+    while time.monotonic() < until:
+        try:
+            data = sock.recv(65536)
+        except socket.timeout:
+            continue
+        except ConnectionError:
+            return True, got
+        if not data:
+            return True, got
+        got += data
+    return False, got
+
+
+def test_idle_sockets_never_keep_a_real_client_out(mistmcp_bin, mist):
+    import time
+    import httpx2
+    from http_support import HttpServer
+
+    server = HttpServer(mistmcp_bin, [], env=server_env(mist, token=None, MIST_HOST="api.mist.com"),
+                        wrapper=("prlimit", "--nofile=256:256"))
+    held = []
+    try:
+        for _ in range(300):
+            held.append(socket.create_connection(("127.0.0.1", server.port)))
+        for attempt in range(3):
+            started = time.monotonic()
+            r = httpx2.post(f"{server.url}?cloud=api.mist.com", json=INIT, headers=MCP_HEADERS, timeout=30)
+            elapsed = time.monotonic() - started
+            assert r.status_code == 200 and "protocolVersion" in r.text, (attempt, r.status_code, r.text[:300])
+            assert elapsed < 5, f"initialize took {elapsed:.1f} s behind 300 idle sockets"
+            # The strangers come back as fast as they are closed.
+            held.append(socket.create_connection(("127.0.0.1", server.port)))
+        assert "Too many open files" not in server.text()
+    finally:
+        for s in held:
+            s.close()
+        server.stop()
+
+
+def test_stalled_and_silent_connections_are_closed(mistmcp_bin, mist):
+    from http_support import HttpServer
+
+    timeouts = {"MISTMCP_HEADER_TIMEOUT": "2s", "MISTMCP_BODY_TIMEOUT": "2s", "MISTMCP_KEEP_ALIVE_TIMEOUT": "3s"}
+    server = HttpServer(mistmcp_bin, [], env=server_env(mist, token=None, MIST_HOST="api.mist.com", **timeouts))
+    try:
+        port = server.port
+        silent = socket.create_connection(("127.0.0.1", port))
+        mid_headers = socket.create_connection(("127.0.0.1", port))
+        mid_headers.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n")
+        mid_body = socket.create_connection(("127.0.0.1", port))
+        body = json.dumps(INIT).encode()
+        mid_body.sendall(b"POST /mcp?cloud=api.mist.com HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                         b"Accept: application/json, text/event-stream\r\nX-Mist-Token: t\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(body), body[:10]))
+        kept_alive = socket.create_connection(("127.0.0.1", port))
+        kept_alive.sendall(b"DELETE /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Mist-Token: t\r\nMcp-Session-Id: none\r\n\r\n")
+        for name, sock in [("silent", silent), ("mid-headers", mid_headers), ("mid-body", mid_body),
+                           ("kept alive after an answer", kept_alive)]:
+            closed, sent = closed_within(sock, 20)
+            assert closed, f"a {name} connection was kept open"
+            if name == "mid-body":
+                assert b" 408 " in sent.split(b"\r\n")[0] and b"did not come" in sent, sent
+            if name == "kept alive after an answer":
+                assert sent.startswith(b"HTTP/1.1 "), sent
+            sock.close()
+    finally:
+        server.stop()
+
+
+def test_https_serves_and_times_out_handshakes(mistmcp_bin, mist, tmp_path):
+    """The same accept loop behind TLS (rustls): a real client is served, a socket that never
+    starts its handshake is closed."""
+    import httpx2
+    from http_support import HttpServer
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    env = server_env(mist, token=None, MIST_HOST="api.mist.com", MISTMCP_HEADER_TIMEOUT="2s")
+    server = HttpServer(mistmcp_bin, ["--tls-cert", str(cert), "--tls-key", str(key)], env=env)
+    try:
+        silent = socket.create_connection(("127.0.0.1", server.port))
+        url = f"https://127.0.0.1:{server.port}/mcp?cloud=api.mist.com"
+        import ssl
+
+        trust = ssl.create_default_context(cafile=str(cert))
+        r = httpx2.post(url, json=INIT, headers=MCP_HEADERS, timeout=30, verify=trust)
+        assert r.status_code == 200 and "protocolVersion" in r.text, r.text[:300]
+        assert closed_within(silent, 20)[0], "a socket that never started TLS was kept open"
+    finally:
+        server.stop()

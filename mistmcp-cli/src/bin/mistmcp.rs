@@ -166,6 +166,19 @@ struct Args {
     /// HTTP: largest request body, in bytes.
     #[arg(long, env = "MISTMCP_MAX_BODY_BYTES", default_value_t = 1 << 20)]
     max_body_bytes: usize,
+    /// HTTP: most connections open at once (kept below the open-file limit); at the cap the
+    /// oldest connection with no request in flight is closed for a new one.
+    #[arg(long, env = "MISTMCP_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// HTTP: time for the TLS handshake and each request's headers (e.g. 30s).
+    #[arg(long, env = "MISTMCP_HEADER_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    header_timeout: Duration,
+    /// HTTP: time for a request's body once its headers came.
+    #[arg(long, env = "MISTMCP_BODY_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration)]
+    body_timeout: Duration,
+    /// HTTP: a connection with no request in flight is closed after this long.
+    #[arg(long, env = "MISTMCP_KEEP_ALIVE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    keep_alive_timeout: Duration,
     /// HTTP: TLS certificate (PEM); with --tls-key, serves HTTPS.
     #[arg(long, env = "MISTMCP_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -351,6 +364,12 @@ fn serve_http(args: Args, destination: config::ServerDestination) -> anyhow::Res
         allowed_origins: args.allowed_origins.clone(),
         allowed_hosts: args.allowed_hosts.clone(),
         max_body_bytes: args.max_body_bytes,
+        body_timeout: args.body_timeout.max(Duration::from_secs(1)),
+        connections: mistmcp_cli::http::listener::ConnectionLimits {
+            max_connections: args.max_connections.max(1),
+            header_timeout: args.header_timeout.max(Duration::from_secs(1)),
+            idle_timeout: args.keep_alive_timeout.max(Duration::from_secs(1)),
+        },
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
         defaults: session_config(&args),
         default_cloud: destination.cloud,

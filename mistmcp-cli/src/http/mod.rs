@@ -3,6 +3,7 @@
 //! cloud, caps sessions and body sizes.
 
 mod batch;
+pub mod listener;
 mod sessions;
 
 use crate::server::{ClientGone, MistServer, RequestSession};
@@ -49,6 +50,10 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Time to receive a request's body once its headers came (`--body-timeout`).
+    pub body_timeout: Duration,
+    /// The bounds of connections (cap, header and idle timeouts).
+    pub connections: listener::ConnectionLimits,
     /// TLS certificate and key (PEM).
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Mode, categories, write tools, response format of new sessions (a request may set mode and categories).
@@ -68,6 +73,7 @@ struct Gate {
     api_url: Option<Url>,
     max_sessions: usize,
     max_body_bytes: usize,
+    body_timeout: Duration,
     sessions: Arc<LocalSessionManager>,
     /// Initializes in flight: counted with the open sessions so that simultaneous ones cannot
     /// pass the cap together.
@@ -106,6 +112,8 @@ enum Refusal {
     BadRequest(String),
     /// 413; the rest of the body is not read, so the connection is closed.
     TooLarge(usize),
+    /// 408: the body did not come in time (the connection is closed).
+    TimedOut(String),
     /// 404.
     NotFound(String),
     /// 503.
@@ -153,6 +161,7 @@ impl IntoResponse for Refusal {
                 );
                 r
             }
+            Refusal::TimedOut(message) => error(StatusCode::REQUEST_TIMEOUT, message),
             Refusal::NotFound(message) => error(StatusCode::NOT_FOUND, message),
             Refusal::Unavailable(message) => error(StatusCode::SERVICE_UNAVAILABLE, message),
             Refusal::Internal(message) => error(StatusCode::INTERNAL_SERVER_ERROR, message),
@@ -222,12 +231,21 @@ fn bound_credentials(entry: &TokenEntry) -> Result<(Option<String>, Option<Strin
     Ok((token, host))
 }
 
-/// The body, bounded: read before any check, so that every refusal is answered on a connection
-/// that stays usable (an unread body would make hyper drop the kept-alive connection).
-async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, Refusal> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| Refusal::TooLarge(limit))
+/// The body, bounded in size and time: read before any check, so that every refusal is answered
+/// on a connection that stays usable (an unread body would make hyper drop the kept-alive
+/// connection); one that does not come within `deadline` closes the connection.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> Result<axum::body::Bytes, Refusal> {
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+        Ok(read) => read.map_err(|_| Refusal::TooLarge(limit)),
+        Err(_) => Err(Refusal::closing(Refusal::TimedOut(format!(
+            "the request body did not come within {} s",
+            deadline.as_secs()
+        )))),
+    }
 }
 
 /// Browser origins: the server's own, loopback ones on a loopback server, listed ones.
@@ -355,7 +373,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
     // nothing); those refusals close the connection, whose unread body cannot be reused.
     check_origin(gate, &parts.headers).map_err(Refusal::closing)?;
     let bound = server_token(gate, &parts.headers).map_err(Refusal::closing)?;
-    let bytes = read_body(body, gate.max_body_bytes).await?;
+    let bytes = read_body(body, gate.max_body_bytes, gate.body_timeout).await?;
     let (bound_token, bound_host) = match bound.as_ref().map(bound_credentials).transpose() {
         Ok(b) => b.unwrap_or_default(),
         Err(e) => {
@@ -563,6 +581,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         api_url: opts.api_url.clone(),
         max_sessions: opts.max_sessions,
         max_body_bytes: opts.max_body_bytes,
+        body_timeout: opts.body_timeout,
         sessions: sessions.clone(),
         pending: Default::default(),
         service: opts.service.clone(),
@@ -589,36 +608,17 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         .with_context(|| format!("cannot resolve {}", opts.host))?
         .next()
         .with_context(|| format!("no address for {}", opts.host))?;
-    match &opts.tls {
-        Some((cert, key)) => {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot load TLS certificate {} and key {}",
-                        cert.display(),
-                        key.display()
-                    )
-                })?;
-            tracing::info!("serving MCP on https://{addr}/mcp");
-            axum_server::bind_rustls(addr, tls)
-                .serve(app.into_make_service())
-                .await?;
-        }
-        None => {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot bind {addr}"))?;
-            tracing::info!("serving MCP on http://{}/mcp", listener.local_addr()?);
-            // Small SSE writes must not wait for delayed ACKs (Nagle): 40 ms per call otherwise.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            axum::serve(listener, app).await?;
-        }
-    }
-    Ok(())
+    let tls = opts
+        .tls
+        .as_ref()
+        .map(|(cert, key)| listener::tls_acceptor(cert, key))
+        .transpose()?;
+    let tcp = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot bind {addr}"))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!("serving MCP on {scheme}://{}/mcp", tcp.local_addr()?);
+    listener::serve(tcp, tls, app, opts.connections).await
 }
 
 /// Logs the number of sessions when it drops (idle sessions expiring, clients leaving), and
