@@ -148,12 +148,18 @@ fn parse(state: &str) -> Result<(&str, u64, &str), StateError> {
     else {
         return Err(StateError::Malformed);
     };
-    let is_hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
-    if !is_hex(nonce, 32) || !is_hex(mac, 64) || !expiry.bytes().all(|b| b.is_ascii_digit()) {
+    // Only the form this server writes (lowercase hex, no leading zero): one text per state.
+    let is_hex = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    if !is_hex(nonce, 32) || !is_hex(mac, 64) {
         return Err(StateError::Malformed);
     }
-    let expiry = expiry.parse().map_err(|_| StateError::Malformed)?;
-    Ok((nonce, expiry, mac))
+    let parsed: u64 = expiry.parse().map_err(|_| StateError::Malformed)?;
+    if parsed.to_string() != expiry {
+        return Err(StateError::Malformed);
+    }
+    Ok((nonce, parsed, mac))
 }
 
 fn hex(bytes: &[u8]) -> String {

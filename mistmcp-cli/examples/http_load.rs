@@ -17,9 +17,23 @@ use std::time::{Duration, Instant};
 
 const SELF: &str = r#"{"email":"bench@example.com","privileges":[{"scope":"org","org_id":"6748cfa6-4e12-11e6-9188-0242ac110007","role":"admin"}]}"#;
 
-/// The mock's answer to request number `n` with `faults` percent of faults.
-async fn mist_answer(n: usize, faults: usize) -> axum::response::Response {
+/// The server's cap on an answer from Mist in the soak (`MISTMCP_MAX_UPSTREAM_BYTES`).
+const UPSTREAM_CAP: usize = 1 << 20;
+
+/// The mock's answer to request number `n` with `faults` percent of faults and `oversized`
+/// percent of answers twice the server's cap (chunked, so the server must read them as a stream).
+async fn mist_answer(n: usize, faults: usize, oversized: usize) -> axum::response::Response {
     let json = [(http::header::CONTENT_TYPE, "application/json")];
+    if (faults..faults + oversized).contains(&(n % 100)) {
+        let chunk = axum::body::Bytes::from(vec![b' '; 64 << 10]);
+        let chunks = (2 * UPSTREAM_CAP) / chunk.len();
+        let body = futures_util::stream::iter(
+            std::iter::once(axum::body::Bytes::from_static(b"["))
+                .chain(std::iter::repeat_n(chunk, chunks))
+                .map(Ok::<_, std::convert::Infallible>),
+        );
+        return (json, axum::body::Body::from_stream(body)).into_response();
+    }
     if n % 100 >= faults {
         return (json, SELF).into_response();
     }
@@ -67,6 +81,9 @@ async fn main() -> anyhow::Result<()> {
         .cloned()
         .unwrap_or_else(|| "target/release/mistmcp".into());
     let faults: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(0);
+    // Sockets held open and silent for the whole run; the server then runs with 256 descriptors.
+    let idle: usize = args.get(5).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let oversized: usize = args.get(6).and_then(|a| a.parse().ok()).unwrap_or(0);
 
     // The Mist mock: /api/v1/self answers at once (or with a fault).
     let mock = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -75,7 +92,7 @@ async fn main() -> anyhow::Result<()> {
     let counter = upstream.clone();
     let app = axum::Router::new().fallback(move || {
         let n = counter.fetch_add(1, Ordering::Relaxed);
-        mist_answer(n, faults)
+        mist_answer(n, faults, oversized)
     });
     let mock = axum::serve::ListenerExt::tap_io(mock, |tcp| {
         let _ = tcp.set_nodelay(true);
@@ -86,7 +103,14 @@ async fn main() -> anyhow::Result<()> {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
     };
-    let mut server = Command::new(&binary)
+    let mut command = if idle > 0 {
+        let mut c = Command::new("prlimit");
+        c.args(["--nofile=256:256", binary.as_str()]);
+        c
+    } else {
+        Command::new(&binary)
+    };
+    let mut server = command
         .args([
             "-t",
             "http",
@@ -98,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
             "1000",
         ])
         .env("MISTMCP_LOG", "warn")
+        .env("MISTMCP_MAX_UPSTREAM_BYTES", UPSTREAM_CAP.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -115,6 +140,10 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    let mut held = Vec::with_capacity(idle);
+    for _ in 0..idle {
+        held.push(tokio::net::TcpStream::connect(("127.0.0.1", port)).await?);
+    }
     let started = Instant::now();
     let done = Arc::new(AtomicUsize::new(0));
     let pid = server.id();
@@ -154,6 +183,17 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let elapsed = started.elapsed();
+    // The held sockets the server closed (at the cap, or idle for its keep-alive timeout).
+    let mut closed = 0;
+    for socket in &held {
+        let mut byte = [0u8; 1];
+        match socket.try_read(&mut byte) {
+            Ok(0) => closed += 1,
+            Err(e) if e.kind() != std::io::ErrorKind::WouldBlock => closed += 1,
+            _ => {}
+        }
+    }
+    drop(held);
     let rss = rss_kib(pid, "VmHWM:");
     let rss_end = rss_kib(pid, "VmRSS:");
     let rss_warm = warm.await.unwrap_or(0);
@@ -181,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
     let asked = sessions * calls;
     let growth = (rss_end as f64 - rss_warm as f64) / rss_warm.max(1) as f64 * 100.0;
     println!(
-        "soak: {faults} % faults, {} upstream requests for {asked} calls; answers: {} of {asked} requests got exactly one ({lost} none or several); tool errors {errors}; RSS after warm-up {:.1} MB, at the end {:.1} MB ({growth:+.1} %, target within 10 %)",
+        "soak: {faults} % faults, {oversized} % answers over the {UPSTREAM_CAP}-byte cap, {idle} silent sockets held ({closed} closed by the server); {} upstream requests for {asked} calls; answers: {} of {asked} requests got exactly one ({lost} none or several); tool errors {errors}; RSS after warm-up {:.1} MB, at the end {:.1} MB ({growth:+.1} %, target within 10 %)",
         upstream.load(Ordering::Relaxed),
         asked - lost,
         rss_warm as f64 / 1024.0,
