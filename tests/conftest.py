@@ -19,6 +19,38 @@ TOKEN = "test-token-7f3e9c2a1b"  # distinctive, so a leak into any output is eas
 ORG_ID = "6748cfa6-4e12-11e6-9188-0242ac110007"
 
 
+@contextlib.contextmanager
+def memory_watchdog(pids, limit_mib: float = 2048):
+    """Kills the processes `pids` (a list, or a callable giving one) if one's RSS passes
+    `limit_mib`, so that a test of a memory bound can never exhaust the machine; yields a list
+    that holds what was killed."""
+    killed: list[str] = []
+    stop = threading.Event()
+
+    def rss_mib(pid: int) -> float:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def watch():
+        while not stop.wait(0.1):
+            for pid in (pids() if callable(pids) else pids):
+                if (rss := rss_mib(pid)) > limit_mib:
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, 9)
+                    killed.append(f"pid {pid} killed at {rss:.0f} MiB (limit {limit_mib:.0f})")
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        yield killed
+    finally:
+        stop.set()
+        thread.join()
+
+
 def spec_path() -> Path:
     """The spec, found as mistcore/build.rs finds it."""
     candidates = [

@@ -18,7 +18,7 @@ import httpx2
 import pytest
 from mcp import types
 
-from conftest import ORG_ID, QuietHandler, ROOT, TOKEN, built_binary, send_json, serve_mock, server_env
+from conftest import ORG_ID, QuietHandler, ROOT, TOKEN, built_binary, memory_watchdog, send_json, serve_mock, server_env
 from http_support import HttpServer, echo_mist, http_session
 from mcp_client import connect
 from test_bad_input import RawServer
@@ -508,6 +508,16 @@ def test_long_stdio_lines_are_answered_and_memory_stays_bounded(mistmcp_bin):
     costs no more memory than the cap (measured from /proc)."""
     server = RawServer(mistmcp_bin, [], server_env())
     server.initialize()
+    with memory_watchdog([server.proc.pid], 1024) as killed:
+        send_long_lines(server)
+    assert not killed, killed
+    assert peak_rss_mib(server.proc.pid) < 80, peak_rss_mib(server.proc.pid)
+    assert server.request("tools/list")["result"]["tools"]  # still serving
+    server.close()
+    server.assert_stdout_pure()
+
+
+def send_long_lines(server: RawServer) -> None:
     for size_mib in (17, 120):
         huge = "x" * (size_mib << 20)
         server.send_line(json.dumps({"jsonrpc": "2.0", "id": 77, "method": "tools/call",
@@ -516,10 +526,6 @@ def test_long_stdio_lines_are_answered_and_memory_stays_bounded(mistmcp_bin):
         answer = read_with_watchdog(server, 120)
         assert answer["id"] == 77 and answer["error"]["code"] == -32600, answer["error"]
         assert "MISTMCP_MAX_LINE_BYTES" in answer["error"]["message"]
-    assert peak_rss_mib(server.proc.pid) < 80, peak_rss_mib(server.proc.pid)
-    assert server.request("tools/list")["result"]["tools"]  # still serving
-    server.close()
-    server.assert_stdout_pure()
 
 
 class EndlessBody(QuietHandler):
@@ -545,7 +551,9 @@ def test_an_endless_upstream_answer_is_cut_at_the_limit(mistmcp_bin):
     with serve_mock(EndlessBody) as url:
         server = RawServer(mistmcp_bin, [], server_env(url, MISTMCP_MAX_UPSTREAM_BYTES=str(16 << 20)))
         server.initialize()
-        answer = server.call("getSelf")
+        with memory_watchdog([server.proc.pid], 1024) as killed:
+            answer = server.call("getSelf")
+        assert not killed, killed
         text = answer["result"]["content"][0]["text"]
         assert answer["result"]["isError"] and "too large" in text, text
         assert peak_rss_mib(server.proc.pid) < 120, peak_rss_mib(server.proc.pid)

@@ -1,6 +1,10 @@
 """Issue 14: attacks as a stranger would run them, against the real binaries and local mocks.
 
-Where the token goes (a `.env` or profile cannot redirect another source's token), ..."""
+Where the token goes (a `.env`, an env file or a profile cannot redirect another source's token),
+confirmations that cannot be forged, replayed or lent (natively and on the edge), an endless
+answer on the edge, and connections strangers hold open or stall. The other defects of the issue
+are tested beside the features they harden (test_http, test_writes, test_devices, test_mistcli,
+test_client_expectations)."""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ORG_ID, QuietHandler, TOKEN, built_binary, send_json, serve_mock, server_env
+from conftest import ORG_ID, QuietHandler, TOKEN, built_binary, memory_watchdog, send_json, serve_mock, server_env
 from test_bad_input import RawServer
 from test_writes import proxy  # noqa: F401 (a fixture: a counting proxy in front of Prism)
 
@@ -265,10 +269,12 @@ def test_an_endless_upstream_answer_is_cut_on_the_edge():
                        "X-Mist-Token": "t"}
             meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
             body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}, "_meta": meta}}
-            for _ in range(3):
-                answer = httpx2.post(url, json=body, headers=headers, timeout=60).json()["result"]
-                text = answer["content"][0]["text"]
-                assert answer["isError"] and "too large" in text and "MISTMCP_MAX_UPSTREAM_BYTES" in text, text
+            with memory_watchdog([pid for pid, _ in workerd], 2048) as killed:
+                for _ in range(3):
+                    answer = httpx2.post(url, json=body, headers=headers, timeout=60).json()["result"]
+                    text = answer["content"][0]["text"]
+                    assert answer["isError"] and "too large" in text and "MISTMCP_MAX_UPSTREAM_BYTES" in text, text
+            assert not killed, killed
             assert workerd and max(peak_rss_mib(pid) for pid, _ in workerd) < 400
         finally:
             with contextlib.suppress(StopIteration):
