@@ -150,7 +150,9 @@ fn parse(state: &str) -> Result<(&str, u64, &str), StateError> {
     };
     // Only the form this server writes (lowercase hex, no leading zero): one text per state.
     let is_hex = |s: &str, len: usize| {
-        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
     if !is_hex(nonce, 32) || !is_hex(mac, 64) {
         return Err(StateError::Malformed);
