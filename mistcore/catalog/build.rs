@@ -7,6 +7,11 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
+
+// The same words and stems as the queries at run time.
+#[path = "src/text.rs"]
+#[allow(dead_code)]
+mod text;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -81,6 +86,72 @@ fn resolve<'a>(spec: &'a Value, mut v: &'a Value) -> &'a Value {
             .unwrap_or_else(|| panic!("dangling $ref {r}"));
     }
     v
+}
+
+/// How much a word counts in each field of an operation (BM25F): the id says most.
+const FIELD_ID: f32 = 3.0;
+const FIELD_SUMMARY: f32 = 2.0;
+const FIELD_CATEGORY: f32 = 1.5;
+const FIELD_PATH: f32 = 1.5;
+const FIELD_DESCRIPTION: f32 = 0.5;
+const FIELD_PARAMS: f32 = 0.5;
+
+/// Length normalization of each field (BM25F's b): long descriptions and parameter lists say
+/// less per word than a short id.
+const NORMALIZE: [f32; 6] = [0.3, 0.5, 0.3, 0.3, 0.75, 0.75];
+
+/// Writes the search index: the vocabulary (stems, sorted), and for each stem the operations
+/// that hold it with its BM25F frequency (each field's count, weighted and normalized by the
+/// field's length against its average, summed; x100).
+fn search_index(
+    out: &mut String,
+    ops: &[(String, String)],
+    docs: &BTreeMap<String, Vec<(f32, String)>>,
+) {
+    let stems: Vec<Vec<Vec<String>>> = ops
+        .iter()
+        .map(|(id, _)| docs[id].iter().map(|(_, text)| text::stems(text)).collect())
+        .collect();
+    let fields = NORMALIZE.len();
+    let mut average = vec![0f32; fields];
+    for doc in &stems {
+        for (f, words) in doc.iter().enumerate() {
+            average[f] += words.len() as f32 / ops.len() as f32;
+        }
+    }
+    let mut postings: BTreeMap<String, Vec<(usize, f32)>> = BTreeMap::new();
+    for (index, (id, _)) in ops.iter().enumerate() {
+        let mut tf: BTreeMap<&str, f32> = BTreeMap::new();
+        for (f, ((weight, _), words)) in docs[id].iter().zip(&stems[index]).enumerate() {
+            let norm =
+                1.0 - NORMALIZE[f] + NORMALIZE[f] * words.len() as f32 / average[f].max(1e-3);
+            for w in words {
+                *tf.entry(w.as_str()).or_default() += weight / norm;
+            }
+        }
+        for (stem, f) in tf {
+            postings
+                .entry(stem.to_string())
+                .or_default()
+                .push((index, f));
+        }
+    }
+    let scaled = |f: f32| ((f * 100.0).round() as u32).clamp(1, u16::MAX as u32);
+    out.push_str(
+        "/// The search index's stems, sorted.\npub(crate) static INDEX_TERMS: &[&str] = &[",
+    );
+    for term in postings.keys() {
+        write!(out, "{},", lit(term)).ok();
+    }
+    out.push_str("];\n/// For each stem of [`INDEX_TERMS`], the operations (index in OPERATIONS) holding it and its BM25F frequency x100.\npub(crate) static INDEX_POSTINGS: &[&[(u16, u16)]] = &[");
+    for list in postings.values() {
+        out.push_str("&[");
+        for (op, f) in list {
+            write!(out, "({op},{}),", scaled(*f)).ok();
+        }
+        out.push_str("],");
+    }
+    out.push_str("];\n");
 }
 
 fn slug(tag: &str) -> String {
@@ -249,6 +320,7 @@ fn generate(spec: &Value) -> String {
 
     let methods = ["get", "post", "put", "delete", "patch"];
     let mut ops: Vec<(String, String)> = Vec::new(); // (operationId, rust literal)
+    let mut docs: BTreeMap<String, Vec<(f32, String)>> = BTreeMap::new(); // operationId -> weighted texts
     let mut used_tags: BTreeMap<String, String> = BTreeMap::new(); // slug -> tag
     for (path, item) in spec["paths"].as_object().expect("spec has paths") {
         let common = item
@@ -315,7 +387,7 @@ fn generate(spec: &Value) -> String {
             });
 
             let mut plits = Vec::new();
-            for p in params {
+            for p in &params {
                 let loc = match p["in"].as_str() {
                     Some("path") => "ParamLocation::Path",
                     Some("query") => "ParamLocation::Query",
@@ -411,6 +483,22 @@ fn generate(spec: &Value) -> String {
                 body.unwrap_or_else(|| "None".into()),
             );
             ops.push((id.to_string(), lit_op));
+            let param_names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
+            let literal_path: Vec<&str> = path
+                .split('/')
+                .filter(|seg| !seg.starts_with('{') && !seg.is_empty())
+                .collect();
+            docs.insert(
+                id.to_string(),
+                vec![
+                    (FIELD_ID, id.to_string()),
+                    (FIELD_SUMMARY, summary.clone()),
+                    (FIELD_CATEGORY, format!("{tag} {category}")),
+                    (FIELD_PATH, literal_path.join(" ")),
+                    (FIELD_DESCRIPTION, cut(description.trim(), 1500)),
+                    (FIELD_PARAMS, param_names.join(" ")),
+                ],
+            );
         }
     }
     ops.sort_by(|a, b| a.0.cmp(&b.0));
@@ -422,6 +510,8 @@ fn generate(spec: &Value) -> String {
         writeln!(out, "    {l},").ok();
     }
     out.push_str("];\n");
+
+    search_index(&mut out, &ops, &docs);
 
     writeln!(out, "/// Every category (one per spec tag), sorted by slug.\npub static CATEGORIES: &[Category] = &[").ok();
     for (slug, tag) in &used_tags {

@@ -8,6 +8,8 @@
 use std::fmt;
 
 pub mod search;
+pub mod text;
+mod thesaurus;
 
 /// An HTTP method of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

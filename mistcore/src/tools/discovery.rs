@@ -104,10 +104,10 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Too
     if query.chars().count() > 256 {
         return Err("`query` is limited to 256 characters: give a few words".into());
     }
-    let terms = search::terms(query);
-    if terms.is_empty() {
+    if query.trim().is_empty() {
         return Err("`query` must contain at least one word".into());
     }
+    let parsed = search::parse(query);
     let categories = match args.get("category") {
         Some(Value::String(c)) if !c.trim().is_empty() => {
             Some(resolve_categories(&[c.as_str()]).map_err(|e| e.to_string())?)
@@ -133,35 +133,76 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Too
             _ => return Err(format!("`limit` must be an integer from 1 to 50, got {v}").into()),
         },
     };
-    let hits = search::rank(&terms, |op| {
+    let ranking = search::rank(&parsed, |op| {
         operation_allowed(session, op).is_ok()
             && categories
                 .as_ref()
                 .is_none_or(|cs| cs.contains(&op.category))
             && method.is_none_or(|m| op.method == m)
     });
-    let total = hits.len();
-    let results: Vec<Value> = hits
+    let results: Vec<Value> = ranking
+        .hits
         .iter()
         .take(limit)
         .map(|hit| hit.operation)
         .map(|op| {
+            let required: Vec<&str> = op
+                .params
+                .iter()
+                .filter(|p| p.required)
+                .map(|p| p.name)
+                .chain(op.body.is_some().then_some(crate::schema::BODY_ARGUMENT))
+                .collect();
             json!({
                 "operation_id": op.id,
                 "method": op.method.as_str(),
                 "path": op.path,
                 "category": op.category,
+                "scope": scope(op),
+                "required": required,
                 "summary": op.summary,
             })
         })
         .collect();
-    let mut answer = json!({ "total_matches": total, "results": results });
-    if total == 0 {
-        answer["hint"] = json!(
-            "no operation matches every word: try fewer or more general words (site, device, client, stats, events)"
-        );
+    let mut answer = json!({ "results": results });
+    let read_as: Vec<String> = parsed
+        .corrections
+        .iter()
+        .map(|(typed, read)| format!("{typed} as {read}"))
+        .collect();
+    let note = match ranking.strength {
+        _ if results.is_empty() => Some(
+            "no operation is visible with these filters: drop `category` or `method`".to_string(),
+        ),
+        search::Strength::Nothing => Some(
+            "no operation matches these words; here are general starting points: try words such as site, device, client, stats, events, wlan".to_string(),
+        ),
+        search::Strength::Weak => Some(
+            "weak match: the best operations match only some of the words; rephrase with the object you want (sites, devices, clients, wlans, alarms, events)".to_string(),
+        ),
+        search::Strength::Strong => None,
+    };
+    if let Some(note) = note {
+        answer["note"] = json!(note);
+    }
+    if !read_as.is_empty() {
+        answer["read"] = json!(read_as.join(", "));
     }
     Ok(answer)
+}
+
+/// Where an operation acts: `org`, `site`, `msp` or `global` (the account, constants).
+pub fn scope(op: &Operation) -> &'static str {
+    let rest = op.path.trim_start_matches("/api/v1/");
+    if rest.starts_with("orgs/") {
+        "org"
+    } else if rest.starts_with("sites/") {
+        "site"
+    } else if rest.starts_with("msps/") {
+        "msp"
+    } else {
+        "global"
+    }
 }
 
 /// Runs `mist_describe_operation`.

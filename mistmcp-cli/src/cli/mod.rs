@@ -597,12 +597,24 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
                 .map(String::as_str)
                 .collect();
             // Every operation has a command: the ranking of the catalog, with no session.
-            let terms = catalog::search::terms(&words.join(" "));
-            if terms.is_empty() {
+            if words.iter().all(|w| w.trim().is_empty()) {
                 return Err(Failure::usage("give at least one word to search for"));
             }
-            let hits = catalog::search::rank(&terms, |_| true);
-            let rows: Vec<Value> = hits
+            let ranking =
+                catalog::search::rank(&catalog::search::parse(&words.join(" ")), |_| true);
+            match ranking.strength {
+                catalog::search::Strength::Strong => {}
+                catalog::search::Strength::Weak => {
+                    eprintln!("note: weak match: only some of the words matched")
+                }
+                catalog::search::Strength::Nothing => {
+                    eprintln!(
+                        "note: no operation matches these words; general starting points follow"
+                    )
+                }
+            }
+            let rows: Vec<Value> = ranking
+                .hits
                 .iter()
                 .take(20)
                 .filter_map(|hit| {
