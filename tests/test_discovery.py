@@ -130,3 +130,20 @@ async def test_the_same_ranking_natively_in_mistcli_and_on_the_edge(mistmcp_bin,
         import contextlib
         with contextlib.suppress(StopIteration):
             next(gen)
+
+
+async def test_describe_gives_an_example_call_and_the_answer_fields(mistmcp_bin, prism):
+    async with connect(mistmcp_bin, env=server_env(prism)) as c:
+        sites = result_json(await c.call("mist_describe_operation", {"operation_id": "listOrgSites"}))
+        assert sites["scope"] == "org" and "name" in sites["returns"]["fields"] and "list" in sites["returns"]["shape"]
+        example = sites["example"]
+        assert example["arguments"] == {"org_id": "<org_id>", "limit": 10} and example["fields"] == ["id", "name"]
+        clients = result_json(await c.call("mist_describe_operation", {"operation_id": "searchOrgWirelessClients"}))
+        assert "`results`" in clients["returns"]["shape"] and "mac" in clients["returns"]["fields"]
+        stats = result_json(await c.call("mist_describe_operation", {"operation_id": "getSiteDeviceStats"}))
+        assert "uptime" in stats["returns"]["fields"]  # the variants (ap, switch, gateway) merged
+        # The example, with real ids put in, is a call that works and the fields it suggests cut the answer.
+        example["arguments"]["org_id"] = ORG_ID
+        result = await c.call("mist_call_operation", example)
+        assert not result.is_error, result_text(result)
+        assert all(set(site) <= {"id", "name"} for site in result_json(result))

@@ -88,6 +88,50 @@ fn resolve<'a>(spec: &'a Value, mut v: &'a Value) -> &'a Value {
     v
 }
 
+/// The most fields of an answer listed.
+const MAX_ANSWER_FIELDS: usize = 80;
+
+/// The shape of an operation's 200 answer: a list or not, the key holding records (`results`
+/// of searches), and the top-level fields of the records (variants of a `oneOf` merged).
+fn answer_shape<'a>(spec: &'a Value, op: &'a Value) -> (bool, Option<&'static str>, Vec<String>) {
+    let response = resolve(spec, &op["responses"]["200"]);
+    let schema = resolve(spec, &response["content"]["application/json"]["schema"]);
+    let mut fields = Vec::new();
+    if schema["type"] == "array" {
+        object_fields(spec, &schema["items"], &mut fields, 0);
+        return (true, None, fields);
+    }
+    let props = schema["properties"].as_object();
+    if let Some(results) = props.and_then(|p| p.get("results")) {
+        let results = resolve(spec, results);
+        if results["type"] == "array" {
+            object_fields(spec, &results["items"], &mut fields, 0);
+            return (false, Some("results"), fields);
+        }
+    }
+    object_fields(spec, schema, &mut fields, 0);
+    (false, None, fields)
+}
+
+/// The property names of an object schema (and of its `oneOf`/`anyOf`/`allOf` variants).
+fn object_fields(spec: &Value, schema: &Value, out: &mut Vec<String>, depth: usize) {
+    let schema = resolve(spec, schema);
+    if let Some(props) = schema["properties"].as_object() {
+        for key in props.keys() {
+            if out.len() < MAX_ANSWER_FIELDS && !out.contains(key) {
+                out.push(key.clone());
+            }
+        }
+    }
+    if depth < 3 {
+        for combinator in ["allOf", "oneOf", "anyOf"] {
+            for variant in schema[combinator].as_array().into_iter().flatten() {
+                object_fields(spec, variant, out, depth + 1);
+            }
+        }
+    }
+}
+
 /// How much a word counts in each field of an operation (BM25F): the id says most.
 const FIELD_ID: f32 = 3.0;
 const FIELD_SUMMARY: f32 = 2.0;
@@ -464,8 +508,14 @@ fn generate(spec: &Value) -> String {
                     rb["required"].as_bool().unwrap_or(false)
                 )
             });
+            let (list, records_in, fields) = answer_shape(spec, op);
+            let answer = format!(
+                "Answer {{ list: {list}, records_in: {}, fields: &[{}] }}",
+                opt_lit(records_in),
+                fields.iter().map(|f| lit(f)).collect::<Vec<_>>().join(", ")
+            );
             let lit_op = format!(
-                "Operation {{ id: {}, method: Method::{}, path: {}, tag: {}, category: {}, summary: {}, description: {}, params: &[{}], body: {} }}",
+                "Operation {{ id: {}, method: Method::{}, path: {}, tag: {}, category: {}, summary: {}, description: {}, params: &[{}], body: {}, answer: {answer} }}",
                 lit(id),
                 match method {
                     "get" => "Get",

@@ -162,6 +162,20 @@ pub struct Operation {
     pub params: &'static [Param],
     /// The request body, for writes.
     pub body: Option<Body>,
+    /// What a successful answer holds, from the spec's response schema.
+    pub answer: Answer,
+}
+
+/// The shape of an operation's successful answer: enough for a model to ask for `fields`
+/// before the first call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Answer {
+    /// A JSON array of records.
+    pub list: bool,
+    /// The key of an object that holds the records (`results` of searches), if any.
+    pub records_in: Option<&'static str>,
+    /// The top-level fields of the records (or of the object), at most 80, in spec order.
+    pub fields: &'static [&'static str],
 }
 
 impl Operation {

@@ -229,16 +229,72 @@ pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, T
             v
         })
         .collect();
-    Ok(json!({
+    let mut answer = json!({
         "operation_id": op.id,
         "method": op.method.as_str(),
         "path": op.path,
         "category": op.category,
+        "scope": scope(op),
         "summary": op.summary,
         "description": op.description,
         "parameters": params,
         "input_schema": Value::Object(input_schema(op)),
-    }))
+        "example": example_call(op),
+    });
+    if !op.answer.fields.is_empty() {
+        let shape = match (op.answer.list, op.answer.records_in) {
+            (true, _) => "a list of records".to_string(),
+            (false, Some(key)) => format!("an object whose `{key}` holds the records"),
+            (false, None) => "an object".to_string(),
+        };
+        answer["returns"] = json!({
+            "shape": shape,
+            "fields": op.answer.fields,
+            "hint": "pass `fields` with the ones you need (e.g. [\"id\", \"name\"]) to keep the answer small",
+        });
+    }
+    Ok(answer)
+}
+
+/// One minimal `mist_call_operation` call of `op`: its required arguments, with placeholders
+/// for ids (from getSelf or a list operation) and the spec's example or default for the rest.
+pub fn example_call(op: &Operation) -> Value {
+    let mut arguments = Map::new();
+    for p in op.params.iter().filter(|p| p.required) {
+        let value = if p.location == ParamLocation::Path {
+            json!(format!("<{}>", p.name))
+        } else {
+            p.example
+                .or(p.default)
+                .and_then(|v| serde_json::from_str(v).ok())
+                .or_else(|| p.enum_values.first().map(|v| json!(v)))
+                .unwrap_or_else(|| json!(format!("<{}>", p.name)))
+        };
+        arguments.insert(p.name.to_string(), value);
+    }
+    if op.answer.list || op.answer.records_in.is_some() {
+        if op.param("limit").is_some() {
+            arguments.insert("limit".into(), json!(10));
+        }
+    }
+    if let Some(body) = op.body {
+        let what = body.schema.map_or_else(
+            || "<a JSON object>".to_string(),
+            |name| format!("<a `{name}` object: see input_schema>"),
+        );
+        arguments.insert(crate::schema::BODY_ARGUMENT.into(), json!(what));
+    }
+    let mut call = json!({ "operation_id": op.id, "arguments": arguments });
+    if op.answer.fields.len() > 3 && (op.answer.list || op.answer.records_in.is_some()) {
+        let some: Vec<&str> = ["id", "name", "mac", "status", "type"]
+            .into_iter()
+            .filter(|f| op.answer.fields.contains(f))
+            .collect();
+        if !some.is_empty() {
+            call["fields"] = json!(some);
+        }
+    }
+    call
 }
 
 /// Reads the arguments of `mist_call_operation`: the operation and its own arguments.
