@@ -272,10 +272,8 @@ pub fn example_call(op: &Operation) -> Value {
         };
         arguments.insert(p.name.to_string(), value);
     }
-    if op.answer.list || op.answer.records_in.is_some() {
-        if op.param("limit").is_some() {
-            arguments.insert("limit".into(), json!(10));
-        }
+    if (op.answer.list || op.answer.records_in.is_some()) && op.param("limit").is_some() {
+        arguments.insert("limit".into(), json!(10));
     }
     if let Some(body) = op.body {
         let what = body.schema.map_or_else(
