@@ -132,17 +132,38 @@ fn object_fields(spec: &Value, schema: &Value, out: &mut Vec<String>, depth: usi
     }
 }
 
-/// How much a word counts in each field of an operation (BM25F): the id says most.
-const FIELD_ID: f32 = 3.0;
-const FIELD_SUMMARY: f32 = 2.0;
-const FIELD_CATEGORY: f32 = 1.5;
-const FIELD_PATH: f32 = 1.5;
-const FIELD_DESCRIPTION: f32 = 0.5;
-const FIELD_PARAMS: f32 = 0.5;
+/// One field of an operation's search text (BM25F): how much a word in it counts, and how much
+/// the field's length dilutes it (BM25's b) — a long description says less per word than an id.
+#[derive(Clone, Copy)]
+struct Field {
+    weight: f32,
+    normalize: f32,
+}
 
-/// Length normalization of each field (BM25F's b): long descriptions and parameter lists say
-/// less per word than a short id.
-const NORMALIZE: [f32; 6] = [0.3, 0.5, 0.3, 0.3, 0.75, 0.75];
+const FIELD_ID: Field = Field {
+    weight: 3.0,
+    normalize: 0.3,
+};
+const FIELD_SUMMARY: Field = Field {
+    weight: 2.0,
+    normalize: 0.5,
+};
+const FIELD_CATEGORY: Field = Field {
+    weight: 1.5,
+    normalize: 0.3,
+};
+const FIELD_PATH: Field = Field {
+    weight: 1.5,
+    normalize: 0.3,
+};
+const FIELD_DESCRIPTION: Field = Field {
+    weight: 0.5,
+    normalize: 0.75,
+};
+const FIELD_PARAMS: Field = Field {
+    weight: 0.5,
+    normalize: 0.75,
+};
 
 /// Writes the search index: the vocabulary (stems, sorted), and for each stem the operations
 /// that hold it with its BM25F frequency (each field's count, weighted and normalized by the
@@ -150,13 +171,13 @@ const NORMALIZE: [f32; 6] = [0.3, 0.5, 0.3, 0.3, 0.75, 0.75];
 fn search_index(
     out: &mut String,
     ops: &[(String, String)],
-    docs: &BTreeMap<String, Vec<(f32, String)>>,
+    docs: &BTreeMap<String, Vec<(Field, String)>>,
 ) {
     let stems: Vec<Vec<Vec<String>>> = ops
         .iter()
         .map(|(id, _)| docs[id].iter().map(|(_, text)| text::stems(text)).collect())
         .collect();
-    let fields = NORMALIZE.len();
+    let fields = docs.values().next().map_or(0, Vec::len);
     let mut average = vec![0f32; fields];
     for doc in &stems {
         for (f, words) in doc.iter().enumerate() {
@@ -166,11 +187,11 @@ fn search_index(
     let mut postings: BTreeMap<String, Vec<(usize, f32)>> = BTreeMap::new();
     for (index, (id, _)) in ops.iter().enumerate() {
         let mut tf: BTreeMap<&str, f32> = BTreeMap::new();
-        for (f, ((weight, _), words)) in docs[id].iter().zip(&stems[index]).enumerate() {
+        for (f, ((field, _), words)) in docs[id].iter().zip(&stems[index]).enumerate() {
             let norm =
-                1.0 - NORMALIZE[f] + NORMALIZE[f] * words.len() as f32 / average[f].max(1e-3);
+                1.0 - field.normalize + field.normalize * words.len() as f32 / average[f].max(1e-3);
             for w in words {
-                *tf.entry(w.as_str()).or_default() += weight / norm;
+                *tf.entry(w.as_str()).or_default() += field.weight / norm;
             }
         }
         for (stem, f) in tf {
@@ -364,7 +385,7 @@ fn generate(spec: &Value) -> String {
 
     let methods = ["get", "post", "put", "delete", "patch"];
     let mut ops: Vec<(String, String)> = Vec::new(); // (operationId, rust literal)
-    let mut docs: BTreeMap<String, Vec<(f32, String)>> = BTreeMap::new(); // operationId -> weighted texts
+    let mut docs: BTreeMap<String, Vec<(Field, String)>> = BTreeMap::new(); // operationId -> its fields
     let mut used_tags: BTreeMap<String, String> = BTreeMap::new(); // slug -> tag
     for (path, item) in spec["paths"].as_object().expect("spec has paths") {
         let common = item
