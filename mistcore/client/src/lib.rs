@@ -16,6 +16,7 @@ pub use mistcore_catalog as catalog;
 
 pub mod api;
 pub mod device;
+pub mod jq;
 pub mod resilience;
 pub mod schema;
 pub mod security;
