@@ -126,6 +126,12 @@ async def test_the_same_ranking_natively_in_mistcli_and_on_the_edge(mistmcp_bin,
             for q in QUESTIONS:
                 edge = [r["operation_id"] for r in result_json(await s.call_tool("mist_search_operations", {"query": q, "limit": 5}))["results"]]
                 assert edge == native[q], (q, edge, native[q])
+            # jq runs in the module too, its budget included (no thread, no clock there).
+            call = {"operation_id": "listOrgSites", "arguments": {"org_id": ORG_ID}}
+            names = await s.call_tool("mist_call_operation", {**call, "jq": "[.[] | .name]"})
+            assert not names.is_error and all(isinstance(n, str) for n in result_json(names)), result_text(names)
+            cut = await s.call_tool("mist_call_operation", {**call, "jq": "[(.[]|tostring|explode[]) + (.[]|tostring|explode[]) + (.[]|tostring|explode[])] | length"})
+            assert cut.is_error and "budget" in result_text(cut), result_text(cut)
     finally:
         import contextlib
         with contextlib.suppress(StopIteration):
@@ -147,3 +153,30 @@ async def test_describe_gives_an_example_call_and_the_answer_fields(mistmcp_bin,
         result = await c.call("mist_call_operation", example)
         assert not result.is_error, result_text(result)
         assert all(set(site) <= {"id", "name"} for site in result_json(result))
+
+
+# Issue 15: jq over answers, with a budget.
+
+async def test_jq_shapes_real_answers_and_bad_filters_are_clear(mistmcp_bin, prism):
+    args = ["-m", "custom", "-c", "orgs_sites"]
+    async with connect(mistmcp_bin, args, env=server_env(prism)) as c:
+        names = await c.call("listOrgSites", {"org_id": ORG_ID, "jq": "[.[] | {name, timezone}]"})
+        assert not names.is_error, result_text(names)
+        sites = result_json(names)
+        assert sites and all(set(s) <= {"name", "timezone"} for s in sites)
+        one = await c.call("mist_call_operation", {"operation_id": "listOrgSites", "arguments": {"org_id": ORG_ID},
+                                                   "fields": ["name"], "jq": ".[0].name"})
+        assert isinstance(result_json(one), str), result_text(one)
+        several = result_json(await c.call("mist_call_operation", {"operation_id": "listOrgSites",
+                                                                   "arguments": {"org_id": ORG_ID}, "jq": ".[] | .name, .id"}))
+        assert isinstance(several, list) and all(isinstance(n, str) for n in several)
+        bad = await c.call("listOrgSites", {"org_id": ORG_ID, "jq": ".[] | select(.name =="})
+        assert bad.is_error and "line 1, column" in result_text(bad)
+        for refused, word in [("env", "environment"), ("def f: f; f", "definitions"), ("[limit(5; repeat(1))]", "repeat")]:
+            r = await c.call("listOrgSites", {"org_id": ORG_ID, "jq": refused})
+            assert r.is_error and word in result_text(r), (refused, result_text(r))
+        explodes = await c.call("listOrgSites", {"org_id": ORG_ID, "jq": '[.[] | tostring * 100000000]'})
+        assert explodes.is_error and "budget" in result_text(explodes), result_text(explodes)
+        product = await c.call("listOrgSites", {"org_id": ORG_ID, "jq": "[(.[]|tostring|explode[]) + (.[]|tostring|explode[]) + (.[]|tostring|explode[])] | length"})
+        assert product.is_error and "budget" in result_text(product), result_text(product)
+        assert not (await c.call("listOrgSites", {"org_id": ORG_ID, "limit": 1})).is_error  # still serving

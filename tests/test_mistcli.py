@@ -229,3 +229,16 @@ def test_all_stops_on_a_repeating_next_and_at_its_caps(mistcli_bin):
         capped = run(mistcli_bin, ["sites", "list", "--org", ORG_ID, "--all", "--max-pages", "3"], url)
         assert capped.returncode == 1 and capped.stdout == "" and "--max-pages" in capped.stderr, capped
         assert len(EndlessMist.calls) == 3, EndlessMist.calls
+
+
+def test_jq_like_gh(mistcli_bin, prism):
+    r = run(mistcli_bin, ["sites", "list", "--jq", ".[] | .name"], prism, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines and all(not line.startswith('"') for line in lines)  # strings raw, one per line
+    objects = run(mistcli_bin, ["sites", "list", "--jq", ".[] | {name}"], prism, MIST_ORG_ID=ORG_ID)
+    assert all(json.loads(line).keys() == {"name"} for line in objects.stdout.splitlines())
+    bad = run(mistcli_bin, ["sites", "list", "--jq", ".[] |"], prism, MIST_ORG_ID=ORG_ID)
+    assert bad.returncode == 2 and "line 1" in bad.stderr and bad.stdout == ""
+    loop = run(mistcli_bin, ["sites", "list", "--jq", "[.[] as $a | .[] as $b | .[] as $c | .[] as $d | .[] as $e | .[] as $f | 1] | length"], prism, MIST_ORG_ID=ORG_ID)
+    assert loop.returncode in (0, 1) and (loop.returncode == 0 or "budget" in loop.stderr), loop.stderr

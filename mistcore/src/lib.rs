@@ -31,7 +31,7 @@ pub mod call;
 /// The operations of the spec (the `mistcore-catalog` crate, rebuilt only when the spec changes).
 pub use mistcore_catalog as catalog;
 /// The Mist API client (the `mistcore-client` crate, which knows no MCP).
-pub use mistcore_client::{api, resilience, schema, security, stream};
+pub use mistcore_client::{api, jq, resilience, schema, security, stream};
 pub mod devices;
 pub mod envelope;
 pub mod framing;

@@ -173,22 +173,31 @@ pub async fn call_tool(
             .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
         ToolRef::Call => match discovery::call_target(session, &args) {
             Ok(target) => {
-                let output = Output::plain(&target.fields);
+                let output = Output {
+                    jq: target.jq.as_deref(),
+                    ..Output::plain(&target.fields)
+                };
                 call_operation(ctx, target.op, &target.arguments, output).await
             }
             Err(e) => ToolOutcome::error(e),
         },
         ToolRef::Operation(op) => {
             let mut args = args;
-            let fields = if tools::takes_fields(op) {
-                match response_budget::parse_fields(args.remove("fields").as_ref()) {
-                    Ok(f) => f,
+            let (fields, jq) = if tools::takes_fields(op) {
+                let fields = response_budget::parse_fields(args.remove("fields").as_ref());
+                let jq = response_budget::parse_jq(args.remove("jq").as_ref());
+                match fields.and_then(|f| jq.map(|j| (f, j))) {
+                    Ok(both) => both,
                     Err(e) => return Ok(ToolOutcome::error(e)),
                 }
             } else {
-                Vec::new()
+                (Vec::new(), None)
             };
-            call_operation(ctx, op, &args, Output::plain(&fields)).await
+            let output = Output {
+                jq: jq.as_deref(),
+                ..Output::plain(&fields)
+            };
+            call_operation(ctx, op, &args, output).await
         }
         ToolRef::Workflow(w) => call_workflow(ctx, w, &args).await,
         ToolRef::Diagnostic(d) => call_diagnostic(ctx, d, &args).await,
@@ -281,6 +290,7 @@ async fn run_workflow(
                         object_type: plan.object_type.as_deref(),
                         shape,
                         fields: &[],
+                        jq: None,
                     };
                     call_operation(ctx, op, &plan.args, output).await
                 }
@@ -411,6 +421,8 @@ struct Output<'a> {
     shape: Shape,
     /// The keys to keep of each record (`fields`); empty for all.
     fields: &'a [String],
+    /// A jq filter over the answer (checked), run after `fields`.
+    jq: Option<&'a str>,
 }
 
 impl<'a> Output<'a> {
@@ -420,6 +432,7 @@ impl<'a> Output<'a> {
             object_type: None,
             shape: Shape::Plain,
             fields,
+            jq: None,
         }
     }
 }
@@ -447,6 +460,7 @@ async fn run_operation(
         object_type,
         shape,
         fields,
+        jq,
     } = output;
     if let Err(e) = tools::operation_allowed(ctx.session, op) {
         return ToolOutcome::error(e);
@@ -479,6 +493,12 @@ async fn run_operation(
             let pagination = response.pagination.as_ref().filter(|_| !filtered);
             let mut body = workflows::apply(after, response.body);
             response_budget::project(&mut body, fields);
+            if let Some(filter) = jq {
+                body = match response_budget::apply_jq(body, filter) {
+                    Ok(b) => b,
+                    Err(e) => return ToolOutcome::error(e),
+                };
+            }
             answer_value(body, pagination, shape, ctx.session.max_response_bytes)
         }
         Err(e) => ToolOutcome::api_error(ctx.session, &e),

@@ -210,6 +210,43 @@ pub fn parse_fields(value: Option<&Value>) -> Result<Vec<String>, ToolError> {
     Ok(names.into_iter().filter(|n| !n.is_empty()).collect())
 }
 
+/// Reads a `jq` argument: a filter, checked now (a bad one is an error before Mist is called).
+pub fn parse_jq(value: Option<&Value>) -> Result<Option<String>, ToolError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => {
+            crate::jq::Filter::new(s).map_err(|e| ToolError::from(e.to_string()))?;
+            Ok(Some(s.clone()))
+        }
+        Some(other) => Err(format!(
+            "`jq` takes a filter as a string, such as \".[] | {{name, mac}}\", got {other}"
+        )
+        .into()),
+    }
+}
+
+/// Runs a `jq` filter over an answer: its one output, or the list of its outputs.
+pub fn apply_jq(body: Value, filter: &str) -> Result<Value, ToolError> {
+    let filter = crate::jq::Filter::new(filter).map_err(|e| ToolError::from(e.to_string()))?;
+    let mut outputs = filter
+        .run(&body, crate::jq::Budget::default())
+        .map_err(|e| ToolError::from(e.to_string()))?;
+    Ok(if outputs.len() == 1 {
+        outputs.remove(0)
+    } else {
+        Value::Array(outputs)
+    })
+}
+
+/// The JSON schema of the `jq` argument.
+pub fn jq_schema() -> Value {
+    json!({
+        "type": "string",
+        "description": "A jq filter applied to the answer before it is returned (after `fields`), e.g. \".[] | select(.status==\\\"disconnected\\\") | {name, mac}\"; several outputs come back as a list"
+    })
+}
+
 /// The JSON schema of the `fields` argument.
 pub fn fields_schema() -> Value {
     json!({

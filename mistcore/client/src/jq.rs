@@ -193,17 +193,23 @@ impl Filter {
             let output = match output {
                 Ok(v) => v,
                 Err(_) if spent => {
-                    return Err(over(format!("over its {} steps", budget.steps)));
+                    return Err(over(format!("over its budget of {} steps", budget.steps)));
                 }
                 Err(e) => return Err(JqError::Failed(exn_text(e))),
             };
             if outputs.len() == budget.outputs {
-                return Err(over(format!("over {} outputs", budget.outputs)));
+                return Err(over(format!(
+                    "over its budget of {} outputs",
+                    budget.outputs
+                )));
             }
             let json = output.0.to_string();
             bytes += json.len();
             if bytes > budget.bytes {
-                return Err(over(format!("over {} bytes of output", budget.bytes)));
+                return Err(over(format!(
+                    "over its budget of {} bytes of output",
+                    budget.bytes
+                )));
             }
             outputs.push(
                 serde_json::from_str(&json)
@@ -211,7 +217,7 @@ impl Filter {
             );
         }
         if FUEL.with(Cell::get) == 0 {
-            return Err(over(format!("over its {} steps", budget.steps)));
+            return Err(over(format!("over its budget of {} steps", budget.steps)));
         }
         Ok(outputs)
     }

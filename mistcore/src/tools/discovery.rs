@@ -51,7 +51,8 @@ pub fn call_schema() -> Value {
         "properties": {
             "operation_id": {"type": "string", "description": "An operation id such as listOrgSites"},
             "arguments": {"type": "object", "description": "The operation's arguments, e.g. {\"org_id\": \"...\", \"limit\": 10}"},
-            "fields": crate::response_budget::fields_schema()
+            "fields": crate::response_budget::fields_schema(),
+            "jq": crate::response_budget::jq_schema()
         },
         "required": ["operation_id"],
         "additionalProperties": false
@@ -297,8 +298,9 @@ pub fn example_call(op: &Operation) -> Value {
 
 /// Reads the arguments of `mist_call_operation`: the operation and its own arguments.
 pub fn call_target(session: &Session, args: &Map<String, Value>) -> Result<CallTarget, ToolError> {
-    check_keys(args, &["operation_id", "arguments", "fields"])?;
+    check_keys(args, &["operation_id", "arguments", "fields", "jq"])?;
     let fields = crate::response_budget::parse_fields(args.get("fields"))?;
+    let jq = crate::response_budget::parse_jq(args.get("jq"))?;
     let id = required_str(args, "operation_id")?;
     let op = callable_operation(session, id)?;
     let inner = match args.get("arguments") {
@@ -319,6 +321,7 @@ pub fn call_target(session: &Session, args: &Map<String, Value>) -> Result<CallT
         op,
         arguments: inner,
         fields,
+        jq,
     })
 }
 
@@ -331,4 +334,6 @@ pub struct CallTarget {
     pub arguments: Map<String, Value>,
     /// The keys to keep of each record (`fields`).
     pub fields: Vec<String>,
+    /// A jq filter over the answer (`jq`), checked.
+    pub jq: Option<String>,
 }

@@ -287,12 +287,13 @@ fn build_operation_tool(op: &'static Operation) -> Tool {
         && let Some(Value::Object(props)) = schema.get_mut("properties")
     {
         props.insert("fields".into(), crate::response_budget::fields_schema());
+        props.insert("jq".into(), crate::response_budget::jq_schema());
     }
     Tool::new(op.id, description, Arc::new(schema)).annotate(annotations)
 }
 
-/// Whether an operation tool takes the `fields` argument: the reads that answer lists, unless
-/// Mist has a `fields` parameter of its own there (`listOrgDevicesStats`).
+/// Whether an operation tool takes the `fields` and `jq` arguments: the reads that answer lists,
+/// unless Mist has a `fields` parameter of its own there (`listOrgDevicesStats`).
 pub fn takes_fields(op: &Operation) -> bool {
     op.method == crate::catalog::Method::Get
         && (op.id.starts_with("list") || op.id.starts_with("search"))

@@ -138,6 +138,11 @@ fn global_args() -> Vec<Arg> {
             .value_parser(clap::value_parser!(u64).range(1..))
             .default_value("600")
             .help("With --all: stop with an error after S seconds"),
+        Arg::new("jq")
+            .long("jq")
+            .global(true)
+            .value_name("FILTER")
+            .help("A jq filter over the answer (as gh --jq): each output on its own line, strings raw"),
         Arg::new("columns")
             .long("columns")
             .global(true)
@@ -704,6 +709,8 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
 
 /// What a call needs: credentials, the transport, the global flags.
 struct Ctx {
+    /// `--jq`: a filter over the answer (checked when the command starts).
+    jq: Option<String>,
     credentials: Credentials,
     /// `MIST_WS_URL` of the token's source.
     stream_url: Option<String>,
@@ -791,7 +798,12 @@ impl Ctx {
             calls_per_hour: m.get_one::<u32>("rate_limit").copied().filter(|r| *r > 0),
             ..Policy::default()
         };
+        let jq = m.get_one::<String>("jq").cloned();
+        if let Some(filter) = &jq {
+            mistcore::jq::Filter::new(filter).map_err(|e| Failure::usage(e.to_string()))?;
+        }
         Ok(Ctx {
+            jq,
             credentials,
             stream_url,
             transport: mist_transport(policy).map_err(|e| Failure::other(e.to_string()))?,
@@ -1001,18 +1013,38 @@ async fn execute(
     } else {
         first.body
     };
-    let tty = std::io::stdout().is_terminal();
-    output::render(out, &body, ctx.format, &ctx.columns, tty)
-        .map_err(|e| Failure::other(e.to_string()))
+    ctx.print(&body, out)
 }
 
 impl Ctx {
-    /// Prints a result in the chosen format.
+    /// Prints a result in the chosen format, or the outputs of `--jq` one per line.
     fn print(&self, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
+        if let Some(filter) = &self.jq {
+            return print_jq(filter, body, out);
+        }
         let tty = std::io::stdout().is_terminal();
         output::render(out, body, self.format, &self.columns, tty)
             .map_err(|e| Failure::other(e.to_string()))
     }
+}
+
+/// The outputs of a jq filter, one per line: strings raw, other values as compact JSON.
+fn print_jq(filter: &str, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
+    use mistcore::jq::{Budget, Filter, JqError};
+    let outputs = Filter::new(filter)
+        .and_then(|f| f.run(body, Budget::default()))
+        .map_err(|e| match e {
+            JqError::Syntax { .. } | JqError::Refused { .. } => Failure::usage(e.to_string()),
+            _ => Failure::other(e.to_string()),
+        })?;
+    for value in outputs {
+        let line = match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        write(out, line)?;
+    }
+    Ok(())
 }
 
 /// Writes one line to `out`.
