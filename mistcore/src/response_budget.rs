@@ -239,11 +239,11 @@ pub fn apply_jq(body: Value, filter: &str) -> Result<Value, ToolError> {
     })
 }
 
-/// The JSON schema of the `jq` argument.
+/// The JSON schema of the `jq` argument (short: it is in every list tool's definition).
 pub fn jq_schema() -> Value {
     json!({
         "type": "string",
-        "description": "A jq filter applied to the answer before it is returned (after `fields`), e.g. \".[] | select(.status==\\\"disconnected\\\") | {name, mac}\"; several outputs come back as a list"
+        "description": "A jq filter over the answer, e.g. .[] | select(.status==\"disconnected\") | {name, mac}"
     })
 }
 
