@@ -342,9 +342,8 @@ fn check_names(text: &str) -> Result<(), JqError> {
             ')' | ']' | '}' => {
                 depth = depth.saturating_sub(1);
                 if c == ')' && strings.last() == Some(&depth) {
-                    // The end of an interpolation: back into its string.
+                    // The end of an interpolation: back into its string (the marker below).
                     strings.pop();
-                    strings.push(usize::MAX);
                 }
             }
             c if c.is_ascii_alphabetic() || c == '_' || c == '$' => {
@@ -860,6 +859,13 @@ mod tests {
             run(r#""def \(1)""#, json!(null)).is_ok(),
             "words in strings are not code"
         );
+        // Code after a string with an interpolation, and code inside one, are checked.
+        let after = run(r#""a\("b")c" | env"#, json!(null)).expect_err("code after a string");
+        assert!(matches!(after, JqError::Refused { .. }), "{after}");
+        assert!(matches!(
+            run(r#""\(env)""#, json!(null)),
+            Err(JqError::Refused { .. })
+        ));
         let deep = format!("{}.{}", "(".repeat(100), ")".repeat(100));
         assert!(matches!(run(&deep, json!(1)), Err(JqError::Refused { .. })));
     }
