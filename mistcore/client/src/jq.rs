@@ -126,6 +126,20 @@ const REFUSED: &[(&str, &str)] = &[
     ("strflocaltime", "`strflocaltime` is not allowed"),
 ];
 
+/// Natives of jaq's library left out: the environment, the clock, the process, logs.
+const PROCESS_NATIVES: &[&str] = &[
+    "env",
+    "now",
+    "halt",
+    "debug_empty",
+    "stderr_empty",
+    "localtime",
+    "strflocaltime",
+];
+
+/// Definitions of jaq's library over those natives, left out with them.
+const PROCESS_DEFS: &[&str] = &["stderr", "debug", "halt", "halt_error"];
+
 /// Names refused only with arguments (`recurse` alone walks the answer once; `recurse(f)` may
 /// never end).
 const REFUSED_WITH_ARGUMENTS: &[&str] = &["recurse"];
@@ -141,11 +155,21 @@ impl Filter {
             });
         }
         check_names(text)?;
+        Self::compile(text)
+    }
+
+    /// Compiles `text` with the library, without the name check (the check is [`Filter::new`]'s).
+    fn compile(text: &str) -> Result<Filter, JqError> {
         let arena = Arena::default();
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
-            .chain(jaq_json::defs());
-        let funs = jaq_core::funs().chain(jaq_std::funs()).chain(value_funs());
+            .chain(jaq_json::defs())
+            .filter(|def| !PROCESS_DEFS.contains(&def.name));
+        // Behind the name check, the natives that reach the process are not even there.
+        let funs = jaq_core::funs()
+            .chain(jaq_std::funs())
+            .filter(|(name, _, _)| !PROCESS_NATIVES.contains(name))
+            .chain(value_funs());
         let loader = Loader::new(defs);
         let modules = loader
             .load(
@@ -866,6 +890,13 @@ mod tests {
             run(r#""\(env)""#, json!(null)),
             Err(JqError::Refused { .. })
         ));
+        // Behind the check, the natives of the process are not in the library at all.
+        for missing in ["env", "now", "halt(1)", "\"x\" | debug", "stderr", "$ENV"] {
+            assert!(
+                matches!(Filter::compile(missing), Err(JqError::Syntax { .. })),
+                "{missing}"
+            );
+        }
         let deep = format!("{}.{}", "(".repeat(100), ")".repeat(100));
         assert!(matches!(run(&deep, json!(1)), Err(JqError::Refused { .. })));
     }
