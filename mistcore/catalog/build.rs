@@ -531,9 +531,11 @@ fn generate(spec: &Value) -> String {
             });
             let (list, records_in, fields) = answer_shape(spec, op);
             let answer = format!(
-                "Answer {{ list: {list}, records_in: {}, fields: &[{}] }}",
+                "Answer {{ list: {list}, records_in: {}, field_list: {} }}",
                 opt_lit(records_in),
-                fields.iter().map(|f| lit(f)).collect::<Vec<_>>().join(", ")
+                // One string per operation: a list of strings would need a pointer per field,
+                // each relocated when the binary is loaded.
+                lit(&fields.join(","))
             );
             let lit_op = format!(
                 "Operation {{ id: {}, method: Method::{}, path: {}, tag: {}, category: {}, summary: {}, description: {}, params: &[{}], body: {}, answer: {answer} }}",

@@ -174,8 +174,16 @@ pub struct Answer {
     pub list: bool,
     /// The key of an object that holds the records (`results` of searches), if any.
     pub records_in: Option<&'static str>,
-    /// The top-level fields of the records (or of the object), at most 80, in spec order.
-    pub fields: &'static [&'static str],
+    /// The top-level fields of the records (or of the object), at most 80, in spec order,
+    /// comma-separated (see [`Answer::fields`]).
+    pub field_list: &'static str,
+}
+
+impl Answer {
+    /// The top-level fields of the records (or of the object).
+    pub fn fields(&self) -> impl Iterator<Item = &'static str> {
+        self.field_list.split(',').filter(|f| !f.is_empty())
+    }
 }
 
 impl Operation {

@@ -242,7 +242,8 @@ pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, T
         "input_schema": Value::Object(input_schema(op)),
         "example": example_call(op),
     });
-    if !op.answer.fields.is_empty() {
+    let fields: Vec<&str> = op.answer.fields().collect();
+    if !fields.is_empty() {
         let shape = match (op.answer.list, op.answer.records_in) {
             (true, _) => "a list of records".to_string(),
             (false, Some(key)) => format!("an object whose `{key}` holds the records"),
@@ -250,7 +251,7 @@ pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, T
         };
         answer["returns"] = json!({
             "shape": shape,
-            "fields": op.answer.fields,
+            "fields": fields,
             "hint": "pass `fields` with the ones you need (e.g. [\"id\", \"name\"]) to keep the answer small",
         });
     }
@@ -284,10 +285,11 @@ pub fn example_call(op: &Operation) -> Value {
         arguments.insert(crate::schema::BODY_ARGUMENT.into(), json!(what));
     }
     let mut call = json!({ "operation_id": op.id, "arguments": arguments });
-    if op.answer.fields.len() > 3 && (op.answer.list || op.answer.records_in.is_some()) {
+    let fields: Vec<&str> = op.answer.fields().collect();
+    if fields.len() > 3 && (op.answer.list || op.answer.records_in.is_some()) {
         let some: Vec<&str> = ["id", "name", "mac", "status", "type"]
             .into_iter()
-            .filter(|f| op.answer.fields.contains(f))
+            .filter(|f| fields.contains(f))
             .collect();
         if !some.is_empty() {
             call["fields"] = json!(some);
