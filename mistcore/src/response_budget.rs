@@ -227,6 +227,9 @@ pub fn parse_jq(value: Option<&Value>) -> Result<Option<String>, ToolError> {
 }
 
 /// Runs a `jq` filter over an answer: its one output, or the list of its outputs.
+///
+/// The filter is compiled again here (it was checked by [`parse_jq`]): a compiled filter holds
+/// `Rc`s, so it cannot be kept across the await on Mist's answer.
 pub fn apply_jq(body: Value, filter: &str) -> Result<Value, ToolError> {
     let filter = crate::jq::Filter::new(filter).map_err(|e| ToolError::from(e.to_string()))?;
     let mut outputs = filter

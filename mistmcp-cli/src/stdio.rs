@@ -104,7 +104,7 @@ async fn filter_lines<R, W>(
         if over {
             tracing::warn!(cap, "refusing a message over the line limit");
             let answer = envelope::error(
-                framing::id_in_prefix(&line),
+                framing::id_in_prefix(line),
                 envelope::INVALID_REQUEST,
                 format!(
                     "Invalid Request: the message is over {cap} bytes (MISTMCP_MAX_LINE_BYTES): send a smaller one"
@@ -115,7 +115,7 @@ async fn filter_lines<R, W>(
             }
             continue;
         }
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         if text.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -163,10 +163,10 @@ fn max_line_bytes() -> usize {
 
 /// Reads one line through `framer`: `None` at the end of the input, else the line and whether
 /// it was over the cap (then only its start is kept).
-async fn read_line_capped<R: AsyncBufRead + Unpin>(
+async fn read_line_capped<'f, R: AsyncBufRead + Unpin>(
     reader: &mut R,
-    framer: &mut LineFramer,
-) -> std::io::Result<Option<(Vec<u8>, bool)>> {
+    framer: &'f mut LineFramer,
+) -> std::io::Result<Option<(&'f [u8], bool)>> {
     framer.clear();
     loop {
         let buffer = reader.fill_buf().await?;
@@ -179,8 +179,8 @@ async fn read_line_capped<R: AsyncBufRead + Unpin>(
         };
         if complete {
             return Ok(framer.line().map(|line| match line {
-                Line::Whole(l) => (l.to_vec(), false),
-                Line::TooLong(prefix) => (prefix.to_vec(), true),
+                Line::Whole(l) => (l, false),
+                Line::TooLong(prefix) => (prefix, true),
             }));
         }
     }

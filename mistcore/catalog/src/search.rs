@@ -348,12 +348,12 @@ pub fn rank(query: &Query, keep: impl Fn(&Operation) -> bool) -> Ranking {
             // Operations that answer more of the question's words come first, and among them
             // those whose name says little else (listOrgSites before getOrgSiteTemplate).
             let mut s = score[i] * (0.4 + 0.6 * covered as f32 / words as f32);
-            s *= 0.6 + 0.4 * name_covered(op, &stems);
+            // The id's words and their stems, cut once for both checks below.
+            let id_words = crate::text::words(op.id);
+            let id_stems: Vec<String> = id_words.iter().map(|w| crate::text::stem(w)).collect();
+            s *= 0.6 + 0.4 * name_covered(&id_words, &id_stems, &stems);
             // The last word of an id is its object (listOrgSites: sites): what the question is about.
-            if crate::text::words(op.id)
-                .last()
-                .is_some_and(|w| stems.contains(&crate::text::stem(w).as_str()))
-            {
+            if id_stems.last().is_some_and(|w| stems.contains(&w.as_str())) {
                 s *= OBJECT_BONUS;
             }
             if !query.wants_write && !op.method.is_write() {
@@ -406,21 +406,21 @@ const READ_VERBS: &[&str] = &["get", "list", "search"];
 /// The scopes operation ids name.
 const SCOPES: &[&str] = &["org", "site", "msp"];
 
-/// The share of an operation id's words the query names (read verbs count as named unless
-/// the query asks for a change).
-fn name_covered(op: &Operation, stems: &[&str]) -> f32 {
-    let words = crate::text::words(op.id);
+/// The share of an operation id's words (as cut, and stemmed) the query names; read verbs
+/// (get, list, search) always count as named, scopes too when the query names none.
+fn name_covered(id_words: &[String], id_stems: &[String], stems: &[&str]) -> f32 {
     // Without a scope in the query, the org's is meant as much as any.
     let no_scope = !stems.iter().any(|s| SCOPES.contains(s));
-    let named = words
+    let named = id_words
         .iter()
-        .filter(|w| {
+        .zip(id_stems)
+        .filter(|(w, stem)| {
             READ_VERBS.contains(&w.as_str())
                 || (no_scope && SCOPES.contains(&w.as_str()))
-                || stems.contains(&crate::text::stem(w).as_str())
+                || stems.contains(&stem.as_str())
         })
         .count();
-    named as f32 / words.len().max(1) as f32
+    named as f32 / id_words.len().max(1) as f32
 }
 
 #[cfg(test)]

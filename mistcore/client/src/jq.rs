@@ -563,11 +563,14 @@ fn valr(r: jaq_core::ValR<Val>) -> R {
     r.map(Fueled).map_err(err_in)
 }
 
-/// An exception of the wrapped value type, for the other one: errors and halts pass, other
-/// control flow (labels, tail calls, never reached from an update) becomes an error.
-fn exn_out<'a>(e: Exn<'a, Fueled>) -> Exn<'a, Val> {
+/// An exception of one value type for the other (`err` converts its error): errors and halts
+/// pass, other control flow (labels, tail calls, never reached from an update) becomes an error.
+fn convert_exn<'a, A, B: From<String>>(
+    e: Exn<'a, A>,
+    err: impl FnOnce(jaq_core::Error<A>) -> jaq_core::Error<B>,
+) -> Exn<'a, B> {
     match e.get_err() {
-        Ok(err) => Exn::from(err_out(err)),
+        Ok(error) => Exn::from(err(error)),
         Err(e) => match e.get_halt() {
             Ok(code) => Exn::halt(code),
             Err(_) => Exn::from(jaq_core::Error::str("this update is not supported")),
@@ -575,14 +578,12 @@ fn exn_out<'a>(e: Exn<'a, Fueled>) -> Exn<'a, Val> {
     }
 }
 
-fn exn_in<'a>(e: Exn<'a, Val>) -> Exn<'a, Fueled> {
-    match e.get_err() {
-        Ok(err) => Exn::from(err_in(err)),
-        Err(e) => match e.get_halt() {
-            Ok(code) => Exn::halt(code),
-            Err(_) => Exn::from(jaq_core::Error::str("this update is not supported")),
-        },
-    }
+fn exn_out(e: Exn<'_, Fueled>) -> Exn<'_, Val> {
+    convert_exn(e, err_out)
+}
+
+fn exn_in(e: Exn<'_, Val>) -> Exn<'_, Fueled> {
+    convert_exn(e, err_in)
 }
 
 impl fmt::Display for Fueled {

@@ -126,11 +126,7 @@ impl Connections {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let mut evicted = None;
         if open.len() >= cap {
-            let oldest = open.iter().find(|(_, c)| c.idle()).map(|(id, _)| *id)?;
-            evicted = open.remove(&oldest);
-            if let Some(e) = &evicted {
-                e.close.cancel();
-            }
+            evicted = Some(close_oldest_idle(&mut open)?);
         }
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let connection = Arc::new(Connection::new());
@@ -151,12 +147,16 @@ impl Connections {
 
     /// Closes the oldest idle connection (when descriptors ran out), returning it.
     fn evict_oldest_idle(&self) -> Option<Arc<Connection>> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let id = open.iter().find(|(_, c)| c.idle()).map(|(id, _)| *id)?;
-        let evicted = open.remove(&id)?;
-        evicted.close.cancel();
-        Some(evicted)
+        close_oldest_idle(&mut self.open.lock().unwrap_or_else(|p| p.into_inner()))
     }
+}
+
+/// Removes the oldest connection with no request in flight from `open` and closes it.
+fn close_oldest_idle(open: &mut BTreeMap<u64, Arc<Connection>>) -> Option<Arc<Connection>> {
+    let id = open.iter().find(|(_, c)| c.idle()).map(|(id, _)| *id)?;
+    let evicted = open.remove(&id)?;
+    evicted.close.cancel();
+    Some(evicted)
 }
 
 /// A connection let in, and the one closed to make room.
