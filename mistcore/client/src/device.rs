@@ -864,31 +864,15 @@ pub fn check_shell_command(
             .into());
         }
     }
-    // Junos accepts any unambiguous abbreviation: a typed word matches a denied word it is a
-    // prefix of (`show conf` matches `show configuration`), at the start and after each pipe.
+    // Junos accepts any unambiguous abbreviation: the one deny-list engine matches typed words
+    // as prefixes of denied words (`show conf` matches `show configuration`), at the start and
+    // after each pipe.
     let segments: Vec<Vec<&str>> = normalized
         .split('|')
         .map(|seg| seg.split_whitespace().collect())
         .collect();
-    for denied in denylist {
-        let words: Vec<String> = denied.split_whitespace().map(str::to_lowercase).collect();
-        if words.is_empty() {
-            continue;
-        }
-        let hit = segments.iter().any(|typed| {
-            typed.len() >= words.len()
-                && words
-                    .iter()
-                    .zip(typed)
-                    .all(|(d, t)| !t.is_empty() && d.starts_with(t))
-        });
-        if hit {
-            return Err(format!(
-                "`{command}` is refused by the shell deny-list (`{}`)",
-                words.join(" ")
-            )
-            .into());
-        }
+    if let Some(entry) = mistcore_junos::words::first_denied(&segments, denylist) {
+        return Err(format!("`{command}` is refused by the shell deny-list (`{entry}`)").into());
     }
     Ok(normalized)
 }

@@ -1,0 +1,340 @@
+//! The RPCs sent to devices and the replies read from them.
+//!
+//! Junos devices (their hello names `http://xml.juniper.net/netconf/junos/1.0`) get Junos RPCs:
+//! `<command>`, `<get-configuration>`, `<load-configuration>`, `<commit-configuration>`. Other
+//! NETCONF servers get the RFC 6241 operations where one exists (`<get-config>`, `<edit-config>`,
+//! `<validate>`, `<commit>`); Junos-only reads are refused for them with a clear error.
+//! Replies are read with quick-xml; text is unescaped, nothing is evaluated.
+
+use crate::config_policy::Format;
+use quick_xml::escape::escape;
+use quick_xml::events::Event;
+
+/// What kind of NETCONF server a device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// Junos: Junos RPCs, confirm timeouts in minutes.
+    Junos,
+    /// Any other NETCONF server: RFC 6241 operations only.
+    Netconf,
+}
+
+/// The capability a Junos hello names.
+pub const JUNOS_CAPABILITY: &str = "http://xml.juniper.net/netconf/junos/1.0";
+
+/// The format of a configuration read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFormat {
+    /// `set` commands.
+    Set,
+    /// Curly-brace text.
+    Text,
+    /// JSON.
+    Json,
+    /// XML.
+    Xml,
+}
+
+impl std::str::FromStr for ReadFormat {
+    type Err = crate::JunosError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "set" => Ok(ReadFormat::Set),
+            "text" => Ok(ReadFormat::Text),
+            "json" => Ok(ReadFormat::Json),
+            "xml" => Ok(ReadFormat::Xml),
+            other => Err(crate::JunosError::Argument(format!(
+                "unknown configuration format `{other}`: use set, text, json or xml"
+            ))),
+        }
+    }
+}
+
+impl ReadFormat {
+    /// The name of the format.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadFormat::Set => "set",
+            ReadFormat::Text => "text",
+            ReadFormat::Json => "json",
+            ReadFormat::Xml => "xml",
+        }
+    }
+}
+
+/// An operational command, answered as text.
+pub fn command(command: &str) -> String {
+    format!("<command format=\"text\">{}</command>", escape(command))
+}
+
+/// The configuration with inherited groups applied and no comments
+/// (`show configuration | display inheritance no-comments`), in `format`.
+pub fn get_configuration(format: ReadFormat) -> String {
+    format!(
+        "<get-configuration inherit=\"inherit\" format=\"{}\"/>",
+        format.name()
+    )
+}
+
+/// The running configuration of a NETCONF server.
+pub const GET_RUNNING: &str = "<get-config><source><running/></source></get-config>";
+/// The candidate configuration of a NETCONF server.
+pub const GET_CANDIDATE: &str = "<get-config><source><candidate/></source></get-config>";
+
+/// The difference between the candidate and rollback `n` (`show | compare rollback n`; 0 is
+/// the active configuration).
+pub fn compare_rollback(n: u32) -> String {
+    format!("<get-configuration compare=\"rollback\" rollback=\"{n}\" format=\"text\"/>")
+}
+
+/// Software version, model and host name.
+pub const SOFTWARE_INFORMATION: &str = "<get-software-information/>";
+/// The chassis and its serial number.
+pub const CHASSIS_INVENTORY: &str = "<get-chassis-inventory/>";
+/// Locks the candidate configuration (Junos and RFC 6241).
+pub const LOCK: &str = "<lock><target><candidate/></target></lock>";
+/// Unlocks the candidate configuration.
+pub const UNLOCK: &str = "<unlock><target><candidate/></target></unlock>";
+/// Drops the changes of the candidate.
+pub const DISCARD: &str = "<discard-changes/>";
+/// RFC 6241 validation of the candidate.
+pub const VALIDATE: &str = "<validate><source><candidate/></source></validate>";
+/// Junos `commit check`.
+pub const COMMIT_CHECK: &str = "<commit-configuration><check/></commit-configuration>";
+/// RFC 6241 cancel of a confirmed commit (`:confirmed-commit:1.1`).
+pub const CANCEL_COMMIT: &str = "<cancel-commit/>";
+
+/// Loads a configuration into the candidate: Junos `load-configuration` (`set` as
+/// `action="set"`, text and XML merged), or RFC 6241 `edit-config` of the `<configuration>`
+/// element's children for other servers (XML only).
+pub fn load(dialect: Dialect, format: Format, text: &str) -> Result<String, String> {
+    match (dialect, format) {
+        (Dialect::Junos, Format::Set) => Ok(format!(
+            "<load-configuration action=\"set\" format=\"text\"><configuration-set>{}</configuration-set></load-configuration>",
+            escape(text)
+        )),
+        (Dialect::Junos, Format::Text) => Ok(format!(
+            "<load-configuration action=\"merge\" format=\"text\"><configuration-text>{}</configuration-text></load-configuration>",
+            escape(text)
+        )),
+        (Dialect::Junos, Format::Xml) => Ok(format!(
+            "<load-configuration action=\"merge\" format=\"xml\">{}</load-configuration>",
+            text.trim()
+        )),
+        (Dialect::Netconf, Format::Xml) => {
+            let inner = inner_of_root(text)
+                .ok_or("an XML configuration must be one <configuration> element")?;
+            Ok(format!(
+                "<edit-config><target><candidate/></target><config>{inner}</config></edit-config>"
+            ))
+        }
+        (Dialect::Netconf, other) => Err(format!(
+            "this device is not Junos: it loads XML configurations only, not `{}`",
+            other.name()
+        )),
+    }
+}
+
+/// A confirmed commit that the device reverts by itself unless confirmed within `seconds`
+/// (Junos counts minutes: at least one).
+pub fn commit_confirmed(dialect: Dialect, seconds: u32, comment: &str) -> String {
+    match dialect {
+        Dialect::Junos => format!(
+            "<commit-configuration><confirmed/><confirm-timeout>{}</confirm-timeout><log>{}</log></commit-configuration>",
+            seconds.div_ceil(60).max(1),
+            escape(comment)
+        ),
+        Dialect::Netconf => format!(
+            "<commit><confirmed/><confirm-timeout>{}</confirm-timeout></commit>",
+            seconds.max(1)
+        ),
+    }
+}
+
+/// The commit that confirms a confirmed commit (or commits the candidate).
+pub fn commit(dialect: Dialect, comment: &str) -> String {
+    match dialect {
+        Dialect::Junos => format!(
+            "<commit-configuration><log>{}</log></commit-configuration>",
+            escape(comment)
+        ),
+        Dialect::Netconf => "<commit/>".to_string(),
+    }
+}
+
+/// Loads rollback `n` into the candidate (Junos).
+pub fn load_rollback(n: u32) -> String {
+    format!("<load-configuration rollback=\"{n}\"/>")
+}
+
+/// The text between the root element's tags of `xml`, if it is one element.
+fn inner_of_root(xml: &str) -> Option<&str> {
+    let xml = xml.trim();
+    let open_end = xml.find('>')?;
+    if xml[..open_end].ends_with('/') {
+        return Some("");
+    }
+    let close = xml.rfind("</")?;
+    (close > open_end).then(|| &xml[open_end + 1..close])
+}
+
+/// The unescaped text of the first element named `name` (local name) in `xml`, with the text
+/// of its descendants.
+pub fn element_text(xml: &str, name: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut depth = 0usize;
+    let mut text = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                if depth > 0 {
+                    depth += 1;
+                } else if e.local_name().as_ref() == name {
+                    depth = 1;
+                }
+            }
+            Ok(Event::Empty(e)) if depth == 0 && e.local_name().as_ref() == name => {
+                return Some(String::new());
+            }
+            Ok(Event::End(_)) if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(text);
+                }
+            }
+            Ok(Event::Text(t)) if depth > 0 => text.push_str(&t.xml10_content()),
+            Ok(Event::CData(t)) if depth > 0 => text.push_str(&t.into_inner()),
+            Ok(Event::GeneralRef(r)) if depth > 0 => {
+                text.push_str(&unescape_ref(&r.into_inner()));
+            }
+            Ok(Event::Eof) | Err(_) => return None,
+            _ => {}
+        }
+    }
+}
+
+fn unescape_ref(name: &str) -> String {
+    match name {
+        "lt" => "<".into(),
+        "gt" => ">".into(),
+        "amp" => "&".into(),
+        "quot" => "\"".into(),
+        "apos" => "'".into(),
+        n => n
+            .strip_prefix("#x")
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .or_else(|| n.strip_prefix('#').and_then(|d| d.parse().ok()))
+            .and_then(char::from_u32)
+            .map_or_else(String::new, |c| c.to_string()),
+    }
+}
+
+/// Whether `xml` holds an element named `name`.
+pub fn has_element(xml: &str, name: &str) -> bool {
+    element_text(xml, name).is_some()
+}
+
+/// The error messages of the `<rpc-error>`s of severity `error` in a reply (Junos reports load
+/// and commit errors inside `<load-configuration-results>` and `<commit-results>`).
+pub fn errors(xml: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(at) = rest.find("<rpc-error") {
+        let tail = &rest[at..];
+        let end = tail
+            .find("</rpc-error>")
+            .map_or(tail.len(), |e| e + "</rpc-error>".len());
+        let block = &tail[..end];
+        let severity = element_text(block, "error-severity").unwrap_or_else(|| "error".into());
+        if severity.trim() != "warning" {
+            let message = element_text(block, "error-message")
+                .map(|m| m.trim().to_string())
+                .filter(|m| !m.is_empty())
+                .or_else(|| element_text(block, "error-tag").map(|t| t.trim().to_string()))
+                .unwrap_or_else(|| "the device reported an error".into());
+            let at_path = element_text(block, "error-path")
+                .or_else(|| element_text(block, "bad-element"))
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty());
+            out.push(match at_path {
+                Some(p) => format!("{message} (at {p})"),
+                None => message,
+            });
+        }
+        rest = &tail[end..];
+    }
+    out
+}
+
+/// The text of a configuration read: the `<configuration-set>`, `<configuration-text>` or
+/// `<configuration-output>` element, or the reply itself (JSON, XML).
+pub fn configuration_text(reply: &str, format: ReadFormat) -> String {
+    let element = match format {
+        ReadFormat::Set => "configuration-set",
+        ReadFormat::Text => "configuration-text",
+        ReadFormat::Json | ReadFormat::Xml => "",
+    };
+    if !element.is_empty()
+        && let Some(text) = element_text(reply, element)
+    {
+        return text.trim_matches('\n').to_string();
+    }
+    if format == ReadFormat::Json {
+        return element_text(&format!("<r>{reply}</r>"), "r")
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+    }
+    reply.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_read_as_junos_documents_them() {
+        let output = "<output>\nHostname: r1 &amp; more\n</output>";
+        assert_eq!(
+            element_text(output, "output").as_deref(),
+            Some("\nHostname: r1 & more\n")
+        );
+        let load = "<load-configuration-results><rpc-error><error-severity>error</error-severity><error-message>syntax error</error-message></rpc-error><load-error-count>1</load-error-count></load-configuration-results>";
+        assert_eq!(errors(load), vec!["syntax error".to_string()]);
+        let warn = "<commit-results><rpc-error><error-severity>warning</error-severity><error-message>w</error-message></rpc-error><commit-success/></commit-results>";
+        assert!(errors(warn).is_empty());
+        assert!(has_element(warn, "commit-success"));
+        assert_eq!(
+            configuration_text(
+                "<configuration-set>\nset a b\n</configuration-set>",
+                ReadFormat::Set
+            ),
+            "set a b"
+        );
+    }
+
+    #[test]
+    fn loads_are_escaped_and_plain_netconf_takes_xml_only() {
+        let l = load(Dialect::Junos, Format::Set, "set system host-name <x>").expect("set");
+        assert!(l.contains("host-name &lt;x&gt;"), "{l}");
+        assert!(load(Dialect::Netconf, Format::Set, "set x").is_err());
+        let e = load(
+            Dialect::Netconf,
+            Format::Xml,
+            "<configuration><a/></configuration>",
+        )
+        .expect("xml");
+        assert_eq!(
+            e,
+            "<edit-config><target><candidate/></target><config><a/></config></edit-config>"
+        );
+        assert!(
+            commit_confirmed(Dialect::Junos, 300, "c")
+                .contains("<confirm-timeout>5</confirm-timeout>")
+        );
+        assert!(
+            commit_confirmed(Dialect::Netconf, 300, "c")
+                .contains("<confirm-timeout>300</confirm-timeout>")
+        );
+    }
+}
