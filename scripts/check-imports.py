@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CRATES = ["mistcore/catalog", "mistcore/client", "mistcore", "mistmcp-cli", "mistmcp-wasm"]
+CRATES = ["mistcore/catalog", "mistcore/client", "mistcore/junos", "mistcore", "mistmcp-cli", "mistmcp-wasm"]
 PATH_RE = re.compile(r"\bcrate::([a-z_][a-z0-9_]*)")
 # `use crate::{a, b::c}` lists several modules at once.
 GROUP_RE = re.compile(r"\buse\s+crate::\{([^;]*)\}", re.S)

@@ -37,6 +37,7 @@ pub mod envelope;
 pub mod framing;
 pub mod host;
 pub mod jsonrpc;
+pub mod junos;
 pub mod mcp;
 pub mod origin;
 pub mod policy;

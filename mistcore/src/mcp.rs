@@ -201,6 +201,7 @@ pub async fn call_tool(
         }
         ToolRef::Workflow(w) => call_workflow(ctx, w, &args).await,
         ToolRef::Diagnostic(d) => call_diagnostic(ctx, d, &args).await,
+        ToolRef::Junos(j) => call_junos(ctx, j, &args).await,
     })
 }
 
@@ -243,6 +244,34 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
                 .await
                 .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
         },
+    }
+}
+
+async fn call_junos(
+    ctx: CallContext<'_>,
+    tool: crate::junos::JunosTool,
+    args: &JsonObject,
+) -> ToolOutcome {
+    let Some(devices) = ctx.session.junos.as_ref() else {
+        return ToolOutcome::error(
+            "no Junos device inventory is configured: start the server with --junos-devices devices.json",
+        );
+    };
+    match crate::junos::call(ctx, devices, tool, args).await {
+        Ok(answered) => {
+            let text = vec![Content::text(json_text(&answered.value))];
+            ToolOutcome {
+                result: if answered.is_error {
+                    CallToolResult::error(text)
+                } else {
+                    CallToolResult::success(text)
+                },
+                change: None,
+                operation: Some(tool.name()),
+                error_kind: answered.refused.or(answered.is_error.then_some("device")),
+            }
+        }
+        Err(e) => ToolOutcome::error(e),
     }
 }
 

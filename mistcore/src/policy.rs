@@ -67,6 +67,10 @@ pub enum Destination {
     Mist,
     /// A device, through Mist.
     Device,
+    /// A Junos device reached directly: a change loaded into its candidate is discarded.
+    JunosDevice,
+    /// This server's own state (its device inventory).
+    Server,
 }
 
 impl Destination {
@@ -74,6 +78,8 @@ impl Destination {
         match self {
             Destination::Mist => "nothing was sent to Mist",
             Destination::Device => "nothing was sent to the device",
+            Destination::JunosDevice => "nothing was committed on the device",
+            Destination::Server => "nothing was changed",
         }
     }
 }
@@ -239,7 +245,10 @@ pub struct Gate<'a> {
 /// The gate: permission, strict security, then the human's answer. `Ok` means send it.
 pub async fn authorize(gate: Gate<'_>, write: &Write) -> Result<(), Refused> {
     permitted(gate.permissions, &write.subject)?;
-    strict_security(gate.permissions, gate.transport, gate.limits).await?;
+    // Strict security is about the Mist token: writes that use no Mist token do not read /self.
+    if matches!(write.destination, Destination::Mist | Destination::Device) {
+        strict_security(gate.permissions, gate.transport, gate.limits).await?;
+    }
     if gate.permissions.skip_confirmation {
         return Ok(());
     }
@@ -269,6 +278,45 @@ pub fn utility_write(run: &mistcore_client::device::UtilityRun<'_>) -> Write {
             ),
         },
         destination: Destination::Device,
+    }
+}
+
+/// The most of a diff the confirmation form shows.
+const FORM_DIFF_CAP: usize = 32 * 1024;
+
+/// The write of a Junos commit, with the device's diff in the question.
+pub fn junos_commit_write(
+    device: &mistcore_junos::inventory::Device,
+    diff: &str,
+    change: &mistcore_junos::commit::Change,
+    plan: &mistcore_junos::commit::Plan,
+) -> Write {
+    let mut shown = visible(diff);
+    if shown.len() > FORM_DIFF_CAP {
+        let mut cut = FORM_DIFF_CAP;
+        while !shown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let rest = shown[cut..].lines().count();
+        shown.truncate(cut);
+        shown.push_str(&format!(
+            "\n... ({rest} more lines not shown: read them with get_junos_config before confirming)"
+        ));
+    }
+    Write {
+        subject: format!("a commit on the Junos device `{}`", device.name),
+        question: Question {
+            message: format!(
+                "Confirm this commit on a Junos device:\nDevice: {} ({})\nComment: {}\nFormat: {}\nDifference (show | compare):\n{}\nIt is committed with commit confirmed {} minute(s), checked for reachability over a fresh session, then confirmed; the device reverts by itself if it is not confirmed.",
+                device.name,
+                device.address(),
+                visible(&serde_json::to_string(&change.comment).unwrap_or_default()),
+                change.format.name(),
+                shown,
+                plan.confirm_seconds.div_ceil(60).max(1),
+            ),
+        },
+        destination: Destination::JunosDevice,
     }
 }
 

@@ -79,12 +79,15 @@ pub const WORKFLOWS: &str = "workflows";
 /// The category of the diagnostic tools (not a spec tag).
 pub const DIAGNOSTICS: &str = "diagnostics";
 
-/// Every category slug: the spec's tags, then `workflows` and `diagnostics`.
+/// The category of the Junos device tools (not a spec tag): listed when an inventory is configured.
+pub const JUNOS: &str = "junos";
+
+/// Every category slug: the spec's tags, then `workflows`, `diagnostics` and `junos`.
 pub fn category_slugs() -> impl Iterator<Item = &'static str> {
     CATEGORIES
         .iter()
         .map(|c| c.slug)
-        .chain([WORKFLOWS, DIAGNOSTICS])
+        .chain([WORKFLOWS, DIAGNOSTICS, JUNOS])
 }
 
 /// Resolves category names and glob patterns (`sites_*`) to slugs.
@@ -114,6 +117,8 @@ pub fn resolve_categories<S: AsRef<str>>(names: &[S]) -> Result<Vec<&'static str
             found.push(WORKFLOWS);
         } else if lower == DIAGNOSTICS {
             found.push(DIAGNOSTICS);
+        } else if lower == JUNOS {
+            found.push(JUNOS);
         } else {
             let near = closest(&lower, category_slugs(), 3);
             let hint = if near.is_empty() {
@@ -190,6 +195,8 @@ pub struct SessionConfig {
     /// What a call without a Mist token is told to do: the frontend knows where a token comes
     /// from (an environment variable, a header, a profile). Empty: no advice.
     pub missing_token_advice: &'static str,
+    /// The Junos devices reached directly (`--junos-devices`): their tools are listed.
+    pub junos: Option<mistcore_junos::access::JunosDevices>,
 }
 
 /// A change of the enabled categories, as made by `manageMcpTools`.
@@ -226,12 +233,14 @@ pub struct Session {
     pub strict_security: bool,
     /// What a call without a Mist token is told to do (see [`SessionConfig`]).
     pub missing_token_advice: &'static str,
+    /// The Junos devices reached directly.
+    pub junos: Option<mistcore_junos::access::JunosDevices>,
 }
 
 impl Session {
     /// A new session in the configured mode.
     pub fn new(config: &SessionConfig, credentials: Credentials) -> Result<Self, SessionError> {
-        let enabled: BTreeSet<&'static str> = match config.mode {
+        let mut enabled: BTreeSet<&'static str> = match config.mode {
             ToolMode::All => category_slugs().collect(),
             ToolMode::Custom => {
                 let cats = resolve_categories(&config.categories)?;
@@ -245,6 +254,11 @@ impl Session {
                 .into_iter()
                 .collect(),
         };
+        // An inventory given to the server is meant to be used: its tools are listed from the
+        // start (in the custom mode only when `junos` is one of the categories).
+        if config.junos.is_some() && config.mode != ToolMode::Custom {
+            enabled.insert(JUNOS);
+        }
         let official_set = config.mode == ToolMode::Custom && enabled.contains(WORKFLOWS);
         Ok(Session {
             official_set,
@@ -258,6 +272,7 @@ impl Session {
             max_response_bytes: config.max_response_bytes,
             strict_security: config.strict_security,
             missing_token_advice: config.missing_token_advice,
+            junos: config.junos.clone(),
         })
     }
 

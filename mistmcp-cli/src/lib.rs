@@ -5,6 +5,7 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod netconf;
 pub mod server;
 pub mod service;
 pub mod stdio;

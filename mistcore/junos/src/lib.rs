@@ -3,6 +3,7 @@
 //! Everything here is pure: the frontends bring the SSH/NETCONF transport through the
 //! [`session::Connector`] port (rustnetconf natively), and read files.
 //!
+//! - [`access`]: what a frontend gives a session to reach devices;
 //! - [`inventory`]: the `devices.json` of Juniper's junos-mcp-server, with host key pins;
 //! - [`words`]: Junos CLI words: abbreviations, the operational command check and its deny-list;
 //! - [`config_policy`]: the configuration deny-list over `set`, text and XML configurations;
@@ -13,6 +14,7 @@
 //!   confirm, unlock; rollback on every failure;
 //! - [`template`]: Jinja2 templates with YAML variables.
 
+pub mod access;
 pub mod commit;
 pub mod config_policy;
 pub mod inventory;

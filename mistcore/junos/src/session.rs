@@ -254,19 +254,18 @@ pub async fn run_batch(
     command: &str,
     deadline: Duration,
 ) -> Vec<Answer> {
-    let mut answers: Vec<(usize, Answer)> = futures_util::stream::iter(devices.iter().enumerate())
-        .map(|(i, device)| async move {
+    // Boxed one by one: a closure returning the futures is not general enough over the devices'
+    // lifetimes for the Send futures of the frontends.
+    let mut jobs: Vec<futures_util::future::BoxFuture<'_, (usize, Answer)>> = Vec::new();
+    for (i, device) in devices.iter().enumerate() {
+        jobs.push(Box::pin(async move {
             let started = connector.now();
             let result = read(connector, device, Read::Command(command), deadline).await;
-            (
-                i,
-                Answer::of(
-                    &device.name,
-                    result,
-                    connector.now().saturating_sub(started),
-                ),
-            )
-        })
+            let elapsed = connector.now().saturating_sub(started);
+            (i, Answer::of(&device.name, result, elapsed))
+        }));
+    }
+    let mut answers: Vec<(usize, Answer)> = futures_util::stream::iter(jobs)
         .buffer_unordered(BATCH_CONCURRENCY)
         .collect()
         .await;

@@ -72,6 +72,16 @@ fn tool_count(session: &Session, slug: &str) -> usize {
     if slug == DIAGNOSTICS {
         return super::diagnostics::ALL.len();
     }
+    if slug == crate::session::JUNOS {
+        return if session.junos.is_some() {
+            crate::junos::ALL
+                .iter()
+                .filter(|t| !t.is_write() || session.offers_writes())
+                .count()
+        } else {
+            0
+        };
+    }
     if slug == WORKFLOWS {
         return crate::workflows::all()
             .iter()
@@ -194,6 +204,14 @@ fn listing(session: &Session) -> Value {
             "enabled": session.enabled.contains(DIAGNOSTICS),
         }),
     ];
+    if session.junos.is_some() {
+        categories.push(json!({
+            "name": crate::session::JUNOS,
+            "tools": tool_count(session, crate::session::JUNOS),
+            "description": "Junos devices of the inventory, directly over NETCONF/SSH: junos-mcp-server's tools (get_router_list, execute_junos_command, get_junos_config, load_and_commit_config, ...)",
+            "enabled": session.enabled.contains(crate::session::JUNOS),
+        }));
+    }
     let mut write_only = 0;
     for c in CATEGORIES {
         let tools = tool_count(session, c.slug);

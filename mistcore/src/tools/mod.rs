@@ -9,8 +9,9 @@ pub mod discovery;
 pub mod manage;
 
 use crate::catalog::{OPERATIONS, Operation, operation};
+use crate::junos::JunosTool;
 use crate::schema::input_schema;
-use crate::session::{DIAGNOSTICS, ResponseFormat, Session, WORKFLOWS};
+use crate::session::{DIAGNOSTICS, JUNOS, ResponseFormat, Session, WORKFLOWS};
 use crate::workflows::{self, Workflow};
 use diagnostics::Diagnostic;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
@@ -45,6 +46,8 @@ pub enum ToolRef {
     Workflow(&'static Workflow),
     /// A diagnostic tool.
     Diagnostic(Diagnostic),
+    /// A Junos device tool.
+    Junos(JunosTool),
 }
 
 impl PartialEq for ToolRef {
@@ -61,10 +64,15 @@ impl ToolRef {
             SEARCH_OPERATIONS => ToolRef::Search,
             DESCRIBE_OPERATION => ToolRef::Describe,
             CALL_OPERATION => ToolRef::Call,
-            _ => match (workflows::find(name), Diagnostic::find(name)) {
-                (Some(w), _) => ToolRef::Workflow(w),
-                (None, Some(d)) => ToolRef::Diagnostic(d),
-                (None, None) => ToolRef::Operation(operation(name)?),
+            _ => match (
+                workflows::find(name),
+                Diagnostic::find(name),
+                JunosTool::find(name),
+            ) {
+                (Some(w), _, _) => ToolRef::Workflow(w),
+                (None, Some(d), _) => ToolRef::Diagnostic(d),
+                (None, None, Some(j)) => ToolRef::Junos(j),
+                (None, None, None) => ToolRef::Operation(operation(name)?),
             },
         })
     }
@@ -79,6 +87,7 @@ impl ToolRef {
             ToolRef::Call => CALL_OPERATION,
             ToolRef::Workflow(w) => w.name,
             ToolRef::Diagnostic(d) => d.name(),
+            ToolRef::Junos(j) => j.name(),
         }
     }
 
@@ -87,6 +96,7 @@ impl ToolRef {
         match self {
             ToolRef::Operation(op) => op.is_write(),
             ToolRef::Workflow(w) => w.write.is_some(),
+            ToolRef::Junos(j) => j.is_write(),
             _ => false,
         }
     }
@@ -122,6 +132,13 @@ impl ToolRef {
                         .open_world(d.open_world()),
                 )
             }
+            ToolRef::Junos(j) => Tool::new(j.name(), j.description(), Arc::new(object(j.schema())))
+                .annotate(
+                    ToolAnnotations::new()
+                        .read_only(!j.may_change())
+                        .destructive(j.may_change())
+                        .open_world(true),
+                ),
             ToolRef::Manage => local_tool(
                 MANAGE_TOOLS,
                 manage::DESCRIPTION,
@@ -216,6 +233,7 @@ pub fn visible(session: &Session) -> Vec<ToolRef> {
     ]
     .into_iter()
     .chain(diagnostics::ALL.map(ToolRef::Diagnostic))
+    .chain(crate::junos::ALL.map(ToolRef::Junos))
     .chain(workflows::all().iter().map(ToolRef::Workflow))
     .chain(OPERATIONS.iter().map(ToolRef::Operation))
     .filter(|tool| is_visible(session, tool))
@@ -232,6 +250,11 @@ pub fn is_visible(session: &Session, tool: &ToolRef) -> bool {
             session_tools && session.mode.has_discovery()
         }
         ToolRef::Diagnostic(_) => session.enabled.contains(DIAGNOSTICS),
+        ToolRef::Junos(j) => {
+            session.junos.is_some()
+                && session.enabled.contains(JUNOS)
+                && (!j.is_write() || session.offers_writes())
+        }
         ToolRef::Workflow(w) => {
             session.enabled.contains(WORKFLOWS) && (w.write.is_none() || session.offers_writes())
         }

@@ -136,6 +136,13 @@ struct Args {
     /// Check the token, the cloud, the spec and the flags, then exit without serving.
     #[arg(long)]
     validate_config: bool,
+    /// Junos devices reached directly over NETCONF/SSH: a devices.json inventory of
+    /// junos-mcp-server (its tools are listed in the category `junos`).
+    #[arg(long, env = "MISTMCP_JUNOS_DEVICES")]
+    junos_devices: Option<PathBuf>,
+    /// A known_hosts file for the Junos devices that pin no `host_key` of their own.
+    #[arg(long, env = "MISTMCP_JUNOS_KNOWN_HOSTS")]
+    junos_known_hosts: Option<PathBuf>,
     /// The largest tool result in bytes; larger ones are cut at a record boundary (0: no limit).
     #[arg(long, env = "MISTMCP_MAX_RESPONSE_BYTES", default_value_t = mistcore::response_budget::DEFAULT_MAX_RESPONSE_BYTES)]
     max_response_bytes: usize,
@@ -285,7 +292,7 @@ fn main() -> anyhow::Result<()> {
     if args.security_check || args.validate_config {
         return check(&args, &resolved);
     }
-    let session = Session::new(&session_config(&args), resolved.credentials.clone())?;
+    let session = Session::new(&session_config(&args)?, resolved.credentials.clone())?;
     if args.disable_elicitation {
         if args.enable_write_tools {
             tracing::warn!(
@@ -371,7 +378,7 @@ fn serve_http(args: Args, destination: config::ServerDestination) -> anyhow::Res
             idle_timeout: args.keep_alive_timeout.max(Duration::from_secs(1)),
         },
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
-        defaults: session_config(&args),
+        defaults: session_config(&args)?,
         default_cloud: destination.cloud,
         api_url: destination.api_url,
         service: Arc::new(NativeService::new(
@@ -411,7 +418,7 @@ fn check(args: &Args, resolved: &config::Resolved) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     if args.validate_config {
-        Session::new(&session_config(args), credentials.clone())?;
+        Session::new(&session_config(args)?, credentials.clone())?;
         let me = runtime.block_on(mistmcp_cli::checks::fetch_self(&transport, &credentials))?;
         println!(
             "configuration valid: cloud {}, token of {}, {} operations in {} categories (spec {}), mode {}, write tools {}",
@@ -442,8 +449,13 @@ fn check(args: &Args, resolved: &config::Resolved) -> anyhow::Result<()> {
 }
 
 /// The session configuration of the flags.
-fn session_config(args: &Args) -> SessionConfig {
-    SessionConfig {
+fn session_config(args: &Args) -> anyhow::Result<SessionConfig> {
+    let junos = args
+        .junos_devices
+        .as_deref()
+        .map(|path| mistmcp_cli::netconf::devices(path, args.junos_known_hosts.as_deref()))
+        .transpose()?;
+    Ok(SessionConfig {
         mode: args.mode,
         categories: args.categories.clone(),
         write_tools: args.enable_write_tools,
@@ -453,7 +465,8 @@ fn session_config(args: &Args) -> SessionConfig {
         strict_security: mistmcp_cli::checks::strict_security_from_env(),
         // stdio; the HTTP gate gives its clients advice of its own.
         missing_token_advice: "set MIST_APITOKEN (or put it in a .env file given with --env-file / MIST_ENV_FILE) and restart the server",
-    }
+        junos,
+    })
 }
 
 fn init_logs(debug: bool, format: LogFormat) {

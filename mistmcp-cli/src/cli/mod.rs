@@ -4,6 +4,7 @@
 
 pub mod commands;
 mod extras;
+mod junos;
 mod org_cache;
 mod output;
 pub mod profiles;
@@ -209,6 +210,7 @@ fn root(resources: Vec<clap::Command>) -> clap::Command {
                 .subcommand(clap::Command::new("show").about("Describe an operation and its command").arg(Arg::new("operation").required(true)))
                 .subcommand(clap::Command::new("list").about("Every operation with its command")),
         )
+        .subcommand(junos::command())
         .subcommand(
             clap::Command::new("completions")
                 .about("Shell completions: mistcli completions bash > /etc/bash_completion.d/mistcli")
@@ -396,6 +398,7 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
             write_completion_script(shell, out)
         }
         "ops" => ops(sub, out),
+        "junos" => junos::run(&matches, sub, out).await,
         "call" => {
             let id = sub
                 .get_one::<String>("operation")

@@ -1,0 +1,59 @@
+//! What a frontend gives a session to reach Junos devices: the inventory, the connector, where
+//! the inventory is read again, and the deny-lists.
+
+use crate::JunosError;
+use crate::inventory::{Device, Inventory};
+use crate::session::Connector;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+/// Where an inventory comes from, to read it again (`reload_devices`).
+pub trait InventorySource: Send + Sync {
+    /// Reads the inventory again.
+    fn load(&self) -> Result<Inventory, JunosError>;
+    /// The folder under which `add_device` accepts key files (the inventory's own folder).
+    fn key_folder(&self) -> Option<PathBuf>;
+}
+
+/// The Junos devices a session reaches, and how.
+#[derive(Clone)]
+pub struct JunosDevices {
+    /// The devices (shared by every session of the same inventory; `add_device` adds here).
+    pub inventory: Arc<RwLock<Inventory>>,
+    /// The way to the devices.
+    pub connector: Arc<dyn Connector>,
+    /// Where the inventory is read from.
+    pub source: Arc<dyn InventorySource>,
+    /// The deny-list of operational commands.
+    pub command_denylist: Arc<Vec<String>>,
+    /// The deny-list of configuration statements.
+    pub config_denylist: Arc<Vec<String>>,
+}
+
+impl std::fmt::Debug for JunosDevices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.inventory.read().map_or(0, |i| i.devices.len());
+        f.debug_struct("JunosDevices")
+            .field("devices", &count)
+            .finish()
+    }
+}
+
+impl PartialEq for JunosDevices {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inventory, &other.inventory)
+    }
+}
+
+impl Eq for JunosDevices {}
+
+impl JunosDevices {
+    /// The device named `name` (a copy: the inventory may change meanwhile).
+    pub fn device(&self, name: &str) -> Result<Device, JunosError> {
+        let inventory = self
+            .inventory
+            .read()
+            .map_err(|_| JunosError::Inventory("the inventory is unavailable".into()))?;
+        inventory.get(name).cloned()
+    }
+}
