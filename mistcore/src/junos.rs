@@ -146,7 +146,12 @@ impl JunosTool {
     pub fn schema(self) -> Value {
         let router = json!({"type": "string", "description": "The device's name in the inventory (get_router_list)"});
         let (props, required): (Value, Vec<&str>) = match self {
-            JunosTool::List | JunosTool::Reload => (json!({}), vec![]),
+            JunosTool::List => (json!({}), vec![]),
+            // junos-mcp-server's `file_name` is taken only to be refused with the reason.
+            JunosTool::Reload => (
+                json!({"file_name": {"type": "string", "description": "Not accepted: the server re-reads only the inventory it was started with"}}),
+                vec![],
+            ),
             JunosTool::Command => (
                 json!({"router_name": router, "command": {"type": "string", "description": "One operational command, e.g. `show interfaces terse`"}, TIMEOUT_PROP: timeout_schema()}),
                 vec!["router_name", "command"],

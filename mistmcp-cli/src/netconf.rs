@@ -96,10 +96,30 @@ fn error_of(device: &Device, e: NetconfError) -> JunosError {
                 device: name,
                 message: format!("the login could not be prepared: {m}"),
             },
+            // A session that ends while an answer is awaited is closed, not refused.
+            TransportError::Connect(m) if m.contains("closed") => JunosError::Closed {
+                device: name,
+                message: m,
+            },
             TransportError::Connect(m) => JunosError::Connect {
                 device: name,
                 message: m,
             },
+            TransportError::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                JunosError::Closed {
+                    device: name,
+                    message: e.to_string(),
+                }
+            }
+            TransportError::Io(e) if e.kind() == std::io::ErrorKind::OutOfMemory => {
+                JunosError::Device {
+                    device: name,
+                    message: format!(
+                        "the answer is larger than {} MiB, and was dropped: ask for less (a `| match`, a narrower show)",
+                        MAX_REPLY_BYTES / (1024 * 1024)
+                    ),
+                }
+            }
             TransportError::Io(e) => JunosError::Connect {
                 device: name,
                 message: e.to_string(),

@@ -273,6 +273,26 @@ pub async fn stage(
         ));
     }
     steps.push(ok("commit check", None));
+    if dialect == Dialect::Netconf {
+        // yuma123's netconfd forgets that a validated candidate changed (its commit then
+        // commits nothing): loading again onto a fresh candidate keeps the flow right there and
+        // changes nothing elsewhere (the lock is ours).
+        let reloaded = match session.rpc(rpc::DISCARD).await {
+            Ok(_) => match rpc::load(dialect, change.format, &change.text) {
+                Ok(load) => session.rpc(&load).await.map(|_| ()),
+                Err(message) => Err(JunosError::Unsupported {
+                    device: device.name.clone(),
+                    message,
+                }),
+            },
+            Err(e) => Err(e),
+        };
+        if let Err(e) = reloaded {
+            return Err(Box::new(
+                fail_before_commit(session, device, "load", e, steps, Some(diff)).await,
+            ));
+        }
+    }
     Ok(Staged {
         device: device.clone(),
         session,

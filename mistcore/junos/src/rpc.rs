@@ -68,12 +68,97 @@ pub fn command(command: &str) -> String {
 }
 
 /// The configuration with inherited groups applied and no comments
-/// (`show configuration | display inheritance no-comments`), in `format`.
+/// (`show configuration | display inheritance no-comments`), in `format`. JSON is asked as XML
+/// and converted ([`xml_to_json`]): Junos sends JSON as bare text in the reply, which NETCONF
+/// clients (rustnetconf among them) refuse as text outside a payload.
 pub fn get_configuration(format: ReadFormat) -> String {
-    format!(
-        "<get-configuration inherit=\"inherit\" format=\"{}\"/>",
-        format.name()
-    )
+    let asked = match format {
+        ReadFormat::Json => "xml",
+        other => other.name(),
+    };
+    format!("<get-configuration inherit=\"inherit\" format=\"{asked}\"/>")
+}
+
+/// An XML configuration as JSON in Junos's shape: elements are keys, leaves strings, empty
+/// statements `[null]`, and list entries (elements with a `<name>`) arrays, even of one.
+pub fn xml_to_json(xml: &str) -> Option<serde_json::Value> {
+    use serde_json::{Map, Value};
+    struct Node {
+        name: String,
+        children: Vec<Node>,
+        text: String,
+    }
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut stack: Vec<Node> = vec![Node {
+        name: String::new(),
+        children: vec![],
+        text: String::new(),
+    }];
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => stack.push(Node {
+                name: e.local_name().as_ref().to_string(),
+                children: vec![],
+                text: String::new(),
+            }),
+            Event::Empty(e) => {
+                let node = Node {
+                    name: e.local_name().as_ref().to_string(),
+                    children: vec![],
+                    text: String::new(),
+                };
+                stack.last_mut()?.children.push(node);
+            }
+            Event::End(_) => {
+                let node = stack.pop()?;
+                stack.last_mut()?.children.push(node);
+            }
+            Event::Text(t) => stack.last_mut()?.text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) => stack
+                .last_mut()?
+                .text
+                .push_str(&unescape_ref(&r.into_inner())),
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    fn convert(node: &Node) -> Value {
+        if node.children.is_empty() {
+            let text = node.text.trim();
+            return if text.is_empty() {
+                json_null_list()
+            } else {
+                Value::String(text.to_string())
+            };
+        }
+        let mut map = Map::new();
+        for child in &node.children {
+            let value = convert(child);
+            let is_entry = child.children.iter().any(|c| c.name == "name");
+            match map.get_mut(&child.name) {
+                Some(Value::Array(items)) if is_entry || items.len() > 1 => items.push(value),
+                Some(existing) => {
+                    let first = existing.take();
+                    *existing = Value::Array(vec![first, value]);
+                }
+                None if is_entry => {
+                    map.insert(child.name.clone(), Value::Array(vec![value]));
+                }
+                None => {
+                    map.insert(child.name.clone(), value);
+                }
+            }
+        }
+        Value::Object(map)
+    }
+    fn json_null_list() -> Value {
+        Value::Array(vec![Value::Null])
+    }
+    let root = stack.pop()?;
+    let configuration = root.children.iter().find(|c| c.name == "configuration")?;
+    let mut out = Map::new();
+    out.insert("configuration".into(), convert(configuration));
+    Some(Value::Object(out))
 }
 
 /// The running configuration of a NETCONF server.
@@ -310,6 +395,21 @@ mod tests {
                 ReadFormat::Set
             ),
             "set a b"
+        );
+    }
+
+    #[test]
+    fn xml_configurations_convert_to_junos_json() {
+        let xml = "<configuration><system><host-name>r1</host-name><services><ssh/></services></system><interfaces><interface><name>ge-0/0/0</name><description>a &amp; b</description></interface></interfaces></configuration>";
+        let json = xml_to_json(xml).expect("converts");
+        assert_eq!(json["configuration"]["system"]["host-name"], "r1");
+        assert_eq!(
+            json["configuration"]["system"]["services"]["ssh"],
+            serde_json::json!([null])
+        );
+        assert_eq!(
+            json["configuration"]["interfaces"]["interface"][0]["description"],
+            "a & b"
         );
     }
 

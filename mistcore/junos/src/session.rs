@@ -190,8 +190,12 @@ async fn read_on(
         Read::Command(command) => {
             junos_only(s, device, "an operational command")?;
             let reply = s.rpc(&rpc::command(command)).await?;
+            // Junos wraps the text in newlines of its own.
             Ok(Value::String(
-                rpc::element_text(&reply, "output").unwrap_or(reply),
+                rpc::element_text(&reply, "output")
+                    .unwrap_or(reply)
+                    .trim_matches('\n')
+                    .to_string(),
             ))
         }
         Read::Config(format) => {
@@ -208,14 +212,13 @@ async fn read_on(
                 return Ok(Value::String(s.rpc(rpc::GET_RUNNING).await?));
             }
             let reply = s.rpc(&rpc::get_configuration(format)).await?;
-            let text = rpc::configuration_text(&reply, format);
             if format == ReadFormat::Json {
-                return serde_json::from_str(&text).map_err(|e| JunosError::Device {
+                return rpc::xml_to_json(&reply).ok_or_else(|| JunosError::Device {
                     device: device.name.clone(),
-                    message: format!("the device's JSON configuration does not parse: {e}"),
+                    message: "the device's configuration reply holds no <configuration>".into(),
                 });
             }
-            Ok(Value::String(text))
+            Ok(Value::String(rpc::configuration_text(&reply, format)))
         }
         Read::Diff(n) => {
             junos_only(s, device, "a rollback comparison")?;

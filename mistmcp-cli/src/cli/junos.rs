@@ -40,8 +40,7 @@ pub fn command() -> clap::Command {
         .subcommand(
             clap::Command::new("run")
                 .about("One read-only operational command: mistcli junos run r1 'show version' (or --devices r1,r2)")
-                .arg(Arg::new("device").help("The device (or give --devices)"))
-                .arg(Arg::new("command").required(true))
+                .arg(Arg::new("words").num_args(1..=2).required(true).value_names(["DEVICE", "COMMAND"]).help("The device and the command (only the command with --devices)"))
                 .arg(Arg::new("devices").long("devices").value_delimiter(',').help("Several devices, comma-separated (run in parallel)"))
                 .arg(timeout()),
         )
@@ -168,17 +167,34 @@ pub async fn run(global: &ArgMatches, m: &ArgMatches, out: &mut dyn Write) -> Re
             print(global, &inventory.listing(), out)
         }
         "run" => {
-            let command = words::check_command(
-                &device_arg("command").unwrap_or_default(),
-                &devices.command_denylist,
-            )
-            .map_err(|e| failure(&e))?;
             let many: Vec<String> = vm
                 .get_many::<String>("devices")
                 .into_iter()
                 .flatten()
                 .cloned()
                 .collect();
+            let positional: Vec<String> = vm
+                .get_many::<String>("words")
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect();
+            let (device, command) = match (positional.as_slice(), many.is_empty()) {
+                ([command], false) => (None, command.clone()),
+                ([device, command], true) => (Some(device.clone()), command.clone()),
+                (_, false) => {
+                    return Err(Failure::usage(
+                        "with --devices give only the command: mistcli junos run --devices r1,r2 'show version'",
+                    ));
+                }
+                (_, true) => {
+                    return Err(Failure::usage(
+                        "give the device and the command: mistcli junos run r1 'show version' (or --devices r1,r2 'show version')",
+                    ));
+                }
+            };
+            let command = words::check_command(&command, &devices.command_denylist)
+                .map_err(|e| failure(&e))?;
             if !many.is_empty() {
                 let mut known = Vec::new();
                 let mut answers = Vec::new();
@@ -202,12 +218,10 @@ pub async fn run(global: &ArgMatches, m: &ArgMatches, out: &mut dyn Write) -> Re
                     })
                 };
             }
-            let name = device_arg("device")
-                .ok_or_else(|| Failure::usage("name a device, or several with --devices a,b,c"))?;
             read_one(
                 global,
                 &devices,
-                &name,
+                &device.unwrap_or_default(),
                 Read::Command(&command),
                 deadline,
                 out,
