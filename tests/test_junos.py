@@ -453,3 +453,58 @@ def test_netconfd_reverts_a_confirmed_commit_that_is_never_confirmed(mistcli_bin
     finally:
         proc.kill()
         proc.communicate()
+
+
+# --- the team server ---------------------------------------------------------------------------
+
+
+async def test_an_inventory_bound_to_a_server_token_is_that_tokens_alone(mistmcp_bin, lab, tmp_path):
+    from http_support import HttpServer, http_session
+
+    r = lab.responder("team-router")
+    team = inventory(tmp_path, {"team-router": r.device(auth="password")})
+    store = tmp_path / "tokens.json"
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir()}
+
+    def create(*args):
+        return subprocess.run([mistmcp_bin, "--tokens-file", str(store), "tokens", "create", *args],
+                              capture_output=True, text=True, env=env, timeout=30)
+
+    missing = create("--id", "bad", "--junos-devices", str(tmp_path / "none.json"))
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
+    netops = create("--id", "netops", "--junos-devices", str(team)).stdout.strip()
+    helpdesk = create("--id", "helpdesk").stdout.strip()
+    listed = subprocess.run([mistmcp_bin, "--tokens-file", str(store), "tokens", "list"], capture_output=True,
+                            text=True, env=env, timeout=30).stdout
+    assert f"(Junos devices: {team.resolve()})" in listed, listed
+    server = HttpServer(mistmcp_bin, ["--tokens-file", str(store)], env={"MIST_HOST": "api.mist.com"})
+    try:
+        async with http_session(server.url, {"Authorization": f"Bearer {netops}"}) as (s, _):
+            names = {t.name for t in (await s.list_tools()).tools}
+            assert JUNOS_TOOLS <= names
+            routers = json.loads((await s.call_tool("get_router_list", {})).content[0].text)
+            assert [d["name"] for d in routers["routers"]] == ["team-router"]
+            shown = json.loads((await s.call_tool("execute_junos_command", {"router_name": "team-router", "command": "show version"})).content[0].text)
+            assert shown["ok"], shown
+        async with http_session(server.url, {"Authorization": f"Bearer {helpdesk}"}) as (s, _):
+            assert not JUNOS_TOOLS & {t.name for t in (await s.list_tools()).tools}
+        assert PASSWORD not in server.text()
+    finally:
+        server.stop()
+
+
+async def test_discovery_reaches_the_junos_tools(mistmcp_bin, lab, tmp_path):
+    r = lab.responder("found")
+    devices = inventory(tmp_path, {"found": r.device()})
+    async with mcp(mistmcp_bin, devices) as c:
+        found = answer(await c.call("mist_search_operations", {"query": "run a show command on a junos router"}))
+        assert "execute_junos_command" in [t["operation_id"] for t in found["junos_tools"]], found
+        unrelated = answer(await c.call("mist_search_operations", {"query": "list org sites"}))
+        assert "junos_tools" not in unrelated
+        described = answer(await c.call("mist_describe_operation", {"operation_id": "junos_config_diff"}))
+        assert described["input_schema"]["properties"]["version"]["maximum"] == 49
+        called = answer(await c.call("mist_call_operation", {"operation_id": "gather_device_facts", "arguments": {"router_name": "found"}}))
+        assert called["output"]["hostname"] == "found", called
+        hidden = await c.call("mist_call_operation", {"operation_id": "load_and_commit_config",
+                                                      "arguments": {"router_name": "found", "config_text": "set x"}})
+        assert hidden.is_error and commits(r) == []

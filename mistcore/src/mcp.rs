@@ -171,6 +171,23 @@ pub async fn call_tool(
             .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
         ToolRef::Describe => discovery::describe(session, &args)
             .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
+        ToolRef::Call
+            if let Some(tool) = args
+                .get("operation_id")
+                .and_then(Value::as_str)
+                .and_then(|id| discovery::junos_tool(session, id)) =>
+        {
+            let inner = match args.get("arguments") {
+                None | Some(Value::Null) => JsonObject::new(),
+                Some(Value::Object(o)) => o.clone(),
+                Some(other) => {
+                    return Ok(ToolOutcome::error(format!(
+                        "`arguments` must be a JSON object, got {other}"
+                    )));
+                }
+            };
+            call_junos(ctx, tool, &inner).await
+        }
         ToolRef::Call => match discovery::call_target(session, &args) {
             Ok(target) => {
                 let output = Output {
@@ -247,6 +264,18 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
     }
 }
 
+#[cfg(not(feature = "junos"))]
+async fn call_junos(
+    _ctx: CallContext<'_>,
+    _tool: crate::junos::JunosTool,
+    _args: &JsonObject,
+) -> ToolOutcome {
+    ToolOutcome::error(
+        "this build of mistmcp has no Junos support (the edge module has no SSH): use the native mistmcp",
+    )
+}
+
+#[cfg(feature = "junos")]
 async fn call_junos(
     ctx: CallContext<'_>,
     tool: crate::junos::JunosTool,

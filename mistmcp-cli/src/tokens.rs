@@ -31,6 +31,9 @@ pub struct TokenEntry {
     /// A `.env` file with the Mist token and host bound to this server token.
     #[serde(default)]
     pub mist_env_file: Option<PathBuf>,
+    /// A devices.json inventory of Junos devices bound to this server token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub junos_devices: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -125,6 +128,7 @@ pub fn create(
     id: &str,
     description: &str,
     mist_env_file: Option<&Path>,
+    junos_devices: Option<&Path>,
 ) -> anyhow::Result<String> {
     if id.is_empty()
         || !id
@@ -142,6 +146,14 @@ pub fn create(
     {
         bail!("the Mist env file {} does not exist", env.display());
     }
+    if let Some(devices) = junos_devices
+        && !devices.is_file()
+    {
+        bail!(
+            "the Junos device inventory {} does not exist",
+            devices.display()
+        );
+    }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let token = format!(
@@ -155,6 +167,8 @@ pub fn create(
         last_used: None,
         sha256: hash(&token),
         mist_env_file: mist_env_file
+            .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
+        junos_devices: junos_devices
             .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
     });
     write(path, &file)?;

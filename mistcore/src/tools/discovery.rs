@@ -189,7 +189,29 @@ pub fn search(session: &Session, args: &Map<String, Value>) -> Result<Value, Too
     if !read_as.is_empty() {
         answer["read"] = json!(read_as.join(", "));
     }
+    let junos: Vec<Value> = crate::junos::matching(query)
+        .into_iter()
+        .filter(|t| super::is_visible(session, &super::ToolRef::Junos(*t)))
+        .map(|t| {
+            json!({
+                "operation_id": t.name(),
+                "category": crate::session::JUNOS,
+                "required": t.schema()["required"],
+                "summary": t.description(),
+            })
+        })
+        .collect();
+    if !junos.is_empty() {
+        // Devices reached directly over NETCONF: tools of their own, callable by name or here.
+        answer["junos_tools"] = Value::Array(junos);
+    }
     Ok(answer)
+}
+
+/// The Junos tool `id` names, if this session lists it (discovery reaches those tools too).
+pub fn junos_tool(session: &Session, id: &str) -> Option<crate::junos::JunosTool> {
+    crate::junos::JunosTool::find(id)
+        .filter(|t| super::is_visible(session, &super::ToolRef::Junos(*t)))
 }
 
 /// Where an operation acts: `org`, `site`, `msp` or `global` (the account, constants).
@@ -210,6 +232,15 @@ pub fn scope(op: &Operation) -> &'static str {
 pub fn describe(session: &Session, args: &Map<String, Value>) -> Result<Value, ToolError> {
     check_keys(args, &["operation_id"])?;
     let id = required_str(args, "operation_id")?;
+    if let Some(tool) = junos_tool(session, id) {
+        return Ok(json!({
+            "operation_id": tool.name(),
+            "category": crate::session::JUNOS,
+            "summary": tool.description(),
+            "input_schema": tool.schema(),
+            "call": format!("call the tool {} directly, or mist_call_operation with this operation_id and its arguments", tool.name()),
+        }));
+    }
     let op = callable_operation(session, id)?;
     let params: Vec<Value> = op
         .params

@@ -45,6 +45,10 @@ enum TokenAction {
         /// A .env file with MIST_APITOKEN (and MIST_HOST) used for this token's clients.
         #[arg(long)]
         mist_env_file: Option<PathBuf>,
+        /// A devices.json inventory of Junos devices for this token's clients (its own, instead
+        /// of the server's --junos-devices).
+        #[arg(long)]
+        junos_devices: Option<PathBuf>,
     },
     /// List the tokens (never their values).
     List,
@@ -210,13 +214,19 @@ fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
             id,
             description,
             mist_env_file,
+            junos_devices,
         } => {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            let token =
-                mistmcp_cli::tokens::create(&path, id, description, mist_env_file.as_deref())?;
+            let token = mistmcp_cli::tokens::create(
+                &path,
+                id,
+                description,
+                mist_env_file.as_deref(),
+                junos_devices.as_deref(),
+            )?;
             eprintln!(
                 "token `{id}` created in {}; it is shown only now:",
                 path.display()
@@ -236,6 +246,9 @@ fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
                     t.mist_env_file
                         .map(|p| format!(" (Mist credentials: {})", p.display()))
                         .unwrap_or_default()
+                        + &t.junos_devices
+                            .map(|p| format!(" (Junos devices: {})", p.display()))
+                            .unwrap_or_default()
                 );
             }
         }
@@ -379,6 +392,7 @@ fn serve_http(args: Args, destination: config::ServerDestination) -> anyhow::Res
         },
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
         defaults: session_config(&args)?,
+        junos_known_hosts: args.junos_known_hosts.clone(),
         default_cloud: destination.cloud,
         api_url: destination.api_url,
         service: Arc::new(NativeService::new(
@@ -473,7 +487,7 @@ fn init_logs(debug: bool, format: LogFormat) {
     let default = if debug { "debug" } else { "info" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MISTMCP_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!(
-            "{default},rmcp=warn,rustls=warn,hyper=warn,reqwest=warn,h2=warn"
+            "{default},rmcp=warn,rustls=warn,hyper=warn,reqwest=warn,h2=warn,russh=warn,rustnetconf=warn"
         ))
     });
     let logs = tracing_subscriber::fmt()

@@ -58,6 +58,8 @@ pub struct HttpOptions {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Mode, categories, write tools, response format of new sessions (a request may set mode and categories).
     pub defaults: SessionConfig,
+    /// The known_hosts file of Junos inventories bound to server tokens (`--junos-known-hosts`).
+    pub junos_known_hosts: Option<PathBuf>,
     /// The cloud used when a request gives none (`MIST_HOST`).
     pub default_cloud: Option<String>,
     /// Every session's requests go here instead of the cloud (`--api-url`).
@@ -69,6 +71,10 @@ pub struct HttpOptions {
 struct Gate {
     tokens: Option<TokenStore>,
     defaults: SessionConfig,
+    junos_known_hosts: Option<PathBuf>,
+    /// The Junos inventories bound to server tokens, by token id: read once, shared by the
+    /// token's sessions (so `add_device` and `reload_devices` act for all of them).
+    junos: std::sync::Mutex<std::collections::HashMap<String, mistcore::junos::JunosDevices>>,
     default_cloud: Option<String>,
     api_url: Option<Url>,
     max_sessions: usize,
@@ -229,6 +235,31 @@ fn bound_credentials(entry: &TokenEntry) -> Result<(Option<String>, Option<Strin
         }
     }
     Ok((token, host))
+}
+
+/// The Junos inventory bound to a server token, read at its first use.
+fn bound_junos(
+    gate: &Gate,
+    entry: &TokenEntry,
+    path: &std::path::Path,
+) -> Result<mistcore::junos::JunosDevices, Refusal> {
+    let mut cache = gate
+        .junos
+        .lock()
+        .map_err(|_| Refusal::Internal("the Junos inventories are unavailable".into()))?;
+    if let Some(devices) = cache.get(&entry.id) {
+        return Ok(devices.clone());
+    }
+    let devices =
+        crate::netconf::devices(path, gate.junos_known_hosts.as_deref()).map_err(|e| {
+            tracing::error!("server token `{}`: {e:#}", entry.id);
+            Refusal::Internal(
+            "the Junos device inventory bound to this server token cannot be read; ask the operator"
+                .into(),
+        )
+        })?;
+    cache.insert(entry.id.clone(), devices.clone());
+    Ok(devices)
 }
 
 /// The body, bounded in size and time: read before any check, so that every refusal is answered
@@ -403,6 +434,11 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
             .filter(|v| !v.is_empty())
     };
     let mut defaults = gate.defaults.clone();
+    if let Some(entry) = &bound
+        && let Some(path) = &entry.junos_devices
+    {
+        defaults.junos = Some(bound_junos(gate, entry, path)?);
+    }
     defaults.missing_token_advice = if gate.tokens.is_some() {
         "send it with each request in the X-Mist-Token (or X-Authorization) header, or ask the operator to bind one to your server token (mistmcp tokens create --mist-env-file)"
     } else {
@@ -577,6 +613,8 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     let gate_state = Arc::new(Gate {
         tokens,
         defaults: opts.defaults.clone(),
+        junos_known_hosts: opts.junos_known_hosts.clone(),
+        junos: Default::default(),
         default_cloud: opts.default_cloud.clone(),
         api_url: opts.api_url.clone(),
         max_sessions: opts.max_sessions,
