@@ -214,8 +214,8 @@ fn clouds_and_secrets() {
 fn sessions_and_modes() {
     assert_eq!(
         session(ToolMode::All, &[]).enabled.len(),
-        203 + 2,
-        "every spec category, workflows and diagnostics"
+        203 + 3,
+        "every spec category, workflows, diagnostics and junos"
     );
     let err = Session::new(
         &SessionConfig {

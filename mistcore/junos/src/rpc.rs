@@ -79,6 +79,9 @@ pub fn get_configuration(format: ReadFormat) -> String {
     format!("<get-configuration inherit=\"inherit\" format=\"{asked}\"/>")
 }
 
+/// The deepest XML [`xml_to_json`] converts (Junos configurations are a few dozen levels deep).
+pub const MAX_DEPTH: usize = 128;
+
 /// An XML configuration as JSON in Junos's shape: elements are keys, leaves strings, empty
 /// statements `[null]`, and list entries (elements with a `<name>`) arrays, even of one.
 pub fn xml_to_json(xml: &str) -> Option<serde_json::Value> {
@@ -96,6 +99,8 @@ pub fn xml_to_json(xml: &str) -> Option<serde_json::Value> {
     }];
     loop {
         match reader.read_event().ok()? {
+            // The conversion below recurses: a hostile device's deep nesting must not reach it.
+            Event::Start(_) if stack.len() > MAX_DEPTH => return None,
             Event::Start(e) => stack.push(Node {
                 name: e.local_name().as_ref().to_string(),
                 children: vec![],

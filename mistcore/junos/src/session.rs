@@ -215,7 +215,7 @@ async fn read_on(
             if format == ReadFormat::Json {
                 return rpc::xml_to_json(&reply).ok_or_else(|| JunosError::Device {
                     device: device.name.clone(),
-                    message: "the device's configuration reply holds no <configuration>".into(),
+                    message: "the device's configuration reply holds no <configuration>, or nests deeper than mistmcp reads".into(),
                 });
             }
             Ok(Value::String(rpc::configuration_text(&reply, format)))
