@@ -508,3 +508,41 @@ async def test_discovery_reaches_the_junos_tools(mistmcp_bin, lab, tmp_path):
         hidden = await c.call("mist_call_operation", {"operation_id": "load_and_commit_config",
                                                       "arguments": {"router_name": "found", "config_text": "set x"}})
         assert hidden.is_error and commits(r) == []
+
+
+async def test_an_xml_configuration_cannot_smuggle_rpcs_past_the_framing(mistmcp_bin, lab, tmp_path):
+    r = lab.responder("framed", framing="1.0")
+    devices = inventory(tmp_path, {"r": r.device()})
+    smuggled = ('<configuration><system><host-name>harmless</host-name></system><!--]]>]]><rpc message-id="a1">'
+                '<load-configuration action="set" format="text"><configuration-set>set system login user eve class '
+                'super-user</configuration-set></load-configuration></rpc>]]>]]><rpc message-id="a2">'
+                '<commit-configuration/></rpc>]]>]]>--></configuration>')
+    async with mcp(mistmcp_bin, devices) as c:
+        result = answer(await c.call("render_and_apply_j2_template", {
+            "template_content": smuggled, "router_name": "r", "config_format": "xml"}))
+    assert result["results"][0]["outcome"] == "dry_run", result
+    assert commits(r) == [] and not any("eve" in line for line in r.state()["running"]), r.rpcs()
+    loads = [x for x in r.rpcs() if x["rpc"] == "load-configuration"]
+    assert len(loads) == 1 and "]]>" not in loads[0]["text"], loads
+
+
+async def test_arguments_of_the_wrong_type_are_errors_not_defaults(mistmcp_bin, lab, tmp_path):
+    r = lab.responder("typed")
+    devices = inventory(tmp_path, {"r": r.device()})
+    async with mcp(mistmcp_bin, devices) as c:
+        for tool, args, why in [
+            ("junos_config_diff", {"router_name": "r", "version": "2"}, "`version` must be a non-negative integer"),
+            ("junos_config_diff", {"router_name": "r", "version": 50}, "from 1 to 49"),
+            ("execute_junos_command", {"router_name": "r", "command": "show version", "timeout": "5"}, "`timeout`"),
+            ("render_and_apply_j2_template", {"template_content": "x", "dry_run": "false"}, "true or false"),
+            ("execute_junos_command_batch", {"router_names": ["r", 7], "command": "show version"}, "a list of strings"),
+        ]:
+            result = await c.call(tool, args)
+            assert result.is_error and why in result_text(result), (tool, args, result_text(result))
+        batch = answer(await c.call("execute_junos_command_batch", {"router_names": ["r"] * 50, "command": "show version"}))
+    assert batch["summary"]["total"] == 1, batch["summary"]
+    assert r.rpcs() == [x for x in r.rpcs() if x["rpc"] in ("command", "close-session")] and len(commands_of(r)) == 1
+
+
+def commands_of(dev) -> list[dict]:
+    return [x for x in dev.rpcs() if x["rpc"] == "command"]

@@ -300,7 +300,7 @@ pub fn junos_commit_write(
         let rest = shown[cut..].lines().count();
         shown.truncate(cut);
         shown.push_str(&format!(
-            "\n... ({rest} more lines not shown: read them with get_junos_config before confirming)"
+            "\n... ({rest} more lines not shown: decline, and load the change in smaller parts to see each diff whole)"
         ));
     }
     Write {

@@ -43,7 +43,8 @@ pub struct RoundTrip<'a> {
     check: StateCheck<'a>,
     /// The client's answer and the `requestState` it came with.
     answer: Option<(Confirmation, String)>,
-    asked: Mutex<Option<ElicitRequestParams>>,
+    /// The form to return, and the digest of the call with the question it asks.
+    asked: Mutex<Option<(ElicitRequestParams, String)>>,
 }
 
 /// A sessionless client's write tool call without the elicitation capability: the protocol's
@@ -108,7 +109,7 @@ impl<'a> RoundTrip<'a> {
 
     /// The `input_required` result to send when the call needs the human's answer first.
     pub fn input_required(&self) -> Option<InputRequiredResult> {
-        let asked = self
+        let (asked, asked_for) = self
             .asked
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -122,7 +123,7 @@ impl<'a> RoundTrip<'a> {
         let state = self
             .check
             .key
-            .issue(&self.call, self.check.caller, self.check.now);
+            .issue(&asked_for, self.check.caller, self.check.now);
         Some(InputRequiredResult::new(Some(requests), Some(state)))
     }
 }
@@ -132,9 +133,12 @@ impl<'a> RoundTrip<'a> {
 impl Confirm for RoundTrip<'_> {
     async fn confirm(&self, question: &Question) -> Confirmation {
         let mut form = confirmation_form(question);
+        // The yes holds for this call *and* this question: a write whose question changed since
+        // (a device's diff, another device of the same call) is asked again.
+        let asked_for = question_digest(&self.call, &question.message);
         if let Some((answer, state)) = &self.answer {
             let StateCheck { key, caller, now } = self.check;
-            match key.redeem(state, &self.call, caller, now) {
+            match key.redeem(state, &asked_for, caller, now) {
                 Ok(()) => return answer.clone(),
                 Err(refused) => {
                     tracing::warn!(%refused, "a confirmation was not accepted: asking again");
@@ -144,9 +148,15 @@ impl Confirm for RoundTrip<'_> {
                 }
             }
         }
-        *self.asked.lock().unwrap_or_else(|p| p.into_inner()) = Some(form);
+        *self.asked.lock().unwrap_or_else(|p| p.into_inner()) = Some((form, asked_for));
         Confirmation::Deferred
     }
+}
+
+/// The digest of a call and the question asked for it.
+fn question_digest(call: &str, message: &str) -> String {
+    let digest = Sha256::digest(format!("{call}\n{message}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A digest of the call: what a confirmation was given for.

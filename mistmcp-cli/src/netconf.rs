@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// The most a reply may hold before the session refuses it (memory stays bounded).
-const MAX_REPLY_BYTES: usize = 32 * 1024 * 1024;
+const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
 /// How long a polite `<close-session>` may take.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(2);
 

@@ -340,7 +340,10 @@ async fn diff_of_candidate(
         Dialect::Netconf => {
             let running = pretty_xml(&session.rpc(rpc::GET_RUNNING).await?);
             let candidate = pretty_xml(&session.rpc(rpc::GET_CANDIDATE).await?);
-            Ok(similar::TextDiff::from_lines(&running, &candidate)
+            // Bounded in time: two huge datastores that differ everywhere must not hold the call.
+            Ok(similar::TextDiff::configure()
+                .timeout(std::time::Duration::from_secs(2))
+                .diff_lines(&running, &candidate)
                 .unified_diff()
                 .context_radius(3)
                 .header("running", "candidate")
@@ -471,19 +474,24 @@ impl Staged {
         };
         if let Err(e) = reachable {
             self.steps.push(failed("reachability", &e));
+            // Each reply is read for errors: a commit after a failed rollback load would confirm
+            // the change instead of undoing it, so a failed load sends nothing more.
+            let device = self.device.clone();
+            let checked =
+                |reply: Result<String, JunosError>| reply.and_then(|r| reply_errors(&device, &r));
             let rolled_back = match dialect {
-                Dialect::Junos => match self.session.rpc(&rpc::load_rollback(1)).await {
-                    Ok(_) => self
-                        .session
-                        .rpc(&rpc::commit(
-                            dialect,
-                            "mistmcp: rolled back, the device was not reachable after the commit",
-                        ))
-                        .await
-                        .map(|_| ()),
+                Dialect::Junos => match checked(self.session.rpc(&rpc::load_rollback(1)).await) {
+                    Ok(()) => checked(
+                        self.session
+                            .rpc(&rpc::commit(
+                                dialect,
+                                "mistmcp: rolled back, the device was not reachable after the commit",
+                            ))
+                            .await,
+                    ),
                     Err(e) => Err(e),
                 },
-                Dialect::Netconf => self.session.rpc(rpc::CANCEL_COMMIT).await.map(|_| ()),
+                Dialect::Netconf => checked(self.session.rpc(rpc::CANCEL_COMMIT).await),
             };
             let outcome = match rolled_back {
                 Ok(()) => {
@@ -522,12 +530,25 @@ impl Staged {
         if let Err(e) = confirming {
             self.steps.push(failed("confirm", &e));
             self.session.close().await;
+            // Without an answer the device may have confirmed: only a refusal means it reverts.
+            let (outcome, message) = match e {
+                JunosError::Device { .. } => (
+                    Outcome::RevertPending,
+                    format!(
+                        "the confirming commit on {name} failed ({e}): the device reverts by itself in {revert_in}"
+                    ),
+                ),
+                _ => (
+                    Outcome::Unknown,
+                    format!(
+                        "the answer to the confirming commit on {name} was lost ({e}): the device may have confirmed; if not, it reverts by itself in {revert_in}; check with junos_config_diff"
+                    ),
+                ),
+            };
             return report(
                 &self.device,
-                Outcome::RevertPending,
-                format!(
-                    "the confirming commit on {name} failed ({e}): the device reverts by itself in {revert_in}"
-                ),
+                outcome,
+                message,
                 Some(self.diff),
                 self.steps,
                 Some(e.to_string()),

@@ -66,14 +66,67 @@ pub const DEFAULT_DENYLIST: &[&str] = &[
 /// The most a configuration to load may hold.
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
-/// One statement: its hierarchy path, and whether it removes or replaces what is below it.
-struct Statement {
-    path: Vec<String>,
-    covers_below: bool,
-}
+/// The deepest hierarchy a statement may have (Junos configurations are a few dozen levels deep).
+pub const MAX_DEPTH: usize = 64;
 
 fn refused(text: String) -> JunosError {
     JunosError::Refused(text)
+}
+
+/// Words that change what groups contribute to the configuration: refused wherever they are,
+/// since a group applied elsewhere can hold anything on the deny-list.
+const GROUP_APPLICATION: &[&str] = &["apply-groups", "apply-groups-except"];
+
+/// Prefixes that take a name and are looked through.
+const NAMED_PREFIXES: &[&str] = &["groups", "logical-systems", "tenants"];
+
+/// Checks each statement as it is read: nothing but the current path is kept, so memory stays
+/// bounded by the depth whatever the input.
+struct Checker {
+    entries: Vec<Vec<String>>,
+}
+
+impl Checker {
+    /// One statement: its hierarchy path, and whether it removes or replaces what is below it.
+    fn statement(&self, path: &[String], covers_below: bool) -> Result<(), JunosError> {
+        if path.len() > MAX_DEPTH {
+            return Err(refused(format!(
+                "the configuration nests deeper than {MAX_DEPTH} levels: refused"
+            )));
+        }
+        if let Some(w) = path
+            .iter()
+            .find(|w| w.len() >= 3 && GROUP_APPLICATION.iter().any(|g| abbreviates(w, g)))
+        {
+            return Err(refused(format!(
+                "the configuration changes which groups apply (`{w}`): the configuration deny-list cannot see what a group brings, so this is refused; apply groups by hand"
+            )));
+        }
+        for variant in variants(path) {
+            let typed: Vec<&str> = variant.iter().map(String::as_str).collect();
+            let hit = self.entries.iter().find(|entry| {
+                starts_with_entry(&typed, entry)
+                    || (covers_below
+                        && typed.len() < entry.len()
+                        && typed
+                            .iter()
+                            .zip(entry.iter())
+                            .all(|(t, d)| abbreviates(t, d)))
+            });
+            if let Some(entry) = hit {
+                let shown = if path.is_empty() {
+                    "the whole configuration".to_string()
+                } else {
+                    format!("`{}`", path.join(" "))
+                };
+                return Err(refused(format!(
+                    "the configuration touches {shown}, which the configuration deny-list refuses (`{}`): nothing was sent",
+                    entry.join(" ")
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Checks a configuration against the deny-list; the error names the statement and the entry.
@@ -89,55 +142,38 @@ pub fn check(format: Format, text: &str, denylist: &[String]) -> Result<(), Juno
             "the configuration is empty: give the statements to load".into(),
         ));
     }
-    let statements = match format {
-        Format::Set => set_statements(text)?,
-        Format::Text => text_statements(text)?,
-        Format::Xml => xml_statements(text)?,
+    let checker = Checker {
+        entries: denylist
+            .iter()
+            .map(|d| d.split_whitespace().map(str::to_lowercase).collect())
+            .filter(|e: &Vec<String>| !e.is_empty())
+            .collect(),
     };
-    let entries: Vec<Vec<String>> = denylist
-        .iter()
-        .map(|d| d.split_whitespace().map(str::to_lowercase).collect())
-        .filter(|e: &Vec<String>| !e.is_empty())
-        .collect();
-    for statement in &statements {
-        for variant in variants(&statement.path) {
-            let typed: Vec<&str> = variant.iter().map(String::as_str).collect();
-            let hit = entries.iter().find(|entry| {
-                starts_with_entry(&typed, entry)
-                    || (statement.covers_below
-                        && !typed.is_empty()
-                        && typed.len() < entry.len()
-                        && typed
-                            .iter()
-                            .zip(entry.iter())
-                            .all(|(t, d)| abbreviates(t, d)))
-            });
-            if let Some(entry) = hit {
-                return Err(refused(format!(
-                    "the configuration touches `{}`, which the configuration deny-list refuses (`{}`): nothing was sent",
-                    statement.path.join(" "),
-                    entry.join(" ")
-                )));
-            }
-        }
+    match format {
+        Format::Set => set_statements(text, &checker),
+        Format::Text => text_statements(text, &checker),
+        Format::Xml => xml_statements(text, &checker),
     }
-    Ok(())
 }
 
 /// The path as written and with each `groups NAME` / `logical-systems NAME` / `tenants NAME`
-/// prefix looked through.
+/// prefix looked through (`groups` alone or `groups NAME` alone look through to the whole
+/// configuration: deleting a group can delete anything).
 fn variants(path: &[String]) -> Vec<Vec<String>> {
     let mut out = vec![path.to_vec()];
     let mut rest = path;
-    while let [first, _name, tail @ ..] = rest {
-        if ["groups", "logical-systems", "tenants"]
-            .iter()
-            .any(|w| abbreviates(first, w))
-        {
-            out.push(tail.to_vec());
-            rest = tail;
-        } else {
-            break;
+    loop {
+        let named = |w: &String| NAMED_PREFIXES.iter().any(|p| abbreviates(w, p));
+        match rest {
+            [first, _name, tail @ ..] if named(first) => {
+                out.push(tail.to_vec());
+                rest = tail;
+            }
+            [first] if named(first) => {
+                out.push(Vec::new());
+                break;
+            }
+            _ => break,
         }
     }
     out
@@ -201,43 +237,54 @@ const SET_VERBS: &[&str] = &[
     "wildcard",
 ];
 
-fn set_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
+fn set_statements(text: &str, checker: &Checker) -> Result<(), JunosError> {
     let mut context: Vec<String> = Vec::new();
-    let mut out = Vec::new();
-    for line in text.lines() {
+    // A carriage return ends a line too: the device may read it so.
+    for line in text.split(['\n', '\r']) {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let w = words(line)?;
-        let verb = expand(&w[0], SET_VERBS).ok_or_else(|| {
-            refused(format!(
-                "`{line}` is not a configuration command (set, delete, deactivate, activate, edit, ...)"
-            ))
-        })?;
+        let mut w = words(line)?;
+        // `top <command>` and `up [n] <command>` run the command from another level.
+        loop {
+            let verb = expand(&w[0], SET_VERBS).ok_or_else(|| {
+                refused(format!(
+                    "`{line}` is not a configuration command (set, delete, deactivate, activate, edit, ...)"
+                ))
+            })?;
+            match verb {
+                "top" => {
+                    context.clear();
+                    w.remove(0);
+                }
+                "up" | "exit" => {
+                    let n = w.get(1).and_then(|n| n.parse::<usize>().ok());
+                    let keep = context.len().saturating_sub(n.unwrap_or(1));
+                    context.truncate(keep);
+                    w.drain(..if n.is_some() { 2 } else { 1 });
+                }
+                _ => break,
+            }
+            if w.is_empty() {
+                break;
+            }
+        }
+        if w.is_empty() {
+            continue;
+        }
+        let verb = expand(&w[0], SET_VERBS).unwrap_or("set");
         let rest: Vec<String> = w[1..].to_vec();
         let full = |p: &[String]| -> Vec<String> { context.iter().chain(p).cloned().collect() };
         match verb {
-            "top" => context.clear(),
-            "up" | "exit" => {
-                let n = rest
-                    .first()
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .unwrap_or(1);
-                let keep = context.len().saturating_sub(n);
-                context.truncate(keep);
-            }
             "edit" => {
                 let path = full(&rest);
-                out.push(Statement {
-                    path: path.clone(),
-                    covers_below: false,
-                });
+                checker.statement(&path, false)?;
                 context = path;
             }
-            "wildcard" => {
+            "wildcard" | "replace" => {
                 return Err(refused(format!(
-                    "`{line}`: wildcard commands are refused (their reach cannot be checked)"
+                    "`{line}`: {verb} commands are refused (their reach cannot be checked)"
                 )));
             }
             "copy" | "rename" | "insert" => {
@@ -246,43 +293,48 @@ fn set_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
                     .iter()
                     .position(|x| ["to", "before", "after"].contains(&x.as_str()))
                     .unwrap_or(rest.len());
-                out.push(Statement {
-                    path: full(&rest[..split]),
-                    covers_below: true,
-                });
+                checker.statement(&full(&rest[..split]), true)?;
                 if split < rest.len() {
                     let mut dest = full(&rest[..split]);
                     dest.pop();
                     dest.extend(rest[split + 1..].iter().cloned());
-                    out.push(Statement {
-                        path: dest,
-                        covers_below: true,
-                    });
+                    checker.statement(&dest, true)?;
                 }
             }
-            other => out.push(Statement {
-                path: full(&rest),
-                covers_below: matches!(other, "delete" | "deactivate" | "replace" | "protect"),
-            }),
+            other => checker.statement(
+                &full(&rest),
+                matches!(other, "delete" | "deactivate" | "protect"),
+            )?,
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-fn text_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
-    // Tokens: words (quoted strings are one), `{`, `}`, `;`, `[`, `]`; comments dropped.
-    let mut tokens: Vec<String> = Vec::new();
+fn text_statements(text: &str, checker: &Checker) -> Result<(), JunosError> {
+    // Tokens: words (quoted strings are one, marked by a leading NUL), `{`, `}`, `;`, `[`, `]`;
+    // comments dropped. Checked as they come: only the current path is kept.
+    let mut stack: Vec<(usize, bool)> = Vec::new(); // (words pushed, covers)
+    let mut path: Vec<String> = Vec::new();
+    let mut pending: Vec<String> = Vec::new();
+    let mut covers = false;
+    let mut in_list = false;
+    let unbalanced = || {
+        refused(
+            "cannot read the configuration: unbalanced braces or a statement without `;`".into(),
+        )
+    };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {}
-            '{' | '}' | ';' | '[' | ']' => tokens.push(c.to_string()),
+        let token: String = match c {
+            c if c.is_whitespace() => continue,
+            '{' | '}' | ';' | '[' | ']' => c.to_string(),
             '#' => {
                 for c in chars.by_ref() {
-                    if c == '\n' {
+                    if c == '\n' || c == '\r' {
                         break;
                     }
                 }
+                continue;
             }
             '/' if chars.peek() == Some(&'*') => {
                 chars.next();
@@ -298,9 +350,10 @@ fn text_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
                 if !closed {
                     return Err(refused("unclosed /* comment in the configuration".into()));
                 }
+                continue;
             }
             '"' => {
-                let mut word = String::new();
+                let mut word = String::from('\u{0}');
                 let mut closed = false;
                 while let Some(c) = chars.next() {
                     match c {
@@ -315,7 +368,7 @@ fn text_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
                 if !closed {
                     return Err(refused("unclosed quote in the configuration".into()));
                 }
-                tokens.push(format!("\u{0}{}", word.to_lowercase()));
+                word.to_lowercase()
             }
             c => {
                 let mut word = c.to_string();
@@ -326,50 +379,36 @@ fn text_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
                     word.push(c);
                     chars.next();
                 }
-                tokens.push(word.to_lowercase());
+                word.to_lowercase()
             }
-        }
-    }
-    let mut stack: Vec<(Vec<String>, bool)> = Vec::new();
-    let mut pending: Vec<String> = Vec::new();
-    let mut covers = false;
-    let mut out = Vec::new();
-    let mut in_list = false;
-    let current = |stack: &Vec<(Vec<String>, bool)>| -> Vec<String> {
-        stack.iter().flat_map(|(w, _)| w.iter().cloned()).collect()
-    };
-    for token in tokens {
+        };
+        let parent_covers = stack.last().is_some_and(|(_, c)| *c);
         match token.as_str() {
             "[" => in_list = true,
             "]" => in_list = false,
             _ if in_list => pending.push(token.trim_start_matches('\u{0}').to_string()),
             "{" => {
-                let mut path = current(&stack);
-                path.extend(pending.iter().cloned());
-                let parent_covers = stack.last().is_some_and(|(_, c)| *c);
-                out.push(Statement {
-                    path,
-                    covers_below: covers || parent_covers,
-                });
-                stack.push((std::mem::take(&mut pending), covers || parent_covers));
+                let pushed = pending.len();
+                path.append(&mut pending);
+                checker.statement(&path, covers || parent_covers)?;
+                stack.push((pushed, covers || parent_covers));
                 covers = false;
             }
             ";" => {
-                let mut path = current(&stack);
+                let pushed = pending.len();
                 path.append(&mut pending);
-                let parent_covers = stack.last().is_some_and(|(_, c)| *c);
-                out.push(Statement {
-                    path,
-                    covers_below: covers || parent_covers,
-                });
+                checker.statement(&path, covers || parent_covers)?;
+                path.truncate(path.len() - pushed);
                 covers = false;
             }
             "}" => {
-                if stack.pop().is_none() || !pending.is_empty() {
-                    return Err(refused(
-                        "cannot read the configuration: unbalanced braces or a statement without `;`".into(),
-                    ));
+                let Some((pushed, _)) = stack.pop() else {
+                    return Err(unbalanced());
+                };
+                if !pending.is_empty() {
+                    return Err(unbalanced());
                 }
+                path.truncate(path.len() - pushed);
             }
             tag if tag.ends_with(':') && pending.is_empty() && !tag.starts_with('\u{0}') => {
                 // replace:, delete:, inactive:, protect: before a statement.
@@ -379,26 +418,15 @@ fn text_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
         }
     }
     if !stack.is_empty() || !pending.is_empty() {
-        return Err(refused(
-            "cannot read the configuration: unbalanced braces or a statement without `;`".into(),
-        ));
+        return Err(unbalanced());
     }
-    Ok(out)
+    Ok(())
 }
 
-fn xml_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
+fn xml_statements(text: &str, checker: &Checker) -> Result<(), JunosError> {
     use quick_xml::events::Event;
-    if text.contains("<!") && !text.contains("<!--")
-        || text.contains("<!DOCTYPE")
-        || text.contains("<!ENTITY")
-    {
-        return Err(refused(
-            "XML configurations may not hold a DOCTYPE or entities".into(),
-        ));
-    }
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<(String, bool)> = Vec::new();
-    let mut out = Vec::new();
     let mut roots = 0;
     loop {
         let event = reader
@@ -411,19 +439,36 @@ fn xml_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
                 stack.pop();
                 continue;
             }
+            Event::DocType(_) => {
+                return Err(refused(
+                    "XML configurations may not hold a DOCTYPE or entities".into(),
+                ));
+            }
             Event::Eof => break,
             _ => continue,
         };
         let name = element.local_name().as_ref().to_lowercase();
         let mut covers = stack.last().is_some_and(|(_, c)| *c);
-        for attr in element.attributes().flatten() {
+        for attr in element.attributes() {
+            let attr =
+                attr.map_err(|e| refused(format!("cannot read the XML configuration: {e}")))?;
             let key = attr.key.local_name().as_ref().to_lowercase();
-            let value = attr.value.to_lowercase();
-            covers |= matches!(
-                key.as_str(),
-                "delete" | "replace" | "inactive" | "rename" | "insert"
-            ) || (key == "operation"
-                && matches!(value.as_str(), "delete" | "replace" | "remove"));
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| refused(format!("cannot read the XML configuration: {e}")))?
+                .to_lowercase();
+            if key == "replace-pattern" {
+                return Err(refused(
+                    "replace-pattern rewrites anywhere below it: refused (its reach cannot be checked)".into(),
+                ));
+            }
+            // On the root, any attribute (an action) reaches everything.
+            covers |= stack.is_empty()
+                || matches!(
+                    key.as_str(),
+                    "delete" | "replace" | "inactive" | "rename" | "insert"
+                )
+                || (key == "operation" && value != "merge" && value != "create");
         }
         if stack.is_empty() {
             roots += 1;
@@ -432,22 +477,27 @@ fn xml_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
                     "an XML configuration must be one <configuration> element".into(),
                 ));
             }
+            if covers {
+                checker.statement(&[], true)?;
+            }
         } else {
             // `groups`, `logical-systems` and `tenants` take their name as a child element: the
-            // path below them is looked through by leaving them out.
+            // path below them is looked through by leaving them out (alone, they stand for all).
             let path: Vec<String> = stack
                 .iter()
                 .skip(1)
                 .map(|(n, _)| n.clone())
                 .chain([name.clone()])
-                .filter(|n| !["groups", "logical-systems", "tenants"].contains(&n.as_str()))
+                .filter(|n| !NAMED_PREFIXES.contains(&n.as_str()))
                 .collect();
-            out.push(Statement {
-                path,
-                covers_below: covers,
-            });
+            checker.statement(&path, covers)?;
         }
         if !empty {
+            if stack.len() > MAX_DEPTH {
+                return Err(refused(format!(
+                    "the configuration nests deeper than {MAX_DEPTH} levels: refused"
+                )));
+            }
             stack.push((name, covers));
         }
     }
@@ -456,7 +506,44 @@ fn xml_statements(text: &str) -> Result<Vec<Statement>, JunosError> {
             "cannot read the XML configuration: it is not complete".into(),
         ));
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The XML configuration rebuilt from what was parsed: elements, attributes and text only
+/// (comments, processing instructions and CDATA sections dropped or escaped), so that nothing
+/// but the checked configuration reaches the device, whatever bytes the text held (`]]>]]>`
+/// ends a NETCONF 1.0 message).
+pub fn rebuilt_xml(text: &str) -> Result<String, JunosError> {
+    use quick_xml::events::{BytesText, Event};
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut writer = quick_xml::Writer::new(Vec::new());
+    let bad =
+        |e: &dyn std::fmt::Display| refused(format!("cannot read the XML configuration: {e}"));
+    loop {
+        let event = reader.read_event().map_err(|e| bad(&e))?;
+        let out = match event {
+            Event::Start(e) => Event::Start(e),
+            Event::End(e) => Event::End(e),
+            Event::Empty(e) => Event::Empty(e),
+            Event::Text(t) => Event::Text(t),
+            Event::GeneralRef(r) => Event::GeneralRef(r),
+            Event::CData(c) => {
+                let text = c.into_inner().into_owned();
+                Event::Text(BytesText::new(&text).into_owned())
+            }
+            Event::Eof => break,
+            // Comments, processing instructions, the declaration, a DOCTYPE: dropped.
+            _ => continue,
+        };
+        writer.write_event(out).map_err(|e| bad(&e))?;
+    }
+    let xml = String::from_utf8(writer.into_inner()).map_err(|e| bad(&e))?;
+    if xml.contains("]]>") {
+        return Err(refused(
+            "the XML configuration holds `]]>`, which ends NETCONF messages: refused".into(),
+        ));
+    }
+    Ok(xml)
 }
 
 #[cfg(test)]
@@ -465,6 +552,37 @@ mod tests {
 
     fn deny() -> Vec<String> {
         DEFAULT_DENYLIST.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn deep_or_long_input_is_refused_without_growing() {
+        let d = deny();
+        let deep_text = format!("{}{}", "a {".repeat(16_000), "}".repeat(16_000));
+        assert!(check(Format::Text, &deep_text, &d).is_err());
+        let deep_xml = format!(
+            "<configuration>{}{}</configuration>",
+            "<a>".repeat(16_000),
+            "</a>".repeat(16_000)
+        );
+        assert!(check(Format::Xml, &deep_xml, &d).is_err());
+        let long_edit = format!("edit {}\n{}", "a ".repeat(40_000), "set x\n".repeat(20_000));
+        assert!(check(Format::Set, &long_edit, &d).is_err());
+    }
+
+    #[test]
+    fn rebuilt_xml_keeps_only_the_configuration() {
+        let smuggled = "<configuration><system><host-name>h</host-name></system><!--]]>]]><rpc><commit-configuration/></rpc>]]>]]>--></configuration>";
+        let rebuilt = rebuilt_xml(smuggled).expect("rebuilt");
+        assert_eq!(
+            rebuilt,
+            "<configuration><system><host-name>h</host-name></system></configuration>"
+        );
+        assert!(
+            rebuilt_xml("<configuration><a><![CDATA[]]>]]>]]></a></configuration>").is_err()
+                || !rebuilt_xml("<configuration><a><![CDATA[x]]></a></configuration>")
+                    .expect("cdata")
+                    .contains("]]>")
+        );
     }
 
     #[test]
@@ -544,6 +662,43 @@ mod tests {
                 "<!DOCTYPE x [<!ENTITY a \"b\">]><configuration/>",
             ),
             (Format::Xml, "<configuration><system>"),
+            (Format::Set, "delete"),
+            (
+                Format::Set,
+                "top set system login user eve class super-user",
+            ),
+            (
+                Format::Set,
+                "edit interfaces\nup set system services ssh root-login allow",
+            ),
+            (Format::Set, "replace pattern read-only with super-user"),
+            (Format::Set, "delete groups"),
+            (Format::Set, "delete groups G"),
+            (Format::Set, "edit groups G\ndelete"),
+            (Format::Set, "delete apply-groups"),
+            (Format::Set, "set system apply-groups-except G"),
+            (
+                Format::Set,
+                "set interfaces ge-0/0/0 description x\rset system services ssh root-login allow",
+            ),
+            (
+                Format::Text,
+                "# note\rsystem { login { user eve { class super-user; } } }",
+            ),
+            (Format::Text, "delete: groups;"),
+            (Format::Text, "groups { delete: G; }"),
+            (
+                Format::Xml,
+                "<configuration><system><services operation=\"&#100;elete\"/></system></configuration>",
+            ),
+            (
+                Format::Xml,
+                "<configuration replace-pattern=\"read-only\" with=\"super-user\"/>",
+            ),
+            (
+                Format::Xml,
+                "<configuration><groups delete=\"delete\"/></configuration>",
+            ),
         ] {
             assert!(
                 check(format, text, &d).is_err(),

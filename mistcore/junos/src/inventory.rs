@@ -150,8 +150,19 @@ impl Inventory {
         default_known_hosts: Option<&Path>,
     ) -> Result<Inventory, JunosError> {
         let raw: BTreeMap<String, RawDevice> = serde_json::from_str(text).map_err(|e| {
+            // serde's own message quotes the offending value, which may be a password: only
+            // the kind of problem and where it is.
+            let what = match e.classify() {
+                serde_json::error::Category::Data => {
+                    "a value has the wrong type (ports are numbers; names, addresses and passwords are strings)"
+                }
+                serde_json::error::Category::Eof => "the file ends early",
+                _ => "it is not valid JSON",
+            };
             JunosError::Inventory(format!(
-                "the device inventory is not valid JSON of the devices.json shape ({{\"name\": {{\"ip\", \"port\", \"username\", \"auth\"}}}}): {e}"
+                "the device inventory does not have the devices.json shape ({{\"name\": {{\"ip\", \"port\", \"username\", \"auth\"}}}}): {what}, at line {} column {}",
+                e.line(),
+                e.column()
             ))
         })?;
         if raw.len() > MAX_DEVICES {
@@ -325,5 +336,14 @@ mod tests {
         assert!(e.contains("`b`: auth type `telnet`"), "{e}");
         assert!(e.contains("`c`: `abc` is not a SHA-256"), "{e}");
         assert!(!e.contains("\"p\""), "{e}");
+        let numeric = r#"{"a": {"ip": "x", "username": "u", "auth": {"type": "password", "password": 48151623}}}"#;
+        let e = Inventory::parse(numeric, Path::new("."), None)
+            .expect_err("invalid")
+            .to_string();
+        assert!(e.contains("wrong type") && !e.contains("48151623"), "{e}");
+        let e = Inventory::parse(r#"{"a": {"auth": "hunter2"}}"#, Path::new("."), None)
+            .expect_err("invalid")
+            .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
     }
 }

@@ -207,12 +207,14 @@ pub fn load(dialect: Dialect, format: Format, text: &str) -> Result<String, Stri
             "<load-configuration action=\"merge\" format=\"text\"><configuration-text>{}</configuration-text></load-configuration>",
             escape(text)
         )),
+        // XML is sent as rebuilt from its parse, never as the caller's bytes.
         (Dialect::Junos, Format::Xml) => Ok(format!(
             "<load-configuration action=\"merge\" format=\"xml\">{}</load-configuration>",
-            text.trim()
+            crate::config_policy::rebuilt_xml(text).map_err(|e| e.to_string())?
         )),
         (Dialect::Netconf, Format::Xml) => {
-            let inner = inner_of_root(text)
+            let rebuilt = crate::config_policy::rebuilt_xml(text).map_err(|e| e.to_string())?;
+            let inner = inner_of_root(&rebuilt)
                 .ok_or("an XML configuration must be one <configuration> element")?;
             Ok(format!(
                 "<edit-config><target><candidate/></target><config>{inner}</config></edit-config>"
@@ -325,33 +327,83 @@ pub fn has_element(xml: &str, name: &str) -> bool {
 }
 
 /// The error messages of the `<rpc-error>`s of severity `error` in a reply (Junos reports load
-/// and commit errors inside `<load-configuration-results>` and `<commit-results>`).
+/// and commit errors inside `<load-configuration-results>` and `<commit-results>`), with or
+/// without a namespace prefix. A reply that does not parse is one error.
 pub fn errors(xml: &str) -> Vec<String> {
+    #[derive(Default)]
+    struct RpcError {
+        severity: String,
+        message: String,
+        tag: String,
+        at: String,
+    }
     let mut out = Vec::new();
-    let mut rest = xml;
-    while let Some(at) = rest.find("<rpc-error") {
-        let tail = &rest[at..];
-        let end = tail
-            .find("</rpc-error>")
-            .map_or(tail.len(), |e| e + "</rpc-error>".len());
-        let block = &tail[..end];
-        let severity = element_text(block, "error-severity").unwrap_or_else(|| "error".into());
-        if severity.trim() != "warning" {
-            let message = element_text(block, "error-message")
-                .map(|m| m.trim().to_string())
-                .filter(|m| !m.is_empty())
-                .or_else(|| element_text(block, "error-tag").map(|t| t.trim().to_string()))
-                .unwrap_or_else(|| "the device reported an error".into());
-            let at_path = element_text(block, "error-path")
-                .or_else(|| element_text(block, "bad-element"))
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty());
-            out.push(match at_path {
-                Some(p) => format!("{message} (at {p})"),
-                None => message,
-            });
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut current: Option<RpcError> = None;
+    let mut field: Option<String> = None;
+    let finish = |e: RpcError, out: &mut Vec<String>| {
+        if e.severity.trim() == "warning" {
+            return;
         }
-        rest = &tail[end..];
+        let message = [e.message.trim(), e.tag.trim()]
+            .into_iter()
+            .find(|m| !m.is_empty())
+            .unwrap_or("the device reported an error")
+            .to_string();
+        out.push(match e.at.trim() {
+            "" => message,
+            at => format!("{message} (at {at})"),
+        });
+    };
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let name = e.local_name().as_ref().to_string();
+                if name == "rpc-error" {
+                    current = Some(RpcError::default());
+                } else if current.is_some() {
+                    field = Some(name);
+                }
+            }
+            Ok(Event::Empty(e)) if e.local_name().as_ref() == "rpc-error" => {
+                finish(RpcError::default(), &mut out);
+            }
+            Ok(Event::End(e)) => {
+                if e.local_name().as_ref() == "rpc-error" {
+                    if let Some(done) = current.take() {
+                        finish(done, &mut out);
+                    }
+                } else {
+                    field = None;
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let (Some(e), Some(f)) = (current.as_mut(), field.as_deref()) {
+                    let text = t.xml10_content();
+                    match f {
+                        "error-severity" => e.severity.push_str(&text),
+                        "error-message" => e.message.push_str(&text),
+                        "error-tag" => e.tag.push_str(&text),
+                        "error-path" | "bad-element" => e.at.push_str(&text),
+                        _ => {}
+                    }
+                }
+            }
+            Ok(Event::GeneralRef(r)) => {
+                if let (Some(e), Some("error-message")) = (current.as_mut(), field.as_deref()) {
+                    e.message.push_str(&unescape_ref(&r.into_inner()));
+                }
+            }
+            Ok(Event::Eof) => break,
+            Err(e) => {
+                out.push(format!("the device's reply does not parse: {e}"));
+                break;
+            }
+            _ => {}
+        }
+    }
+    if let Some(open) = current {
+        finish(open, &mut out);
     }
     out
 }
@@ -393,6 +445,8 @@ mod tests {
         assert_eq!(errors(load), vec!["syntax error".to_string()]);
         let warn = "<commit-results><rpc-error><error-severity>warning</error-severity><error-message>w</error-message></rpc-error><commit-success/></commit-results>";
         assert!(errors(warn).is_empty());
+        let prefixed = "<nc:rpc-error xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><nc:error-severity>error</nc:error-severity><nc:error-message>refused</nc:error-message></nc:rpc-error>";
+        assert_eq!(errors(prefixed), vec!["refused".to_string()]);
         assert!(has_element(warn, "commit-success"));
         assert_eq!(
             configuration_text(

@@ -11,7 +11,7 @@ pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
 
 /// The fuel a rendering may burn (each instruction costs some): enough for any configuration,
 /// not for `{% for i in range(10**9) %}`.
-const FUEL: u64 = 2_000_000;
+const FUEL: u64 = 500_000;
 
 /// Parses YAML (or JSON) variables; empty text is no variables.
 pub fn parse_vars(vars: &str) -> Result<Value, JunosError> {
@@ -49,15 +49,42 @@ pub fn render(template: &str, vars: &Value, router_name: &str) -> Result<String,
     context
         .entry("router_name")
         .or_insert_with(|| Value::String(router_name.to_string()));
-    let rendered = env
-        .render_str(template, Value::Object(context))
+    let compiled = env
+        .template_from_str(template)
         .map_err(|e| JunosError::Template(format!("the template does not render: {e}")))?;
-    if rendered.len() > MAX_CONFIG_BYTES {
-        return Err(JunosError::Template(format!(
-            "the rendered configuration is over {MAX_CONFIG_BYTES} bytes"
-        )));
+    // Written through a bounded buffer: a loop that writes gigabytes stops at the cap.
+    let mut out = Bounded(Vec::new());
+    compiled
+        .render_captured_to(Value::Object(context), &mut out)
+        .map(|_| ())
+        .map_err(|e| match out.0.len() >= MAX_CONFIG_BYTES {
+            true => JunosError::Template(format!(
+                "the rendered configuration is over {MAX_CONFIG_BYTES} bytes"
+            )),
+            false => JunosError::Template(format!("the template does not render: {e}")),
+        })?;
+    String::from_utf8(out.0)
+        .map_err(|_| JunosError::Template("the rendered configuration is not UTF-8".into()))
+}
+
+/// A buffer that refuses to grow past [`MAX_CONFIG_BYTES`].
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_CONFIG_BYTES {
+            self.0.resize(MAX_CONFIG_BYTES, b' ');
+            return Err(std::io::Error::other(
+                "the rendered configuration is too large",
+            ));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
     }
-    Ok(rendered)
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -84,5 +111,13 @@ mod tests {
             .is_err()
         );
         assert!(parse_vars("- a\n- b").is_err());
+        let huge = render(
+            "{% set s = \"x\" * 100000 %}{% for i in range(1500) %}{{ s }}{% endfor %}",
+            &vars,
+            "r1",
+        )
+        .expect_err("over the cap")
+        .to_string();
+        assert!(huge.contains("over 1048576 bytes"), "{huge}");
     }
 }

@@ -82,8 +82,9 @@ pub const PIPES: &[&str] = &[
 ];
 
 /// Entries refused on direct device commands unless `MISTMCP_JUNOS_DENYLIST` names a list of
-/// its own: the configuration (its `$9$` secrets are reversible; `get_junos_config` reads it).
-pub const DEFAULT_DENYLIST: &[&str] = &["show configuration"];
+/// its own: the configuration, current or of a rollback (its `$9$` secrets are reversible;
+/// `get_junos_config` reads it).
+pub const DEFAULT_DENYLIST: &[&str] = &["show configuration", "show system rollback"];
 
 /// The most packets a `ping` or `monitor traffic` asks for; a `ping` without `count` gets 5.
 pub const MAX_COUNT: u64 = 1000;
@@ -135,20 +136,27 @@ fn plain_words(command: &str) -> Result<String, JunosError> {
     Ok(normalized)
 }
 
+/// The packet count of a command: every `count` (or `cou`, `coun`) must be followed by 1 to
+/// [`MAX_COUNT`]; the last one given counts.
 fn count_value(words: &[&str]) -> Result<Option<u64>, JunosError> {
-    let Some(at) = words.iter().position(|w| *w == "count") else {
-        return Ok(None);
-    };
-    let n = words
-        .get(at + 1)
-        .and_then(|n| n.parse::<u64>().ok())
-        .filter(|n| (1..=MAX_COUNT).contains(n))
-        .ok_or_else(|| {
-            refused(format!(
-                "`count` takes a number of packets from 1 to {MAX_COUNT}"
-            ))
-        })?;
-    Ok(Some(n))
+    let mut found = None;
+    for (at, _) in words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.len() >= 3 && abbreviates(w, "count"))
+    {
+        let n = words
+            .get(at + 1)
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|n| (1..=MAX_COUNT).contains(n))
+            .ok_or_else(|| {
+                refused(format!(
+                    "`count` takes a number of packets from 1 to {MAX_COUNT}"
+                ))
+            })?;
+        found = Some(n);
+    }
+    Ok(found)
 }
 
 /// Checks one operational command for a device and returns the command to send: the verb
@@ -183,9 +191,12 @@ pub fn check_command(command: &str, denylist: &[String]) -> Result<String, Junos
     };
     let mut sent: Vec<String> = first.iter().map(|w| w.to_string()).collect();
     sent[0] = verb.to_string();
-    let file_option =
-        |w: &&str| w.len() > 1 && (abbreviates(w, "write-file") || abbreviates(w, "read-file"));
-    if first.iter().any(file_option) {
+    // `monitor traffic` takes file options by any abbreviation (`w` is `write-file`).
+    let shortest = if verb == "monitor" { 1 } else { 2 };
+    let file_option = |w: &&str| {
+        w.len() >= shortest && (abbreviates(w, "write-file") || abbreviates(w, "read-file"))
+    };
+    if first.iter().skip(1).any(file_option) {
         return Err(refused(format!(
             "`{normalized}` reads or writes files on the device: refused"
         )));
@@ -214,6 +225,16 @@ pub fn check_command(command: &str, denylist: &[String]) -> Result<String, Junos
                 )));
             }
             sent[1] = "traffic".into();
+        }
+        "traceroute"
+            if first
+                .iter()
+                .skip(1)
+                .any(|w| w.len() >= 3 && abbreviates(w, "monitor")) =>
+        {
+            return Err(refused(format!(
+                "`{normalized}`: `traceroute monitor` runs until stopped; use `traceroute HOST`"
+            )));
         }
         "ping" if count_value(&first)?.is_none() => {
             sent.push("count".into());
@@ -343,6 +364,11 @@ mod tests {
             "monitor interface ge-0/0/0",
             "monitor traffic interface ge-0/0/0",
             "monitor traffic count 5 write-file /var/tmp/x",
+            "monitor traffic interface ge-0/0/0 count 5 w /var/tmp/x",
+            "ping 10.0.0.1 count 1 count 100000",
+            "ping 10.0.0.1 cou 100000",
+            "traceroute monitor 10.0.0.1",
+            "show system rollback 0",
             "ping 10.0.0.1 count 100000",
             "show \"version\"",
             "show version\u{7}",

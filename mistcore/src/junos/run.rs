@@ -14,6 +14,62 @@ use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Every argument given has its schema's type and bounds: a value of another type is an error
+/// that says what is expected, never a silent default (`"version": "2"`, `"dry_run": "false"`).
+fn check_types(tool: JunosTool, args: &Map<String, Value>) -> Result<(), ToolError> {
+    let schema = tool.schema();
+    for (name, value) in args {
+        let Some(prop) = schema["properties"].get(name) else {
+            continue;
+        };
+        if value.is_null() {
+            continue;
+        }
+        let wrong = |expected: &str| {
+            ToolError::from(format!(
+                "{}: `{name}` must be {expected}, got {value}",
+                tool.name()
+            ))
+        };
+        match prop["type"].as_str() {
+            Some("integer") => {
+                let n = value
+                    .as_u64()
+                    .ok_or_else(|| wrong("a non-negative integer"))?;
+                let min = prop["minimum"].as_u64().unwrap_or(0);
+                let max = prop["maximum"].as_u64().unwrap_or(u64::MAX);
+                if !(min..=max).contains(&n) {
+                    return Err(wrong(&format!("an integer from {min} to {max}")));
+                }
+            }
+            Some("boolean") if !value.is_boolean() => return Err(wrong("true or false")),
+            Some("string") if !value.is_string() => return Err(wrong("a string")),
+            Some("array") => {
+                let items = value.as_array().ok_or_else(|| wrong("a list of names"))?;
+                if items.iter().any(|i| !i.is_string()) {
+                    return Err(wrong("a list of strings"));
+                }
+                if let Some(max) = prop["maxItems"].as_u64()
+                    && items.len() as u64 > max
+                {
+                    return Err(wrong(&format!("a list of at most {max} names")));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Names without repeats, in the order given.
+fn distinct(names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    names
+        .into_iter()
+        .filter(|n| seen.insert(n.clone()))
+        .collect()
+}
+
 fn arg_str<'a>(args: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
     args.get(name).and_then(Value::as_str)
 }
@@ -81,6 +137,7 @@ pub async fn call(
 ) -> Result<Answered, ToolError> {
     crate::workflows::check(&tool.schema(), args)
         .map_err(|e| ToolError::from(format!("{}: {e}", tool.name())))?;
+    check_types(tool, args)?;
     let connector = devices.connector.as_ref();
     let timed = |name: &str, started: Duration, result: Result<Value, JunosError>| {
         Answer::of(name, result, connector.now().saturating_sub(started))
@@ -162,11 +219,14 @@ pub async fn call(
             Ok(single(timed(name, started, result)))
         }
         JunosTool::Batch => {
-            let names: Vec<&str> = args
-                .get("router_names")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
+            let names = distinct(
+                args.get("router_names")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(String::from),
+            );
             if names.is_empty() {
                 return Err("`router_names` must name at least one device".into());
             }
@@ -339,12 +399,20 @@ async fn template_tool(
     if let Some(n) = arg_str(args, "router_name") {
         names.insert(0, n.to_string());
     }
-    names.dedup();
+    let names = distinct(names);
     let apply = args
         .get("apply_config")
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let dry_run = args.get("dry_run").and_then(Value::as_bool).unwrap_or(true) || !apply;
+    if !dry_run && names.len() > 1 && ctx.session.client.sessionless {
+        // Its confirmation travels in the answer, one question per call: one device per call
+        // keeps each human's yes tied to the diff it was given for.
+        return Err(
+            "this client confirms through its answers, one question per call: apply the template with `router_name`, one device per call (a dry run may name several)"
+                .into(),
+        );
+    }
     let format: Format = arg_str(args, "config_format")
         .unwrap_or("set")
         .parse()
