@@ -4,9 +4,10 @@
 //! the confirmation form, and the client calls again with the human's answer.
 //!
 //! The answer counts only for the call it was asked about, once: `requestState` is issued by the
-//! server ([`crate::request_state`]) for the digest of the tool name and arguments and the
-//! caller's identity; a forged, replayed, expired or other caller's state, or a retry whose
-//! arguments differ, is asked again and nothing runs.
+//! server ([`crate::request_state`]) for the digest of the tool name, arguments and the question
+//! asked, and the caller's identity; a forged, replayed, expired or other caller's state, or a
+//! retry whose arguments or question differ (a Junos diff that changed meanwhile), is asked
+//! again and nothing runs.
 
 use crate::mcp::confirmation_form;
 use crate::policy::{Confirm, Confirmation, Question};
