@@ -292,13 +292,9 @@ pub fn junos_commit_write(
     plan: &mistcore_junos::commit::Plan,
 ) -> Write {
     let mut shown = visible(diff);
-    if shown.len() > FORM_DIFF_CAP {
-        let mut cut = FORM_DIFF_CAP;
-        while !shown.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let rest = shown[cut..].lines().count();
-        shown.truncate(cut);
+    let whole = shown.lines().count();
+    if mistcore_junos::session::cut(&mut shown, FORM_DIFF_CAP) {
+        let rest = whole - shown.lines().count();
         shown.push_str(&format!(
             "\n... ({rest} more lines not shown: decline, and load the change in smaller parts to see each diff whole)"
         ));

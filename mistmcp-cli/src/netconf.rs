@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// The most a reply may hold before the session refuses it (memory stays bounded).
 const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
+/// The pause after the hello of a plain NETCONF server before the first RPC.
+const HELLO_SETTLE: Duration = Duration::from_millis(200);
 /// How long a polite `<close-session>` may take.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(2);
 
@@ -188,6 +190,10 @@ impl Connector for NetconfConnector {
         let dialect = if client.supports(JUNOS_CAPABILITY) {
             Dialect::Junos
         } else {
+            // yuma123's netconfd holds the answer to an RPC that comes within a few
+            // milliseconds of the hello until more input arrives (seen in its relay's traffic:
+            // the reply leaves only with the next request). A short pause avoids it.
+            tokio::time::sleep(HELLO_SETTLE).await;
             Dialect::Netconf
         };
         Ok(Box::new(NativeSession {

@@ -892,15 +892,7 @@ pub const SHELL_OUTPUT_CAP: usize = 64 * 1024;
 
 /// Cuts `output` to [`SHELL_OUTPUT_CAP`] at a character boundary; whether it was cut.
 fn cap_output(output: &mut String) -> bool {
-    if output.len() <= SHELL_OUTPUT_CAP {
-        return false;
-    }
-    let mut cut = SHELL_OUTPUT_CAP;
-    while !output.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    output.truncate(cut);
-    true
+    mistcore_junos::session::cut(output, SHELL_OUTPUT_CAP)
 }
 
 /// Runs one shell command, already checked with [`check_shell_command`], in a fresh remote

@@ -56,4 +56,30 @@ impl JunosDevices {
             .map_err(|_| JunosError::Inventory("the inventory is unavailable".into()))?;
         inventory.get(name).cloned()
     }
+
+    /// Runs a checked command on the devices `names` (see [`crate::session::run_batch`]);
+    /// unknown names answer for themselves, after the others, in the order given.
+    pub async fn run_batch(
+        &self,
+        names: &[String],
+        command: &str,
+        deadline: std::time::Duration,
+    ) -> Vec<crate::session::Answer> {
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for name in names {
+            match self.device(name) {
+                Ok(d) => known.push(d),
+                Err(e) => unknown.push(crate::session::Answer::of(
+                    name,
+                    Err(e),
+                    std::time::Duration::ZERO,
+                )),
+            }
+        }
+        let mut answers =
+            crate::session::run_batch(self.connector.as_ref(), &known, command, deadline).await;
+        answers.append(&mut unknown);
+        answers
+    }
 }

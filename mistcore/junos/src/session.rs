@@ -107,14 +107,19 @@ impl Answer {
 }
 
 fn cap(text: &mut String) -> bool {
-    if text.len() <= OUTPUT_CAP {
+    cut(text, OUTPUT_CAP)
+}
+
+/// Cuts `text` to at most `limit` bytes at a character boundary; whether it was cut.
+pub fn cut(text: &mut String, limit: usize) -> bool {
+    if text.len() <= limit {
         return false;
     }
-    let mut cut = OUTPUT_CAP;
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
+    let mut at = limit;
+    while !text.is_char_boundary(at) {
+        at -= 1;
     }
-    text.truncate(cut);
+    text.truncate(at);
     true
 }
 

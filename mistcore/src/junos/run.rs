@@ -240,16 +240,7 @@ pub async fn call(
             let command =
                 words::check_command(required(args, "command")?, &devices.command_denylist)
                     .map_err(|e| ToolError::from(e.to_string()))?;
-            let mut known = Vec::new();
-            let mut unknown = Vec::new();
-            for name in &names {
-                match devices.device(name) {
-                    Ok(d) => known.push(d),
-                    Err(e) => unknown.push(Answer::of(name, Err(e), Duration::ZERO)),
-                }
-            }
-            let mut results = session::run_batch(connector, &known, &command, deadline(args)).await;
-            results.extend(unknown);
+            let results = devices.run_batch(&names, &command, deadline(args)).await;
             let ok = results.iter().filter(|a| a.ok).count();
             Ok(answered(
                 json!({

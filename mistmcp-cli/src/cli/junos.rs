@@ -156,7 +156,6 @@ pub async fn run(global: &ArgMatches, m: &ArgMatches, out: &mut dyn Write) -> Re
             .copied()
             .unwrap_or(60),
     );
-    let connector = devices.connector.clone();
     let device_arg = |name: &str| vm.try_get_one::<String>(name).ok().flatten().cloned();
     match verb {
         "list" => {
@@ -196,17 +195,7 @@ pub async fn run(global: &ArgMatches, m: &ArgMatches, out: &mut dyn Write) -> Re
             let command = words::check_command(&command, &devices.command_denylist)
                 .map_err(|e| failure(&e))?;
             if !many.is_empty() {
-                let mut known = Vec::new();
-                let mut answers = Vec::new();
-                for name in &many {
-                    match devices.device(name) {
-                        Ok(d) => known.push(d),
-                        Err(e) => answers.push(Answer::of(name, Err(e), Duration::ZERO)),
-                    }
-                }
-                let mut results =
-                    session::run_batch(connector.as_ref(), &known, &command, deadline).await;
-                results.append(&mut answers);
+                let results = devices.run_batch(&many, &command, deadline).await;
                 let failed = results.iter().filter(|a| !a.ok).count();
                 print(global, &json!(results), out)?;
                 return if failed == 0 {
