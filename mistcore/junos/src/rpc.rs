@@ -321,11 +321,6 @@ fn unescape_ref(name: &str) -> String {
     }
 }
 
-/// Whether `xml` holds an element named `name`.
-pub fn has_element(xml: &str, name: &str) -> bool {
-    element_text(xml, name).is_some()
-}
-
 /// The error messages of the `<rpc-error>`s of severity `error` in a reply (Junos reports load
 /// and commit errors inside `<load-configuration-results>` and `<commit-results>`), with or
 /// without a namespace prefix. A reply that does not parse is one error.
@@ -447,7 +442,7 @@ mod tests {
         assert!(errors(warn).is_empty());
         let prefixed = "<nc:rpc-error xmlns:nc=\"urn:ietf:params:xml:ns:netconf:base:1.0\"><nc:error-severity>error</nc:error-severity><nc:error-message>refused</nc:error-message></nc:rpc-error>";
         assert_eq!(errors(prefixed), vec!["refused".to_string()]);
-        assert!(has_element(warn, "commit-success"));
+        assert_eq!(element_text(warn, "commit-success").as_deref(), Some(""));
         assert_eq!(
             configuration_text(
                 "<configuration-set>\nset a b\n</configuration-set>",

@@ -5,9 +5,9 @@
 //! it on the connection and on each RPC): a device that stalls or closes answers for itself
 //! and never holds up another's answer.
 
+use crate::JunosError;
 use crate::inventory::Device;
 use crate::rpc::{self, Dialect, ReadFormat};
-use crate::{JunosError, words};
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -140,7 +140,7 @@ fn junos_only(session: &dyn Session, device: &Device, what: &str) -> Result<(), 
 /// A read of a device.
 #[derive(Debug, Clone, Copy)]
 pub enum Read<'a> {
-    /// One operational command, checked by [`words::check_command`].
+    /// One operational command, checked by [`crate::words::check_command`].
     Command(&'a str),
     /// The configuration in a format (Junos: with inheritance, without comments); plain
     /// NETCONF servers give their running datastore as XML.
@@ -279,15 +279,4 @@ pub async fn run_batch(
         .await;
     answers.sort_by_key(|(i, _)| *i);
     answers.into_iter().map(|(_, a)| a).collect()
-}
-
-/// The deny-list of direct device commands: the built-in one, or the entries of a file.
-pub fn command_denylist(file_text: Option<&str>) -> Vec<String> {
-    match file_text {
-        Some(text) => words::parse_denylist(text),
-        None => words::DEFAULT_DENYLIST
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-    }
 }
