@@ -34,8 +34,8 @@ pub fn command() -> clap::Command {
     clap::Command::new("junos")
         .about("Junos devices directly over NETCONF/SSH (a devices.json inventory of junos-mcp-server)")
         .subcommand_required(true)
-        .arg(Arg::new("junos_devices").long("junos-devices").env("MISTMCP_JUNOS_DEVICES").value_parser(clap::value_parser!(PathBuf)).required(true).help("The devices.json inventory"))
-        .arg(Arg::new("junos_known_hosts").long("junos-known-hosts").env("MISTMCP_JUNOS_KNOWN_HOSTS").value_parser(clap::value_parser!(PathBuf)).help("known_hosts for devices that pin no host_key"))
+        .arg(Arg::new("junos_devices").long("junos-devices").value_name("FILE").env("MISTMCP_JUNOS_DEVICES").value_parser(clap::value_parser!(PathBuf)).required(true).help("The devices.json inventory"))
+        .arg(Arg::new("junos_known_hosts").long("junos-known-hosts").value_name("FILE").env("MISTMCP_JUNOS_KNOWN_HOSTS").value_parser(clap::value_parser!(PathBuf)).help("known_hosts for devices that pin no host_key"))
         .subcommand(clap::Command::new("list").about("The devices (no passwords or keys)"))
         .subcommand(
             clap::Command::new("run")
