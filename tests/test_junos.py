@@ -546,3 +546,19 @@ async def test_arguments_of_the_wrong_type_are_errors_not_defaults(mistmcp_bin, 
 
 def commands_of(dev) -> list[dict]:
     return [x for x in dev.rpcs() if x["rpc"] == "command"]
+
+
+async def test_a_template_that_takes_all_memory_ends_only_its_renderer(mistmcp_bin, lab, tmp_path):
+    r = lab.responder("hungry")
+    devices = inventory(tmp_path, {"r": r.device()})
+    async with mcp(mistmcp_bin, devices) as c:
+        for template in ['{{ "x" * 10**13 }}',
+                         # 1 MB doubled ten times: 1 GiB, more than the renderer may use.
+                         '{% set a = "x" * 1000000 %}{% set a = a ~ a %}{% set a = a ~ a %}{% set a = a ~ a %}'
+                         '{% set a = a ~ a %}{% set a = a ~ a %}{% set a = a ~ a %}{% set a = a ~ a %}{% set a = a ~ a %}'
+                         '{% set a = a ~ a %}{% set a = a ~ a %}{{ a|length }}']:
+            result = await c.call("render_and_apply_j2_template", {"template_content": template, "router_name": "r"})
+            assert result.is_error and ("MiB of memory" in result_text(result) or "too large" in result_text(result)), result_text(result)
+        # The server lives on, and renders ordinary templates.
+        fine = answer(await c.call("render_and_apply_j2_template", {"template_content": "set system host-name {{ router_name }}"}))
+        assert fine["rendered"] == "set system host-name ", fine

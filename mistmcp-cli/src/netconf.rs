@@ -6,6 +6,7 @@
 use anyhow::Context;
 use mistcore::junos::{InventorySource, JunosDevices};
 use mistcore_junos::JunosError;
+use mistcore_junos::access::Renderer;
 use mistcore_junos::inventory::{Auth, Device, HostKey, Inventory};
 use mistcore_junos::rpc::{Dialect, JUNOS_CAPABILITY};
 use mistcore_junos::session::{Connector, Session};
@@ -269,7 +270,11 @@ fn denylist(var: &str, default: &[&str]) -> anyhow::Result<Vec<String>> {
 /// The devices of `path` (devices.json), reached over NETCONF/SSH; devices that pin no host key
 /// are checked against `known_hosts` when given. The deny-lists come from
 /// `MISTMCP_JUNOS_DENYLIST` and `MISTMCP_JUNOS_CONFIG_DENYLIST` (files; built-in lists otherwise).
-pub fn devices(path: &Path, known_hosts: Option<&Path>) -> anyhow::Result<JunosDevices> {
+pub fn devices(
+    path: &Path,
+    known_hosts: Option<&Path>,
+    renderer: Arc<dyn Renderer>,
+) -> anyhow::Result<JunosDevices> {
     let path = std::fs::canonicalize(path)
         .with_context(|| format!("the device inventory {} does not exist", path.display()))?;
     let source = FileSource {
@@ -280,6 +285,7 @@ pub fn devices(path: &Path, known_hosts: Option<&Path>) -> anyhow::Result<JunosD
     Ok(JunosDevices {
         inventory: Arc::new(RwLock::new(inventory)),
         connector: Arc::new(NetconfConnector::default()),
+        renderer,
         source: Arc::new(source),
         command_denylist: Arc::new(denylist(
             "MISTMCP_JUNOS_DENYLIST",
@@ -290,4 +296,118 @@ pub fn devices(path: &Path, known_hosts: Option<&Path>) -> anyhow::Result<JunosD
             mistcore_junos::config_policy::DEFAULT_DENYLIST,
         )?),
     })
+}
+
+/// The argument that makes `mistmcp` a template renderer child (see [`ChildRenderer`]).
+pub const RENDER_CHILD_ARG: &str = "__render-junos-template";
+/// The address space a rendering child may use.
+const RENDER_MEMORY: u64 = 512 * 1024 * 1024;
+/// How long a rendering child may run.
+const RENDER_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Renders templates in a child process of this binary, limited to [`RENDER_MEMORY`] of
+/// address space and [`RENDER_DEADLINE`]: a template that would take the memory of the server
+/// ends only its child, and the answer says so.
+#[derive(Debug, Clone)]
+pub struct ChildRenderer {
+    exe: PathBuf,
+}
+
+impl ChildRenderer {
+    /// Renders with children of the running binary.
+    pub fn of_this_binary() -> anyhow::Result<Self> {
+        Ok(ChildRenderer {
+            exe: std::env::current_exe()
+                .context("cannot find the running binary to render templates")?,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Renderer for ChildRenderer {
+    async fn render(
+        &self,
+        template: &str,
+        vars: &serde_json::Value,
+        router_name: &str,
+    ) -> Result<String, JunosError> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let failed = |why: String| {
+            JunosError::Template(format!("the template could not be rendered: {why}"))
+        };
+        let mut child = tokio::process::Command::new(&self.exe)
+            .arg(RENDER_CHILD_ARG)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .env_clear()
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| failed(e.to_string()))?;
+        let input =
+            serde_json::json!({"template": template, "vars": vars, "router_name": router_name})
+                .to_string();
+        let mut stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| failed("no stdin".into()))?;
+        let mut stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| failed("no stdout".into()))?;
+        let run = async {
+            stdin.write_all(input.as_bytes()).await?;
+            drop(stdin);
+            let mut out = Vec::new();
+            (&mut stdout)
+                .take((mistcore_junos::config_policy::MAX_CONFIG_BYTES * 2) as u64)
+                .read_to_end(&mut out)
+                .await?;
+            let status = child.wait().await?;
+            Ok::<_, std::io::Error>((status, out))
+        };
+        let (status, out) = tokio::time::timeout(RENDER_DEADLINE, run)
+            .await
+            .map_err(|_| {
+                JunosError::Template(format!(
+                    "the template took longer than {} s to render",
+                    RENDER_DEADLINE.as_secs()
+                ))
+            })?
+            .map_err(|e| failed(e.to_string()))?;
+        let answer: serde_json::Value = serde_json::from_slice(&out).map_err(|_| {
+            JunosError::Template(format!(
+                "the template used more than {} MiB of memory (or ended otherwise: {status}) and was stopped",
+                RENDER_MEMORY / (1024 * 1024)
+            ))
+        })?;
+        match (answer["rendered"].as_str(), answer["error"].as_str()) {
+            (Some(text), _) => Ok(text.to_string()),
+            (None, Some(e)) => Err(JunosError::Template(e.to_string())),
+            _ => Err(failed("the renderer gave no answer".into())),
+        }
+    }
+}
+
+/// The rendering child's work: limit its own address space, read one request on stdin, answer
+/// on stdout. `mistmcp` runs this when started with [`RENDER_CHILD_ARG`].
+pub fn render_child() -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    rlimit::setrlimit(rlimit::Resource::AS, RENDER_MEMORY, RENDER_MEMORY)
+        .context("cannot limit the renderer's memory")?;
+    let mut input = String::new();
+    std::io::stdin()
+        .take((mistcore_junos::template::MAX_TEMPLATE_BYTES * 4) as u64)
+        .read_to_string(&mut input)?;
+    let request: serde_json::Value = serde_json::from_str(&input)?;
+    let answer = match mistcore_junos::template::render(
+        request["template"].as_str().unwrap_or_default(),
+        &request["vars"],
+        request["router_name"].as_str().unwrap_or_default(),
+    ) {
+        Ok(text) => serde_json::json!({"rendered": text}),
+        Err(e) => serde_json::json!({"error": e.to_string()}),
+    };
+    std::io::stdout().write_all(answer.to_string().as_bytes())?;
+    Ok(())
 }

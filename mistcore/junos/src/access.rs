@@ -4,6 +4,7 @@
 use crate::JunosError;
 use crate::inventory::{Device, Inventory};
 use crate::session::Connector;
+use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -28,6 +29,8 @@ pub struct JunosDevices {
     pub command_denylist: Arc<Vec<String>>,
     /// The deny-list of configuration statements.
     pub config_denylist: Arc<Vec<String>>,
+    /// Where templates are rendered.
+    pub renderer: Arc<dyn Renderer>,
 }
 
 impl std::fmt::Debug for JunosDevices {
@@ -46,6 +49,36 @@ impl PartialEq for JunosDevices {
 }
 
 impl Eq for JunosDevices {}
+
+/// Renders Jinja2 templates for `render_and_apply_j2_template`. minijinja bounds instructions
+/// but not memory (`{{ "x" * 10**13 }}` is one instruction), so a host that can should render
+/// in a process of its own with a memory limit.
+#[async_trait::async_trait]
+pub trait Renderer: Send + Sync {
+    /// [`crate::template::render`], wherever the host runs it.
+    async fn render(
+        &self,
+        template: &str,
+        vars: &Value,
+        router_name: &str,
+    ) -> Result<String, JunosError>;
+}
+
+/// Renders in this process: for tests and hosts that cannot start a process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InProcess;
+
+#[async_trait::async_trait]
+impl Renderer for InProcess {
+    async fn render(
+        &self,
+        template: &str,
+        vars: &Value,
+        router_name: &str,
+    ) -> Result<String, JunosError> {
+        crate::template::render(template, vars, router_name)
+    }
+}
 
 impl JunosDevices {
     /// The device named `name` (a copy: the inventory may change meanwhile).

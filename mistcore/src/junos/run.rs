@@ -412,8 +412,11 @@ async fn template_tool(
         if apply && !dry_run {
             return Err("applying a template needs `router_name` or `router_names`".into());
         }
-        let rendered =
-            template::render(tpl, &vars, "").map_err(|e| ToolError::from(e.to_string()))?;
+        let rendered = devices
+            .renderer
+            .render(tpl, &vars, "")
+            .await
+            .map_err(|e| ToolError::from(e.to_string()))?;
         return Ok(answered(
             json!({"rendered": rendered, "dry_run": true}),
             false,
@@ -422,7 +425,7 @@ async fn template_tool(
     let mut results = Vec::new();
     let mut failed = 0;
     for name in &names {
-        let rendered = match template::render(tpl, &vars, name) {
+        let rendered = match devices.renderer.render(tpl, &vars, name).await {
             Ok(r) => r,
             Err(e) => {
                 failed += 1;

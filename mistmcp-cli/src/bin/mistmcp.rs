@@ -261,6 +261,12 @@ fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // A child that renders one Junos template under a memory limit (netconf::ChildRenderer).
+    if std::env::args_os().nth(1).as_deref()
+        == Some(std::ffi::OsStr::new(mistmcp_cli::netconf::RENDER_CHILD_ARG))
+    {
+        return mistmcp_cli::netconf::render_child();
+    }
     // The environment's Mist variables, before any env file is read (config: the token rule).
     let environment = config::MistVars::from_environment();
     // A first parse finds the env file; the second sees the settings it defines.
@@ -467,7 +473,10 @@ fn session_config(args: &Args) -> anyhow::Result<SessionConfig> {
     let junos = args
         .junos_devices
         .as_deref()
-        .map(|path| mistmcp_cli::netconf::devices(path, args.junos_known_hosts.as_deref()))
+        .map(|path| {
+            let renderer = Arc::new(mistmcp_cli::netconf::ChildRenderer::of_this_binary()?);
+            mistmcp_cli::netconf::devices(path, args.junos_known_hosts.as_deref(), renderer)
+        })
         .transpose()?;
     Ok(SessionConfig {
         mode: args.mode,

@@ -144,6 +144,7 @@ pub async fn run(global: &ArgMatches, m: &ArgMatches, out: &mut dyn Write) -> Re
         path,
         m.get_one::<PathBuf>("junos_known_hosts")
             .map(PathBuf::as_path),
+        std::sync::Arc::new(mistcore_junos::access::InProcess),
     )
     .map_err(|e| Failure::usage(format!("{e:#}")))?;
     let (verb, vm) = m

@@ -250,8 +250,9 @@ fn bound_junos(
     if let Some(devices) = cache.get(&entry.id) {
         return Ok(devices.clone());
     }
-    let devices =
-        crate::netconf::devices(path, gate.junos_known_hosts.as_deref()).map_err(|e| {
+    let devices = crate::netconf::ChildRenderer::of_this_binary()
+        .and_then(|r| crate::netconf::devices(path, gate.junos_known_hosts.as_deref(), Arc::new(r)))
+        .map_err(|e| {
             tracing::error!("server token `{}`: {e:#}", entry.id);
             Refusal::Internal(
             "the Junos device inventory bound to this server token cannot be read; ask the operator"
