@@ -69,7 +69,8 @@ fn main() {
             spec_path.display()
         )
     });
-    let out = generate(&spec);
+    let mut out = generate(&spec);
+    out.push_str(&secret_candidates(&spec));
     let out_path = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
         .join("catalog_data.rs");
     std::fs::write(&out_path, out).expect("write the generated catalog");
@@ -599,4 +600,51 @@ fn generate(spec: &Value) -> String {
     }
     out.push_str("];\n");
     out
+}
+
+/// The words that make a property name a candidate secret (issue 17's classification).
+const SECRET_WORDS: &[&str] = &[
+    "secret",
+    "password",
+    "passphrase",
+    "psk",
+    "community",
+    "apikey",
+    "api_key",
+    "token",
+    "private_key",
+    "auth_key",
+    "passwd",
+    "credential",
+];
+
+/// `SECRET_CANDIDATES`: every property name of the spec (at any depth, in components and paths)
+/// that contains one of [`SECRET_WORDS`], sorted: each must be classified in `secrets.rs`.
+fn secret_candidates(spec: &Value) -> String {
+    fn walk(v: &Value, found: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::Object(props)) = map.get("properties") {
+                    for name in props.keys() {
+                        let lower = name.to_ascii_lowercase();
+                        if SECRET_WORDS.iter().any(|w| lower.contains(w)) {
+                            found.insert(name.clone());
+                        }
+                    }
+                }
+                for child in map.values() {
+                    walk(child, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, found)),
+            _ => {}
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    walk(spec, &mut found);
+    let names: Vec<String> = found.iter().map(|n| format!("{n:?}")).collect();
+    format!(
+        "\n/// Property names of the spec that look like secrets (generated; classified in `secrets`).\npub const SECRET_CANDIDATES: &[&str] = &[{}];\n",
+        names.join(", ")
+    )
 }

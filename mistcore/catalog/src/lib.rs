@@ -8,6 +8,7 @@
 use std::fmt;
 
 pub mod search;
+pub mod secrets;
 pub mod text;
 mod thesaurus;
 
