@@ -256,27 +256,12 @@ pub async fn call(
             let device = devices
                 .device(name)
                 .map_err(|e| ToolError::from(e.to_string()))?;
-            let format: Format = arg_str(args, "config_format")
-                .unwrap_or("set")
-                .parse()
-                .map_err(|e: JunosError| ToolError::from(e.to_string()))?;
-            let change = Change {
-                format,
-                text: required(args, "config_text")?.to_string(),
-                comment: arg_str(args, "commit_comment")
-                    .unwrap_or("committed through mistmcp")
-                    .to_string(),
-            };
-            let report = commit_with_gate(
-                ctx,
-                devices,
-                &device,
-                &change,
-                plan(args),
-                deadline(args),
-                false,
-            )
-            .await;
+            let change = change_of(
+                args,
+                required(args, "config_text")?.to_string(),
+                "committed through mistmcp",
+            )?;
+            let report = commit_with_gate(ctx, devices, &device, &change, args, false).await;
             Ok(report_answer(report))
         }
         JunosTool::Template => template_tool(ctx, devices, args).await,
@@ -300,16 +285,37 @@ fn report_answer(report: Report) -> Answered {
     }
 }
 
-/// Stage, ask the human through the write gate, then commit (or `dry_run`: stage and discard).
+/// The change a commit tool's arguments ask for: `config_format`, `commit_comment` (or
+/// `default_comment`) and the text to load.
+fn change_of(
+    args: &Map<String, Value>,
+    text: String,
+    default_comment: &str,
+) -> Result<Change, ToolError> {
+    let format: Format = arg_str(args, "config_format")
+        .unwrap_or("set")
+        .parse()
+        .map_err(|e: JunosError| ToolError::from(e.to_string()))?;
+    Ok(Change {
+        format,
+        text,
+        comment: arg_str(args, "commit_comment")
+            .unwrap_or(default_comment)
+            .to_string(),
+    })
+}
+
+/// Stage, ask the human through the write gate, then commit (or `dry_run`: stage and discard),
+/// with the plan and deadline of the call's arguments.
 async fn commit_with_gate(
     ctx: CallContext<'_>,
     devices: &JunosDevices,
     device: &Device,
     change: &Change,
-    plan: Plan,
-    deadline: Duration,
+    args: &Map<String, Value>,
     dry_run: bool,
 ) -> Report {
+    let (plan, deadline) = (plan(args), deadline(args));
     let connector = devices.connector.as_ref();
     if !dry_run
         && let Err(refused) = policy::permitted(
@@ -404,10 +410,8 @@ async fn template_tool(
                 .into(),
         );
     }
-    let format: Format = arg_str(args, "config_format")
-        .unwrap_or("set")
-        .parse()
-        .map_err(|e: JunosError| ToolError::from(e.to_string()))?;
+    // The format is checked before anything is rendered or staged.
+    change_of(args, String::new(), "")?;
     if names.is_empty() {
         if apply && !dry_run {
             return Err("applying a template needs `router_name` or `router_names`".into());
@@ -441,23 +445,8 @@ async fn template_tool(
                 continue;
             }
         };
-        let change = Change {
-            format,
-            text: rendered.clone(),
-            comment: arg_str(args, "commit_comment")
-                .unwrap_or("template applied through mistmcp")
-                .to_string(),
-        };
-        let report = commit_with_gate(
-            ctx,
-            devices,
-            &device,
-            &change,
-            plan(args),
-            deadline(args),
-            dry_run,
-        )
-        .await;
+        let change = change_of(args, rendered.clone(), "template applied through mistmcp")?;
+        let report = commit_with_gate(ctx, devices, &device, &change, args, dry_run).await;
         if !matches!(
             report.outcome,
             Outcome::Committed | Outcome::DryRun | Outcome::NoChange
