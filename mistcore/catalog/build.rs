@@ -616,6 +616,7 @@ const SECRET_WORDS: &[&str] = &[
     "auth_key",
     "passwd",
     "credential",
+    "key",
 ];
 
 /// `SECRET_CANDIDATES`: every property name of the spec (at any depth, in components and paths)

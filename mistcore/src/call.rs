@@ -75,6 +75,7 @@ impl CallContext<'_> {
             transport: self.transport,
             limits,
             confirm: self.confirm,
+            secrets: self.session.secrets.as_ref(),
         }
     }
 }

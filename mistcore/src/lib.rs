@@ -17,6 +17,7 @@
 //! - [`host`]: counters, latency percentiles and what a host offers (clock, health, device streams);
 //! - [`call`]: what a tool call needs besides its arguments;
 //! - [`policy`]: the one write gate (permission, strict security, the human's confirmation);
+//! - [`redact`]: what the model sees: secrets replaced by handles, put back in writes;
 //! - [`stream`]: the port through which device commands reach the Mist WebSocket stream;
 //! - [`devices`]: device utilities and remote shells over the Mist WebSocket stream;
 //! - [`response_budget`]: tool results cut to a byte budget, `fields` projection;
@@ -41,6 +42,7 @@ pub mod junos;
 pub mod mcp;
 pub mod origin;
 pub mod policy;
+pub mod redact;
 pub mod request_state;
 pub mod response_budget;
 pub mod round_trip;

@@ -159,7 +159,52 @@ pub async fn call_tool(
     if !tools::is_visible(session, &tool) {
         return Ok(ToolOutcome::error(not_listed(session, &tool)));
     }
-    Ok(match tool {
+    let mut outcome = dispatch(ctx, tool, args).await;
+    if let Some(secrets) = &session.secrets
+        && outcome.result.is_error == Some(true)
+    {
+        redact_error(secrets, &mut outcome.result);
+    }
+    Ok(outcome)
+}
+
+/// An error's texts with the session's secrets replaced: Mist, a device or a refusal may quote
+/// a value anywhere (answers are redacted where they are read, with their structure).
+fn redact_error(secrets: &crate::redact::Redactor, result: &mut CallToolResult) {
+    for block in &mut result.content {
+        if let Some(text) = block.as_text() {
+            let redacted = secrets.redact_message(&text.text);
+            if redacted != text.text {
+                *block = Content::text(redacted);
+            }
+        }
+    }
+    if let Some(structured) = &mut result.structured_content {
+        redact_strings(structured, &|s| secrets.redact_message(s));
+    }
+}
+
+fn redact_strings(value: &mut Value, f: &dyn Fn(&str) -> String) {
+    match value {
+        Value::String(s) => *s = f(s),
+        Value::Array(items) => items.iter_mut().for_each(|i| redact_strings(i, f)),
+        Value::Object(map) => map.values_mut().for_each(|v| redact_strings(v, f)),
+        _ => {}
+    }
+}
+
+/// What the client may see of a value read from Mist or a device: with its secrets replaced
+/// by handles, unless the session shows secrets.
+fn redacted(session: &Session, mut value: Value) -> Value {
+    if let Some(secrets) = &session.secrets {
+        secrets.redact_json(&mut value);
+    }
+    value
+}
+
+async fn dispatch(ctx: CallContext<'_>, tool: ToolRef, args: JsonObject) -> ToolOutcome {
+    let session = ctx.session;
+    match tool {
         ToolRef::Manage => match manage::run(session, &args) {
             Ok((answer, change)) => ToolOutcome {
                 change: Some(change).filter(|c| !c.enable.is_empty() || !c.disable.is_empty()),
@@ -181,9 +226,9 @@ pub async fn call_tool(
                 None | Some(Value::Null) => JsonObject::new(),
                 Some(Value::Object(o)) => o.clone(),
                 Some(other) => {
-                    return Ok(ToolOutcome::error(format!(
+                    return ToolOutcome::error(format!(
                         "`arguments` must be a JSON object, got {other}"
-                    )));
+                    ));
                 }
             };
             call_junos(ctx, tool, &inner).await
@@ -205,7 +250,7 @@ pub async fn call_tool(
                 let jq = response_budget::parse_jq(args.remove("jq").as_ref());
                 match fields.and_then(|f| jq.map(|j| (f, j))) {
                     Ok(both) => both,
-                    Err(e) => return Ok(ToolOutcome::error(e)),
+                    Err(e) => return ToolOutcome::error(e),
                 }
             } else {
                 (Vec::new(), None)
@@ -219,7 +264,7 @@ pub async fn call_tool(
         ToolRef::Workflow(w) => call_workflow(ctx, w, &args).await,
         ToolRef::Diagnostic(d) => call_diagnostic(ctx, d, &args).await,
         ToolRef::Junos(j) => call_junos(ctx, j, &args).await,
-    })
+    }
 }
 
 async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject) -> ToolOutcome {
@@ -259,7 +304,9 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
             ),
             Some(streams) => devices::run_shell(ctx, streams, args)
                 .await
-                .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
+                .map_or_else(ToolOutcome::error, |v| {
+                    ToolOutcome::ok(&redacted(session, v))
+                }),
         },
     }
 }
@@ -288,7 +335,8 @@ async fn call_junos(
     };
     match crate::junos::call(ctx, devices, tool, args).await {
         Ok(answered) => {
-            let text = vec![Content::text(json_text(&answered.value))];
+            let value = redacted(ctx.session, answered.value);
+            let text = vec![Content::text(json_text(&value))];
             ToolOutcome {
                 result: if answered.is_error {
                     CallToolResult::error(text)
@@ -371,6 +419,7 @@ async fn run_workflow(
                 match devices::run_utility(ctx, run, progress).await {
                     // Its output is capped by itself (at a line of text, not a record).
                     Ok(v) => {
+                        let v = redacted(ctx.session, v);
                         // A command the human did not confirm says so in the call log.
                         let unconfirmed = ["declined", "cancelled"]
                             .into_iter()
@@ -397,7 +446,7 @@ async fn run_workflow(
                                 .await
                             {
                                 Ok(r) => answer_value(
-                                    r.body,
+                                    redacted(ctx.session, r.body),
                                     r.pagination.as_ref(),
                                     shape,
                                     ctx.session.max_response_bytes,
@@ -523,14 +572,30 @@ async fn run_operation(
     if let Err(e) = tools::operation_allowed(ctx.session, op) {
         return ToolOutcome::error(e);
     }
-    let validated = match schema::validate(op, args) {
+    let mut validated = match schema::validate(op, args) {
         Ok(v) => v,
         Err(e) => return ToolOutcome::error(format!("{e}. `{}` takes: {}", op.id, signature(op))),
     };
     if op.is_write() {
+        // Handles read in this session become their values again; the human sees handles.
+        let mut shown = validated.clone();
+        if let (None, Some(body)) = (&ctx.session.secrets, &validated.body)
+            && let Err(e) = crate::redact::refuse_handles(body)
+        {
+            return ToolOutcome::error(e);
+        }
+        if let (Some(secrets), Some(body)) = (&ctx.session.secrets, validated.body.as_mut()) {
+            if let Err(e) = secrets.reveal_json(body) {
+                return ToolOutcome::error(e);
+            }
+            shown.body = Some(body.clone());
+            if let Some(b) = shown.body.as_mut() {
+                secrets.redact_json(b);
+            }
+        }
         let write = Write {
             subject: policy::operation_subject(op),
-            question: policy::operation_question(op, &validated, object_type),
+            question: policy::operation_question(op, &shown, object_type),
             destination: Destination::Mist,
         };
         let limits = ctx.service.security_limits();
@@ -549,7 +614,7 @@ async fn run_operation(
                 }
             );
             let pagination = response.pagination.as_ref().filter(|_| !filtered);
-            let mut body = workflows::apply(after, response.body);
+            let mut body = workflows::apply(after, redacted(ctx.session, response.body));
             response_budget::project(&mut body, fields);
             if let Some(filter) = jq {
                 body = match response_budget::apply_jq(body, filter) {

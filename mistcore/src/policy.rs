@@ -240,6 +240,8 @@ pub struct Gate<'a> {
     pub limits: &'a Limits,
     /// The way to the human.
     pub confirm: &'a dyn Confirm,
+    /// The session's secrets, replaced by handles in the question (`None`: shown as they are).
+    pub secrets: Option<&'a crate::redact::Redactor>,
 }
 
 /// The gate: permission, strict security, then the human's answer. `Ok` means send it.
@@ -253,7 +255,15 @@ pub async fn authorize(gate: Gate<'_>, write: &Write) -> Result<(), Refused> {
         return Ok(());
     }
     let destination = write.destination;
-    match gate.confirm.confirm(&write.question).await {
+    // The question goes through the client (and a sessionless one's model): a device's diff or
+    // a value typed anywhere shows as its handle.
+    let question = match gate.secrets {
+        Some(secrets) => Question {
+            message: secrets.redact_message(&write.question.message),
+        },
+        None => write.question.clone(),
+    };
+    match gate.confirm.confirm(&question).await {
         Confirmation::Accepted => Ok(()),
         Confirmation::Declined => Err(Refused::Declined(destination)),
         Confirmation::Cancelled => Err(Refused::Cancelled(destination)),

@@ -67,6 +67,9 @@ pub enum SessionError {
     /// Category names or patterns that match no category.
     #[error("{0}")]
     UnknownCategories(String),
+    /// No random source for the session's secret handles.
+    #[error(transparent)]
+    NoRandomness(#[from] crate::redact::NoRandomness),
     /// Custom mode without categories.
     #[error(
         "the custom mode needs categories: --categories orgs_sites,sites_devices (or MISTMCP_TOOL_CATEGORIES); call manageMcpTools without arguments to list them"
@@ -197,6 +200,8 @@ pub struct SessionConfig {
     pub missing_token_advice: &'static str,
     /// The Junos devices reached directly (`--junos-devices`): their tools are listed.
     pub junos: Option<mistcore_junos::access::JunosDevices>,
+    /// Show secrets to the model as they are (`--show-secrets`); by default they are handles.
+    pub show_secrets: bool,
 }
 
 /// A change of the enabled categories, as made by `manageMcpTools`.
@@ -235,6 +240,9 @@ pub struct Session {
     pub missing_token_advice: &'static str,
     /// The Junos devices reached directly.
     pub junos: Option<mistcore_junos::access::JunosDevices>,
+    /// Replaces secrets by handles in what the client sees, and puts them back in writes;
+    /// `None` when the operator chose to show secrets.
+    pub secrets: Option<crate::redact::Redactor>,
 }
 
 impl Session {
@@ -273,6 +281,11 @@ impl Session {
             strict_security: config.strict_security,
             missing_token_advice: config.missing_token_advice,
             junos: config.junos.clone(),
+            secrets: if config.show_secrets {
+                None
+            } else {
+                Some(crate::redact::Redactor::new()?)
+            },
         })
     }
 
@@ -315,7 +328,16 @@ impl Session {
             crate::api::ApiError::MissingToken if !self.missing_token_advice.is_empty() => {
                 format!("{e}: {}", self.missing_token_advice)
             }
-            _ => e.to_string(),
+            _ => self.redact_message(&e.to_string()),
+        }
+    }
+
+    /// A text for the client or a log with this session's secrets replaced by handles (see
+    /// [`crate::redact::Redactor::redact_message`]); as it is when secrets are shown.
+    pub fn redact_message(&self, text: &str) -> String {
+        match &self.secrets {
+            Some(r) => r.redact_message(text),
+            None => text.to_string(),
         }
     }
 

@@ -34,6 +34,10 @@ pub struct TokenEntry {
     /// A devices.json inventory of Junos devices bound to this server token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub junos_devices: Option<PathBuf>,
+    /// This token's clients see secrets as they are (`tokens create --show-secrets`), not
+    /// handles: only the operator chooses it, never a client.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub show_secrets: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -129,6 +133,7 @@ pub fn create(
     description: &str,
     mist_env_file: Option<&Path>,
     junos_devices: Option<&Path>,
+    show_secrets: bool,
 ) -> anyhow::Result<String> {
     if id.is_empty()
         || !id
@@ -170,6 +175,7 @@ pub fn create(
             .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
         junos_devices: junos_devices
             .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())),
+        show_secrets,
     });
     write(path, &file)?;
     Ok(token)

@@ -41,6 +41,9 @@ struct RequestConfig {
     /// The deployment allows write tools.
     #[serde(default)]
     write_tools: bool,
+    /// The deployment shows secrets to the model as they are (`MISTMCP_SHOW_SECRETS`).
+    #[serde(default)]
+    show_secrets: bool,
     /// `MCP-Protocol-Version`.
     protocol_version: Option<String>,
     /// `Mcp-Method`.
@@ -120,6 +123,13 @@ fn state_key(config: &RequestConfig) -> std::rc::Rc<StateKey> {
     })
 }
 
+thread_local! {
+    /// The secret handles of this isolate's callers, by caller and session: every request here
+    /// builds its session anew, and a handle read in one request is put back in a later write.
+    /// An isolate that is evicted forgets them: such a write is refused with the reason.
+    static REDACTORS: mistcore::redact::Redactors = mistcore::redact::Redactors::new(256);
+}
+
 /// The answer to the JS entry: an HTTP status, the JSON-RPC answer (if any), and the
 /// `Mcp-Session-Id` of a session this request opened.
 #[derive(Debug, Serialize)]
@@ -149,6 +159,7 @@ fn session_for(config: &RequestConfig) -> Result<Session, String> {
             Some(n) => Some(n),
             None => Some(DEFAULT_MAX_RESPONSE_BYTES),
         },
+        show_secrets: config.show_secrets,
         missing_token_advice: "send it with each request in the `Authorization: Bearer <Mist token>` header (X-Mist-Token or X-Authorization when the server has tokens of its own)",
         ..Default::default()
     };
@@ -182,7 +193,27 @@ pub async fn handle(
         Err(e) => bad_request(format!("bad configuration from the host: {e}")),
         Ok(config) => match session_for(&config) {
             Err(e) => bad_request(e),
-            Ok(session) => {
+            Ok(mut session) => {
+                if session.secrets.is_some() {
+                    let caller = format!(
+                        "{}/{}",
+                        mistcore::session_request::caller_identity(
+                            config.server_token.as_deref(),
+                            &session.credentials
+                        ),
+                        session_id.as_deref().unwrap_or("")
+                    );
+                    match REDACTORS.with(|r| r.for_caller(&caller)) {
+                        Ok(r) => session.secrets = Some(r),
+                        Err(e) => {
+                            return answer_json(&Answer {
+                                status: 500,
+                                body: Some(json!({ "error": e.to_string() })),
+                                session_id: None,
+                            });
+                        }
+                    }
+                }
                 let headers = Headers {
                     protocol_version: config.protocol_version.clone(),
                     method: config.mcp_method.clone(),
@@ -227,7 +258,11 @@ pub async fn handle(
             }
         },
     };
-    serde_json::to_string(&answer)
+    answer_json(&answer)
+}
+
+fn answer_json(answer: &Answer) -> String {
+    serde_json::to_string(answer)
         .unwrap_or_else(|_| r#"{"status":500,"body":null,"session_id":null}"#.into())
 }
 

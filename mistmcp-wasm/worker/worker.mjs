@@ -125,6 +125,8 @@ export default {
       mode: url.searchParams.get("mode"),
       categories: url.searchParams.get("categories"),
       write_tools: env.MISTMCP_ENABLE_WRITE_TOOLS === "true",
+      // The deployment's choice, never the client's: secrets reach the model as they are.
+      show_secrets: env.MISTMCP_SHOW_SECRETS === "true",
       request_timeout: env.MISTMCP_REQUEST_TIMEOUT ? Number(env.MISTMCP_REQUEST_TIMEOUT) : null,
       rate_limit: env.MISTMCP_RATE_LIMIT ? Number(env.MISTMCP_RATE_LIMIT) : null,
       max_response_bytes: env.MISTMCP_MAX_RESPONSE_BYTES ? Number(env.MISTMCP_MAX_RESPONSE_BYTES) : null,

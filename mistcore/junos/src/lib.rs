@@ -12,13 +12,15 @@
 //!   batches over it;
 //! - [`commit`]: the safe commit: lock, load, diff, check, confirmed commit, reachability,
 //!   confirm, unlock; rollback on every failure;
-//! - [`template`]: Jinja2 templates with YAML variables.
+//! - [`template`]: Jinja2 templates with YAML variables;
+//! - [`secrets`]: where a configuration, a diff or command output holds secrets.
 
 pub mod access;
 pub mod commit;
 pub mod config_policy;
 pub mod inventory;
 pub mod rpc;
+pub mod secrets;
 pub mod session;
 pub mod template;
 pub mod words;

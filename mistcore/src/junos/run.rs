@@ -317,6 +317,24 @@ async fn commit_with_gate(
 ) -> Report {
     let (plan, deadline) = (plan(args), deadline(args));
     let connector = devices.connector.as_ref();
+    // Handles read in this session become their values again where secrets stand.
+    let revealed;
+    let change = match &ctx.session.secrets {
+        Some(secrets) => match secrets.reveal_text(&change.text) {
+            Ok(text) => {
+                revealed = Change {
+                    text,
+                    ..change.clone()
+                };
+                &revealed
+            }
+            Err(e) => return refused_report(device, &e.to_string()),
+        },
+        None => match crate::redact::refuse_handles(&Value::String(change.text.clone())) {
+            Ok(()) => change,
+            Err(e) => return refused_report(device, &e.to_string()),
+        },
+    };
     if !dry_run
         && let Err(refused) = policy::permitted(
             ctx.session.permissions(),

@@ -49,6 +49,10 @@ enum TokenAction {
         /// of the server's --junos-devices).
         #[arg(long)]
         junos_devices: Option<PathBuf>,
+        /// Show secrets (PSKs, RADIUS secrets, passwords ...) to this token's clients as they
+        /// are instead of as handles (README: "What the model sees").
+        #[arg(long)]
+        show_secrets: bool,
     },
     /// List the tokens (never their values).
     List,
@@ -107,6 +111,10 @@ struct Args {
     /// DANGER: run writes without asking the human (trusted test setups only).
     #[arg(long, env = "MISTMCP_DISABLE_ELICITATION", value_parser = clap::builder::FalseyValueParser::new())]
     disable_elicitation: bool,
+    /// Show secrets (PSKs, RADIUS secrets, passwords, API keys ...) to the model as they are;
+    /// by default each is a handle such as «secret:psk:4f1c9a2b» (logged at start).
+    #[arg(long, env = "MISTMCP_SHOW_SECRETS", value_parser = clap::builder::FalseyValueParser::new())]
+    show_secrets: bool,
     /// Result format: json (with structured content) or string (text only).
     #[arg(
         short = 'r',
@@ -215,6 +223,7 @@ fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
             description,
             mist_env_file,
             junos_devices,
+            show_secrets,
         } => {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)
@@ -226,6 +235,7 @@ fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
                 description,
                 mist_env_file.as_deref(),
                 junos_devices.as_deref(),
+                *show_secrets,
             )?;
             eprintln!(
                 "token `{id}` created in {}; it is shown only now:",
@@ -249,6 +259,11 @@ fn tokens(action: &TokenAction, file: Option<PathBuf>) -> anyhow::Result<()> {
                         + &t.junos_devices
                             .map(|p| format!(" (Junos devices: {})", p.display()))
                             .unwrap_or_default()
+                        + if t.show_secrets {
+                            " (shows secrets)"
+                        } else {
+                            ""
+                        }
                 );
             }
         }
@@ -312,6 +327,7 @@ fn main() -> anyhow::Result<()> {
         return check(&args, &resolved);
     }
     let session = Session::new(&session_config(&args)?, resolved.credentials.clone())?;
+    warn_show_secrets(&args);
     if args.disable_elicitation {
         if args.enable_write_tools {
             tracing::warn!(
@@ -380,6 +396,7 @@ fn serve_http(args: Args, destination: config::ServerDestination) -> anyhow::Res
             "--disable-elicitation: write tools run WITHOUT asking the human for confirmation"
         );
     }
+    warn_show_secrets(&args);
     let options = mistmcp_cli::http::HttpOptions {
         host: args.host.clone(),
         port: args.port,
@@ -414,6 +431,15 @@ fn serve_http(args: Args, destination: config::ServerDestination) -> anyhow::Res
         .build()
         .context("cannot start the async runtime")?
         .block_on(mistmcp_cli::http::serve(options))
+}
+
+/// `--show-secrets` is said at start: the model, its provider and its transcripts see them.
+fn warn_show_secrets(args: &Args) {
+    if args.show_secrets {
+        tracing::warn!(
+            "--show-secrets: PSKs, RADIUS secrets, SNMP communities, passwords and API keys reach the model as they are"
+        );
+    }
 }
 
 /// How log lines look.
@@ -483,6 +509,7 @@ fn session_config(args: &Args) -> anyhow::Result<SessionConfig> {
         categories: args.categories.clone(),
         write_tools: args.enable_write_tools,
         skip_confirmation: args.disable_elicitation,
+        show_secrets: args.show_secrets,
         response_format: args.response_format,
         max_response_bytes: Some(args.max_response_bytes).filter(|m| *m > 0),
         strict_security: mistmcp_cli::checks::strict_security_from_env(),

@@ -91,6 +91,8 @@ fn failure(e: &JunosError) -> Failure {
 
 /// Prints `body` as the global flags ask (`-o`, `--jq`, `--columns`).
 fn print(global: &ArgMatches, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
+    let body = super::shown(super::redactor(global)?, body);
+    let body = body.as_ref();
     if let Some(filter) = global.get_one::<String>("jq") {
         return print_jq(filter, body, out);
     }
@@ -127,6 +129,10 @@ fn single(
                 ) =>
         {
             // Text answers print as text for humans and pipes (`| grep`); -o json gives the record.
+            let text = match super::redactor(global)? {
+                Some(r) => r.redact_text(&text).into_owned(),
+                None => text,
+            };
             let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
             return Ok(());
         }
@@ -313,6 +319,7 @@ async fn commit_verb(
         None if file.ends_with(".conf") || file.ends_with(".txt") => ConfigFormat::Text,
         None => ConfigFormat::Set,
     };
+    super::refuse_handles(&Value::String(text.clone()))?;
     let change = Change {
         format,
         text,
@@ -388,6 +395,8 @@ async fn authorize(global: &ArgMatches, write: &policy::Write) -> Result<(), Str
         confirm: &Prompt {
             yes: global.get_flag("yes"),
         },
+        // The human at the prompt sees the values.
+        secrets: None,
     };
     policy::authorize(gate, write)
         .await

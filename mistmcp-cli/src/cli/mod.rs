@@ -17,6 +17,7 @@ use commands::{Command, Scope};
 use mistcore::api::{self, ApiError, Credentials, ErrorKind, Pagination};
 use mistcore::catalog::{self, Operation, ParamLocation, ParamType};
 use mistcore::policy::{self, Confirm, Confirmation, Question};
+use mistcore::redact::Redactor;
 use mistcore::resilience::Policy;
 use mistcore::schema::{self, expected_form};
 use output::Format;
@@ -160,6 +161,13 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .env("MIST_ENV_FILE")
             .help("A .env file (default: ./.env, read only when no token comes from elsewhere)"),
+        Arg::new("redact")
+            .long("redact")
+            .global(true)
+            .env("MISTCLI_REDACT")
+            .value_parser(clap::builder::FalseyValueParser::new())
+            .action(ArgAction::SetTrue)
+            .help("Show secrets (PSKs, RADIUS secrets, passwords ...) as handles, for output that feeds a model"),
         Arg::new("yes")
             .short('y')
             .long("yes")
@@ -354,11 +362,51 @@ pub async fn run(argv: Vec<OsString>) -> u8 {
         Err(f) => {
             let _ = stdout.flush();
             if !f.message.is_empty() {
-                eprintln!("error: {}", f.message);
+                let message = match REDACTOR.get() {
+                    Some(r) => r.redact_message(&f.message),
+                    None => f.message,
+                };
+                eprintln!("error: {message}");
             }
             f.code
         }
     }
+}
+
+/// `--redact`: one redactor for the run, so that a value has one handle in all of its output.
+static REDACTOR: std::sync::OnceLock<Redactor> = std::sync::OnceLock::new();
+
+/// The run's redactor when `--redact` is given (made at the first call).
+fn redactor(global: &ArgMatches) -> Result<Option<&'static Redactor>, Failure> {
+    if !global.get_flag("redact") {
+        return Ok(None);
+    }
+    if let Some(r) = REDACTOR.get() {
+        return Ok(Some(r));
+    }
+    let fresh = Redactor::new().map_err(Failure::other)?;
+    Ok(Some(REDACTOR.get_or_init(|| fresh)))
+}
+
+/// What is printed of `body`: with its secrets as handles under `--redact`.
+pub(crate) fn shown<'v>(
+    redactor: Option<&Redactor>,
+    body: &'v Value,
+) -> std::borrow::Cow<'v, Value> {
+    match redactor {
+        Some(r) => {
+            let mut copy = body.clone();
+            r.redact_json(&mut copy);
+            std::borrow::Cow::Owned(copy)
+        }
+        None => std::borrow::Cow::Borrowed(body),
+    }
+}
+
+/// A write's body or configuration must not carry a handle: nothing here gave one out, and it
+/// would be sent as text (a PSK set to `«secret:psk:...»`).
+pub(crate) fn refuse_handles(value: &Value) -> Result<(), Failure> {
+    mistcore::redact::refuse_handles(value).map_err(Failure::usage)
 }
 
 async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failure> {
@@ -390,6 +438,8 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
     let (name, sub) = matches
         .subcommand()
         .ok_or_else(|| Failure::usage("a command is needed"))?;
+    // Made before anything runs, so that errors are redacted too.
+    redactor(&matches)?;
     match name {
         "completions" => {
             let shell = *sub
@@ -714,6 +764,8 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
 struct Ctx {
     /// `--jq`: a filter over the answer (checked when the command starts).
     jq: Option<String>,
+    /// `--redact`: secrets printed as handles.
+    redactor: Option<&'static Redactor>,
     credentials: Credentials,
     /// `MIST_WS_URL` of the token's source.
     stream_url: Option<String>,
@@ -807,6 +859,7 @@ impl Ctx {
         }
         Ok(Ctx {
             jq,
+            redactor: redactor(m)?,
             credentials,
             stream_url,
             transport: mist_transport(policy).map_err(|e| Failure::other(e.to_string()))?,
@@ -961,6 +1014,8 @@ impl Ctx {
             transport: &self.transport,
             limits: &limits,
             confirm: &Prompt { yes: self.yes },
+            // The human at the prompt sees the values.
+            secrets: None,
         };
         policy::authorize(gate, write)
             .await
@@ -1002,6 +1057,9 @@ async fn execute(
         Failure::usage(format!("{flag}: {}", e.problem))
     })?;
     if op.is_write() {
+        if let Some(body) = &validated.body {
+            refuse_handles(body)?;
+        }
         let write = policy::Write {
             subject: policy::operation_subject(op),
             question: policy::operation_question(op, &validated, None),
@@ -1022,6 +1080,8 @@ async fn execute(
 impl Ctx {
     /// Prints a result in the chosen format, or the outputs of `--jq` one per line.
     fn print(&self, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
+        let body = shown(self.redactor, body);
+        let body = body.as_ref();
         if let Some(filter) = &self.jq {
             return print_jq(filter, body, out);
         }

@@ -95,7 +95,13 @@ struct Gate {
     open_sessions: sessions::OpenSessions,
     /// rmcp's service, for the messages of a batch.
     mcp: McpService,
+    /// The secret handles of sessionless callers (protocol 2026-07-28), by caller identity:
+    /// a handle read in one request is put back in that caller's later write.
+    redactors: mistcore::redact::Redactors,
 }
+
+/// The most sessionless callers whose secret handles are kept (the least recent forgotten).
+const SESSIONLESS_REDACTORS: usize = 1024;
 
 type McpService = StreamableHttpService<MistServer, LocalSessionManager>;
 
@@ -435,6 +441,8 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
             .filter(|v| !v.is_empty())
     };
     let mut defaults = gate.defaults.clone();
+    // Secrets are shown only where the operator chose it: for the server, or for a token.
+    defaults.show_secrets |= bound.as_ref().is_some_and(|entry| entry.show_secrets);
     if let Some(entry) = &bound
         && let Some(path) = &entry.junos_devices
     {
@@ -458,7 +466,8 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         default_cloud: gate.default_cloud.as_deref(),
         api_url: gate.api_url.as_ref(),
     };
-    let session = session_for(&request, server).map_err(|e| Refusal::BadRequest(e.to_string()))?;
+    let mut session =
+        session_for(&request, server).map_err(|e| Refusal::BadRequest(e.to_string()))?;
     let debug = param("debug").is_some_and(|d| d == "true" || d == "1");
     let Envelope {
         batch,
@@ -501,6 +510,17 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         return Err(Refusal::NotFound(
             "unknown session: initialize a session of your own".into(),
         ));
+    }
+    // A request outside any session (protocol 2026-07-28) uses its caller's handles.
+    if session.secrets.is_some()
+        && initialize_version.is_none()
+        && !parts.headers.contains_key("mcp-session-id")
+    {
+        session.secrets = Some(
+            gate.redactors
+                .for_caller(&identity)
+                .map_err(|e| Refusal::Internal(e.to_string()))?,
+        );
     }
     parts.extensions.insert(RequestSession {
         session,
@@ -629,6 +649,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         host_checked,
         open_sessions: Default::default(),
         mcp: service.clone(),
+        redactors: mistcore::redact::Redactors::new(SESSIONLESS_REDACTORS),
     });
     let app = axum::Router::new()
         .route_service("/mcp", service.clone())

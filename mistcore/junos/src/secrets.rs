@@ -1,0 +1,461 @@
+//! Where a Junos text holds secrets: configurations in `set`, curly-brace and XML form,
+//! `show | compare` diffs, and command output that quotes them.
+//!
+//! Junos shows most secrets encrypted (`$9$...`) or hashed (`$6$...`) and marks their lines
+//! `## SECRET-DATA`; an SNMP community is shown in clear as the name of its statement. This
+//! module only finds them ([`secret_spans`]); what replaces them is the caller's business.
+
+use std::ops::Range;
+
+/// Statements whose value is a secret when it is quoted (or on a `## SECRET-DATA` line):
+/// `secret "..."`, `encrypted-password "..."`, `authentication-key "..."`, `key "..."` ...
+/// Also the element names of secrets in XML and JSON configurations.
+pub const SECRET_STATEMENTS: &[&str] = &[
+    "ascii-text",
+    "auth-key",
+    "authentication-key",
+    "authentication-password",
+    "chap-secret",
+    "community-name",
+    "encrypted-password",
+    "hexadecimal",
+    "key",
+    "password",
+    "pre-shared-key",
+    "privacy-password",
+    "secret",
+    "shared-secret",
+    "simple-password",
+];
+
+/// The words that start a `set`-style line (the statement path follows).
+const SET_VERBS: &[&str] = &[
+    "set",
+    "delete",
+    "deactivate",
+    "activate",
+    "insert",
+    "protect",
+    "unprotect",
+];
+
+/// The marker Junos puts after a statement that holds a secret.
+const SECRET_DATA: &str = "## SECRET-DATA";
+
+/// A secret found in a text: its bytes (without quotes) and the statement it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretSpan {
+    /// The byte range of the value in the text.
+    pub range: Range<usize>,
+    /// The statement the value belongs to (`encrypted-password`, `community`, `secret`).
+    pub kind: String,
+}
+
+/// Whether a value is an encrypted or hashed Junos secret: `$9$...` (reversible), or a crypt
+/// hash (`$1$`, `$5$`, `$6$`, `$8$`, `$sha1$`, `$2b$` ...).
+pub fn looks_encrypted(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix('$') else {
+        return false;
+    };
+    let Some((scheme, tail)) = rest.split_once('$') else {
+        return false;
+    };
+    !tail.is_empty()
+        && matches!(
+            scheme,
+            "9" | "1" | "5" | "6" | "8" | "sha1" | "2a" | "2b" | "2y" | "y"
+        )
+}
+
+/// Whether a JSON or XML element of a Junos configuration named `name` holds a secret.
+pub fn is_secret_element(name: &str) -> bool {
+    SECRET_STATEMENTS.contains(&name)
+}
+
+/// Whether a text may hold a secret at all: a cheap test before [`secret_spans`].
+pub fn may_hold_secrets(text: &str) -> bool {
+    text.contains("$9$")
+        || text.contains("$1$")
+        || text.contains("$5$")
+        || text.contains("$6$")
+        || text.contains("$8$")
+        || text.contains("$sha1$")
+        || text.contains("SECRET-DATA")
+        || text.contains("community")
+        || text.contains("secret")
+        || text.contains("password")
+        || text.contains("key")
+        || text.contains("ascii-text")
+        || text.contains("hexadecimal")
+}
+
+/// Every secret value in `text`, in order, without overlaps.
+pub fn secret_spans(text: &str) -> Vec<SecretSpan> {
+    if !may_hold_secrets(text) {
+        return Vec::new();
+    }
+    let mut spans = lines(text);
+    if text.contains("</") {
+        spans.extend(xml(text));
+    }
+    spans.sort_by_key(|s| (s.range.start, std::cmp::Reverse(s.range.end)));
+    let mut out: Vec<SecretSpan> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last() {
+            Some(last) if s.range.start < last.range.end => {}
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// A token of a Junos line: a word (bare or quoted; `range` without the quotes) or `{ } ;`.
+#[derive(Debug, Clone)]
+struct Token {
+    range: Range<usize>,
+    quoted: bool,
+    punct: Option<u8>,
+}
+
+fn tokenize(line: &str, offset: usize) -> Vec<Token> {
+    let bytes = line.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'{' | b'}' | b';' => {
+                tokens.push(Token {
+                    range: offset + i..offset + i + 1,
+                    quoted: false,
+                    punct: Some(b),
+                });
+                i += 1;
+            }
+            // A comment runs to the end of the line.
+            b'#' => break,
+            b'"' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < bytes.len() && bytes[j] != b'"' {
+                    j += if bytes[j] == b'\\' { 2 } else { 1 };
+                }
+                let end = j.min(bytes.len());
+                tokens.push(Token {
+                    range: offset + start..offset + end,
+                    quoted: true,
+                    punct: None,
+                });
+                i = end + 1;
+            }
+            _ => {
+                let start = i;
+                while i < bytes.len()
+                    && !matches!(bytes[i], b' ' | b'\t' | b'\r' | b'{' | b'}' | b';' | b'"')
+                {
+                    i += 1;
+                }
+                tokens.push(Token {
+                    range: offset + start..offset + i,
+                    quoted: false,
+                    punct: None,
+                });
+            }
+        }
+    }
+    tokens
+}
+
+/// The line rules: `set` lines, curly-brace blocks (with the block path for SNMP communities),
+/// diff lines and `[edit ...]` headers, `## SECRET-DATA` lines, encrypted values anywhere.
+fn lines(text: &str) -> Vec<SecretSpan> {
+    let mut spans = Vec::new();
+    // The words of each open block's header, outermost first.
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    let mut offset = 0;
+    for raw in text.split_inclusive('\n') {
+        let line_start = offset;
+        offset += raw.len();
+        let mut line = raw.trim_end_matches(['\n', '\r']);
+        let mut start = line_start;
+        // Diff markers (`show | compare`, unified diffs): `+ `, `- `, `! `.
+        if let Some(rest) = line
+            .strip_prefix(['+', '-', '!'])
+            .filter(|r| r.starts_with([' ', '\t']) || r.is_empty())
+        {
+            start += line.len() - rest.len();
+            line = rest;
+        }
+        let trimmed = line.trim_start();
+        if let Some(header) = trimmed
+            .strip_prefix("[edit")
+            .and_then(|h| h.trim_end().strip_suffix(']'))
+        {
+            let header_start = start + (line.len() - trimmed.len()) + "[edit".len();
+            let tokens = tokenize(header, header_start);
+            let words: Vec<&Token> = tokens.iter().filter(|t| t.punct.is_none()).collect();
+            community_rule(text, &[], &words, &mut spans);
+            blocks = vec![words.iter().map(|t| &text[t.range.clone()]).collect()];
+            continue;
+        }
+        let tokens = tokenize(line, start);
+        let secret_data = line.contains(SECRET_DATA);
+        let mut words: Vec<&Token> = tokens.iter().filter(|t| t.punct.is_none()).collect();
+        // `inactive:` and `protect:` prefixes of the curly-brace form.
+        if words
+            .first()
+            .is_some_and(|t| !t.quoted && text[t.range.clone()].ends_with(':'))
+        {
+            words.remove(0);
+        }
+        let first = words.first().map(|t| &text[t.range.clone()]);
+        let set_line = first.is_some_and(|w| SET_VERBS.contains(&w));
+        let seq: &[&Token] = if set_line { &words[1..] } else { &words };
+        for (i, token) in seq.iter().enumerate() {
+            let value = &text[token.range.clone()];
+            let previous = i
+                .checked_sub(1)
+                .map(|p| seq[p])
+                .filter(|p| !p.quoted)
+                .map(|p| &text[p.range.clone()]);
+            let keyword = previous.filter(|p| SECRET_STATEMENTS.contains(p));
+            let encrypted = looks_encrypted(value);
+            // A value written as a placeholder (`«...»`, a redacted secret handed back) counts
+            // as stated too.
+            let stated =
+                keyword.is_some() && (token.quoted || secret_data || value.starts_with('\u{ab}'));
+            if encrypted || stated {
+                spans.push(SecretSpan {
+                    range: token.range.clone(),
+                    kind: previous
+                        .filter(|p| is_word(p))
+                        .unwrap_or("secret")
+                        .to_string(),
+                });
+            }
+        }
+        // On a `## SECRET-DATA` line the value is the last word before `;`.
+        if secret_data
+            && let Some(pos) = tokens.iter().position(|t| t.punct == Some(b';'))
+            && pos > 0
+            && tokens[pos - 1].punct.is_none()
+        {
+            let value = &tokens[pos - 1];
+            let kind = tokens[..pos - 1]
+                .iter()
+                .rev()
+                .find(|t| t.punct.is_none() && !t.quoted)
+                .map_or("secret", |t| &text[t.range.clone()]);
+            spans.push(SecretSpan {
+                range: value.range.clone(),
+                kind: kind.to_string(),
+            });
+        }
+        let context: &[&str] = if set_line {
+            &[]
+        } else {
+            blocks.last().map_or(&[], Vec::as_slice)
+        };
+        community_rule(text, context, seq, &mut spans);
+        if !set_line {
+            let mut header: Vec<&str> = Vec::new();
+            for t in &tokens {
+                match t.punct {
+                    Some(b'{') => blocks.push(std::mem::take(&mut header)),
+                    Some(b'}') => {
+                        blocks.pop();
+                    }
+                    Some(_) => header.clear(),
+                    None => header.push(&text[t.range.clone()]),
+                }
+            }
+        }
+    }
+    spans
+}
+
+fn is_word(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `snmp community NAME`: in a `set` path, in a diff header, or as `community NAME` inside a
+/// block whose header ends with `snmp`.
+fn community_rule(text: &str, context: &[&str], seq: &[&Token], spans: &mut Vec<SecretSpan>) {
+    let word = |t: &Token| &text[t.range.clone()];
+    let mut push = |t: &Token| {
+        spans.push(SecretSpan {
+            range: t.range.clone(),
+            kind: "community".into(),
+        })
+    };
+    if context.last() == Some(&"snmp") && seq.len() > 1 && word(seq[0]) == "community" {
+        push(seq[1]);
+    }
+    for w in seq.windows(3) {
+        if word(w[0]) == "snmp" && word(w[1]) == "community" {
+            push(w[2]);
+        }
+    }
+}
+
+/// The XML rules: `<secret>...</secret>`-like elements, encrypted values, and the `<name>` of a
+/// `<community>` inside `<snmp>`.
+fn xml(text: &str) -> Vec<SecretSpan> {
+    let mut spans = Vec::new();
+    let mut snmp_depth = 0usize;
+    let mut community_open = false;
+    let mut i = 0;
+    while let Some(lt) = text[i..].find('<').map(|p| p + i) {
+        let Some(gt) = text[lt..].find('>').map(|p| p + lt) else {
+            break;
+        };
+        let tag = &text[lt + 1..gt];
+        i = gt + 1;
+        if let Some(closing) = tag.strip_prefix('/') {
+            if closing.trim() == "snmp" {
+                snmp_depth = snmp_depth.saturating_sub(1);
+            }
+            community_open = false;
+            continue;
+        }
+        if tag.starts_with(['?', '!']) || tag.ends_with('/') {
+            continue;
+        }
+        let name = tag
+            .split(|c: char| c.is_ascii_whitespace())
+            .next()
+            .unwrap_or("");
+        // Namespaced names (`junos:secret`) count by their local part.
+        let local = name.rsplit(':').next().unwrap_or(name);
+        if local == "snmp" {
+            snmp_depth += 1;
+            continue;
+        }
+        if local == "community" {
+            community_open = snmp_depth > 0;
+            continue;
+        }
+        // A simple element: text up to its closing tag.
+        let Some(end) = text[i..].find('<').map(|p| p + i) else {
+            break;
+        };
+        let closes = text[end..]
+            .strip_prefix("</")
+            .is_some_and(|rest| rest.starts_with(name) && rest[name.len()..].starts_with('>'));
+        let value = &text[i..end];
+        if closes && !value.trim().is_empty() {
+            let secret = is_secret_element(local)
+                || looks_encrypted(value.trim())
+                || (community_open && local == "name");
+            if secret {
+                let lead = value.len() - value.trim_start().len();
+                let range = i + lead..i + lead + value.trim().len();
+                spans.push(SecretSpan {
+                    range,
+                    kind: if community_open && local == "name" {
+                        "community".into()
+                    } else {
+                        local.to_string()
+                    },
+                });
+            }
+        }
+        community_open = false;
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(&str, String)> {
+        secret_spans(text)
+            .into_iter()
+            .map(|s| (&text[s.range], s.kind))
+            .collect()
+    }
+
+    #[test]
+    fn set_lines() {
+        let text = "set system root-authentication encrypted-password \"$6$abc$def\"\n\
+set snmp community public authorization read-only\n\
+set groups G snmp community s3cret-Comm clients 10.0.0.0/8\n\
+set access radius-server 10.1.1.1 secret \"$9$xyz\"\n\
+set policy-options community BGP-OUT members 65000:100\n\
+set system login password minimum-length 8\n\
+set security ike policy P pre-shared-key ascii-text \"plain words\"\n\
+set system login user bob authentication ssh-rsa \"ssh-rsa AAAA bob\"\n";
+        assert_eq!(
+            found(text),
+            vec![
+                ("$6$abc$def", "encrypted-password".to_string()),
+                ("public", "community".to_string()),
+                ("s3cret-Comm", "community".to_string()),
+                ("$9$xyz", "secret".to_string()),
+                ("plain words", "ascii-text".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn curly_text_and_secret_data() {
+        let text = "system {\n    root-authentication {\n        encrypted-password \"$6$x$y\"; ## SECRET-DATA\n    }\n}\n\
+snmp {\n    community public {\n        authorization read-only;\n    }\n    inactive: community other;\n}\n\
+policy-options {\n    community BGP members 65000:1;\n}\n\
+protocols {\n    ospf {\n        area 0 {\n            interface ge-0/0/0 {\n                authentication {\n                    md5 1 key \"$9$abc\"; ## SECRET-DATA\n                }\n            }\n        }\n    }\n}\n\
+services {\n    thing {\n        token unmarked; ## SECRET-DATA\n    }\n}\n";
+        assert_eq!(
+            found(text),
+            vec![
+                ("$6$x$y", "encrypted-password".to_string()),
+                ("public", "community".to_string()),
+                ("other", "community".to_string()),
+                ("$9$abc", "key".to_string()),
+                ("unmarked", "token".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn diffs_and_headers() {
+        let text = "[edit snmp]\n+   community newcomm {\n+       authorization read-only;\n+   }\n\
+[edit snmp community oldcomm]\n-    authorization read-write;\n\
+[edit system]\n+  radius-server 10.0.0.1 secret \"$9$q\"; ## SECRET-DATA\n";
+        assert_eq!(
+            found(text),
+            vec![
+                ("newcomm", "community".to_string()),
+                ("oldcomm", "community".to_string()),
+                ("$9$q", "secret".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn xml_elements() {
+        let text = "<configuration><system><root-authentication>\n<encrypted-password>$6$a$b</encrypted-password>\n</root-authentication></system>\n\
+<snmp><community><name>public</name><authorization>read-only</authorization></community></snmp>\n\
+<policy-options><community><name>BGP</name><members>65000:1</members></community></policy-options>\n\
+<interfaces><interface><name>ge-0/0/0</name><description>$9$looks</description></interface></interfaces></configuration>";
+        assert_eq!(
+            found(text),
+            vec![
+                ("$6$a$b", "encrypted-password".to_string()),
+                ("public", "community".to_string()),
+                ("$9$looks", "description".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_output_has_none() {
+        assert!(found("Interface ge-0/0/0 is up\nPhysical link is Up\n").is_empty());
+        assert!(found("the community of practice meets on Tuesday").is_empty());
+        assert!(!looks_encrypted("$100 off") && !looks_encrypted("$9$") && looks_encrypted("$9$a"));
+    }
+}
