@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Prints the figures of mistmcp over stdio: start to initialize answer (median of 20 runs),
-peak RSS of a session, and tools/list size per mode; and of mistcli: `mistcli sites list`
+peak RSS of a session, and tools/list size per mode; the bytes of context and server CPU of
+answers with secrets, as handles and shown (--show-secrets); and of mistcli: `mistcli sites list`
 against a local mock, start to exit (median of 20). Run it with scripts/bench.sh."""
 
 from __future__ import annotations
@@ -127,6 +128,65 @@ class Sites(BaseHTTPRequestHandler):
         pass
 
 
+def wlans(count: int) -> list[dict]:
+    """WLANs as an org with PSK and 802.1X WLANs has them: a 16-character PSK on half of them,
+    two RADIUS servers with 20-character secrets on the others."""
+    out = []
+    for i in range(count):
+        wlan = {"id": f"{i:08d}-1111-2222-3333-444444444444", "ssid": f"corp-{i}", "enabled": True,
+                "vlan_id": 100 + i, "band_steer": False, "interface": "all", "hide_ssid": False,
+                "org_id": "6748cfa6-4e12-11e6-9188-0242ac110007", "template_id": None}
+        if i % 2:
+            wlan["auth"] = {"type": "psk", "psk": f"Psk{i:04d}-Secret!", "pairwise": ["wpa2-ccmp"]}
+        else:
+            wlan["auth"] = {"type": "eap", "pairwise": ["wpa2-ccmp"]}
+            wlan["auth_servers"] = [{"host": f"10.0.{i % 250}.{n}", "port": 1812, "secret": f"Radius{i:04d}{n}-s3cret-xx"}
+                                    for n in (1, 2)]
+        out.append(wlan)
+    return out
+
+
+def secrets_figures() -> None:
+    """Bytes of one listOrgWlans answer, and server CPU per call, with handles and with values."""
+    body = json.dumps(wlans(100)).encode()
+
+    class Wlans(Sites):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Wlans)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    env = {**ENV, "MIST_API_URL": f"http://127.0.0.1:{httpd.server_address[1]}"}
+    call = {"name": "listOrgWlans", "arguments": {"org_id": "6748cfa6-4e12-11e6-9188-0242ac110007"}}
+    sizes = {}
+    for label, extra in [("secrets as handles (default)", []), ("--show-secrets", ["--show-secrets"])]:
+        proc = subprocess.Popen([BINARY, "-m", "custom", "-c", "orgs_wlans", *extra], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                                cwd=tempfile.gettempdir(), bufsize=0)
+        send(proc, INIT)
+        answer(proc, 1)
+        send(proc, INITIALIZED)
+        send(proc, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})
+        text = json.loads(answer(proc, 2))["result"]["content"][0]["text"]
+        sizes[label] = len(text.encode())
+        before = cpu_seconds(proc)
+        for i in range(200):
+            send(proc, {"jsonrpc": "2.0", "id": 100 + i, "method": "tools/call", "params": call})
+            answer(proc, 100 + i)
+        used = (cpu_seconds(proc) - before) * 1000 / 200
+        proc.stdin.close()
+        proc.wait(10)
+        print(f"listOrgWlans, 100 WLANs with 150 secrets, {label:<29}: {sizes[label]:>7,} bytes of context, "
+              f"{used:.3f} ms server CPU per call (200 calls)")
+    httpd.shutdown()
+    handles, shown = sizes["secrets as handles (default)"], sizes["--show-secrets"]
+    print(f"handles change the answer by {handles - shown:+,} bytes ({(handles - shown) * 100 / shown:+.1f} %)")
+
+
 def cli_figures() -> None:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Sites)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -163,6 +223,7 @@ def main() -> None:
     print(f"peak RSS over all modes: {worst / 1024:.1f} MB (target < 20 MB); managed manifest target < 6 KB")
     for label, args in [("managed", []), ("all", ["-m", "all"])]:
         print(f"server CPU per tools/call ({label}, 2000 local calls): {cpu_per_call_ms(args):.3f} ms")
+    secrets_figures()
     if os.path.exists(CLI):
         cli_figures()
 

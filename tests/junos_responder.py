@@ -58,7 +58,7 @@ SINGLE_VALUED = {
 }
 # Statements whose children are named entries (`<user><name>bob</name>...</user>` in XML).
 LIST_WORDS = {"user", "unit", "group", "neighbor", "term", "policy-statement", "prefix-list",
-              "filter", "vlan", "address", "route", "interface"}
+              "filter", "vlan", "address", "route", "interface", "community", "radius-server"}
 
 
 class Abort(Exception):

@@ -81,6 +81,11 @@ class MistStream:
                 await ws.send(data(self.session, f"line {n}\n"))
                 n += 1
                 await asyncio.sleep(0.4)
+        elif self.scenario == "secrets":  # a configuration, as `show configuration | display set` prints it
+            for line in ["set system host-name ex-1\n", 'set system root-authentication encrypted-password "$6$Dev$Hash"\n',
+                         "set snmp community Dev-C0mm authorization read-only\n"]:
+                await ws.send(data(self.session, line))
+            await asyncio.sleep(30)
         elif self.scenario == "close":
             await ws.send(data(self.session, mine[0]))
             await ws.send(data(self.session, mine[1]))
@@ -93,6 +98,7 @@ class MistStream:
                 command = message[1:].decode().strip()
                 await ws.send(b"\x00" + f"{command}\r\n".encode())
                 await ws.send(b"\x00\x1b[1mHostname: ex-1\x1b[0m\r\nJunos: 23.4R2\r\n")
+                await ws.send(b'\x00radius-server 10.0.0.1 secret "$9$ShellHid"; ## SECRET-DATA\r\n')
                 await ws.send(b"\x00\r\nadmin@ex-1> ")
 
 
@@ -228,6 +234,7 @@ async def test_the_shell_runs_one_read_only_command(mistmcp_bin, stream):
         async with connect(mistmcp_bin, ["-m", "custom", "-c", "diagnostics"], env=env_for(posts, stream)) as c:
             out = result_json(await c.call("mist_run_shell_command", {"site_id": SITE, "device_id": DEVICE, "command": "show version"}))
             assert "Junos: 23.4R2" in out["output"] and "\x1b" not in out["output"] and "\r" not in out["output"]
+            assert "$9$ShellHid" not in out["output"] and "\u00absecret:secret:" in out["output"]  # issue 17
             assert out["complete"] is True
             assert stream.shell_input[-1] == b"\x00show version\n"
             refused = await c.call("mist_run_shell_command", {"site_id": SITE, "device_id": DEVICE, "command": "request system reboot"})
@@ -308,3 +315,18 @@ async def test_the_token_never_goes_to_another_port(mistmcp_bin, stream):
             out = result_json(await c.call("mist_run_shell_command", {"site_id": SITE, "device_id": DEVICE, "command": "show version"}))
             assert "Junos" in out["output"], out
     assert other.auth and all(a is None for a in other.auth), other.auth
+
+
+async def test_device_output_shows_secrets_as_handles(mistmcp_bin, stream):
+    """Issue 17: a device's configuration in a command's output reaches the model with handles."""
+    stream.scenario = "secrets"
+    with device_mist(stream) as posts:
+        async with connect(mistmcp_bin, ["-m", "custom", "-c", "workflows"], env=env_for(posts, stream)) as c:
+            result = await c.call("mist_utilities", {"device_type": "ex", "utility": "ping", "site_id": SITE,
+                                                     "device_id": DEVICE, "parameters": {"host": "8.8.8.8"},
+                                                     "timeout_seconds": 2})
+            seen = result_text(result) + json.dumps(result.structured_content)
+            assert "set system host-name ex-1" in seen, seen
+            assert "$6$Dev$Hash" not in seen and "Dev-C0mm" not in seen, seen
+            assert "\u00absecret:encrypted-password:" in seen and "\u00absecret:community:" in seen, seen
+    stream.scenario = "ok"

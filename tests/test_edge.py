@@ -40,7 +40,7 @@ def start_edge(prism, **settings):
     values = {"@STORAGE@": str(work / "storage"), "@PORT@": str(port), "@MIST_API_URL@": prism, "@MIST_HOST@": "",
               "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": "",
               "@WRITE_TOOLS@": "false", "@CONFIRM_SECRET@": "",
-              "@MAX_UPSTREAM_BYTES@": ""}
+              "@MAX_UPSTREAM_BYTES@": "", "@SHOW_SECRETS@": "false"}
     values.update(settings)
     for key, value in values.items():
         config = config.replace(key, value)

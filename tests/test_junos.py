@@ -562,3 +562,39 @@ async def test_a_template_that_takes_all_memory_ends_only_its_renderer(mistmcp_b
         # The server lives on, and renders ordinary templates.
         fine = answer(await c.call("render_and_apply_j2_template", {"template_content": "set system host-name {{ router_name }}"}))
         assert fine["rendered"] == "set system host-name ", fine
+
+
+async def test_device_secrets_are_handles_and_a_commit_puts_them_back(mistmcp_bin, lab, tmp_path):
+    """Issue 17: a configuration read in any format shows secrets as handles; a commit that
+    carries a handle back loads the device's own value, and the human's question shows handles."""
+    r = lab.responder("sec1")
+    devices = inventory(tmp_path, {"sec1": r.device()})
+    secrets = ["Comm-S3cret", "$9$Hid.Den"]
+    seen: list[str] = []
+    async with mcp(mistmcp_bin, devices, "--enable-write-tools", elicitation=answering("accept", seen)) as c:
+        first = await c.call("load_and_commit_config", {
+            "router_name": "sec1", "check_after_seconds": 0,
+            "config_text": 'set snmp community Comm-S3cret authorization read-only\n'
+                           'set access radius-server 10.0.0.9 secret "$9$Hid.Den"'})
+        assert answer(first)["outcome"] == "committed", result_text(first)
+        shown = {}
+        for fmt in ("set", "text", "xml", "json"):
+            shown[fmt] = result_text(await c.call("get_junos_config", {"router_name": "sec1", "format": fmt}))
+            assert not [s for s in secrets if s in shown[fmt]], (fmt, shown[fmt])
+            assert "\u00absecret:community:" in shown[fmt], (fmt, shown[fmt])
+        line = next(x for x in answer_of(shown["set"]).splitlines() if x.startswith("set snmp community"))
+        second = await c.call("load_and_commit_config", {
+            "router_name": "sec1", "check_after_seconds": 0,
+            "config_text": line.replace("read-only", "read-write")})
+        assert answer(second)["outcome"] == "committed", result_text(second)
+        # Somewhere no secret belongs, the handle is refused before the device is reached.
+        misplaced = answer(await c.call("load_and_commit_config", {
+            "router_name": "sec1", "config_text": f"set system host-name {line.split()[3]}"}))
+        assert misplaced["outcome"] == "not_committed" and "where no secret belongs" in misplaced["message"], misplaced
+        assert not [s for s in secrets if s in result_text(first) + result_text(second) + c.stderr()]
+    assert len(seen) == 2 and not [s for s in secrets if s in "".join(seen)], seen
+    assert "set snmp community Comm-S3cret authorization read-write" in r.state()["running"]
+
+
+def answer_of(text: str) -> str:
+    return json.loads(text)["output"]
