@@ -15,7 +15,7 @@
 
 use crate::catalog::secrets::is_secret_in;
 use hmac::{Hmac, Mac};
-use mistcore_junos::secrets::{SecretSpan, is_secret_element, secret_spans};
+use mistcore_junos::secrets::{SecretSpan, is_secret_element, looks_encrypted, secret_spans};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
@@ -169,10 +169,17 @@ fn handle_ranges(text: &str) -> Vec<Range<usize>> {
         let rest = &text[at + HANDLE_OPEN.len()..];
         // A well-formed handle ends at its `»`; a broken one is taken to the end of its word, so
         // that it is refused whole rather than sent as text.
-        let len = match rest.find(HANDLE_CLOSE) {
-            Some(close) if close <= MAX_KIND + 1 + TAG_HEX => close + HANDLE_CLOSE.len_utf8(),
-            _ => rest
-                .find(|c: char| c.is_whitespace() || c == '"' || c == ';')
+        // Only the next few bytes are searched: text full of openings stays linear.
+        let mut window = rest
+            .len()
+            .min(MAX_KIND + 1 + TAG_HEX + HANDLE_CLOSE.len_utf8());
+        while !rest.is_char_boundary(window) {
+            window -= 1;
+        }
+        let len = match rest[..window].find(HANDLE_CLOSE) {
+            Some(close) => close + HANDLE_CLOSE.len_utf8(),
+            None => rest
+                .find(|c: char| c.is_whitespace() || c == '"' || c == ';' || c == '\u{ab}')
                 .unwrap_or(rest.len()),
         };
         let end = at + HANDLE_OPEN.len() + len;
@@ -431,43 +438,40 @@ fn conceal_text(vault: &mut Vault, text: &str) -> Option<String> {
     Some(out)
 }
 
-/// Every known value in `text` replaced by its handle (longest first, never inside a handle).
+/// Every known value in `text` replaced by its handle (the longest where values overlap, never
+/// inside a handle), in one pass over the text whatever the number of values.
 fn scrub(vault: &Vault, text: &str) -> String {
-    let mut known: Vec<(Cow<'_, str>, &String)> = vault
+    let known: Vec<(Cow<'_, str>, &String)> = vault
         .values
         .iter()
         .map(|(h, v)| (leaf_text(v), h))
         .filter(|(v, _)| v.len() >= MIN_SCRUB)
         .collect();
-    known.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
-    let mut taken: Vec<(Range<usize>, Option<&String>)> =
-        handle_ranges(text).into_iter().map(|r| (r, None)).collect();
-    for (value, handle) in &known {
-        if !text.contains(value.as_ref()) {
-            continue;
-        }
-        for (at, _) in text.match_indices(value.as_ref()) {
-            let range = at..at + value.len();
-            if !taken
-                .iter()
-                .any(|(t, _)| t.start < range.end && range.start < t.end)
-            {
-                taken.push((range, Some(handle)));
-            }
-        }
-    }
-    if taken.iter().all(|(_, h)| h.is_none()) {
+    if known.is_empty() {
         return text.to_string();
     }
-    taken.sort_by_key(|(r, _)| r.start);
+    let Ok(automaton) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(known.iter().map(|(v, _)| v.as_bytes()))
+    else {
+        return text.to_string();
+    };
+    let handles = handle_ranges(text);
+    let mut next_handle = 0;
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
-    for (range, handle) in taken {
-        if let Some(h) = handle {
-            out.push_str(&text[at..range.start]);
-            out.push_str(h);
-            at = range.end;
+    for m in automaton.find_iter(text) {
+        // Both in text order: the handles that end before this match are behind for good.
+        while handles.get(next_handle).is_some_and(|h| h.end <= m.start()) {
+            next_handle += 1;
         }
+        let inside_handle = handles.get(next_handle).is_some_and(|h| h.start < m.end());
+        if inside_handle || m.start() < at {
+            continue;
+        }
+        out.push_str(&text[at..m.start()]);
+        out.push_str(known[m.pattern().as_usize()].1);
+        at = m.end();
     }
     out.push_str(&text[at..]);
     out
@@ -538,7 +542,17 @@ fn reveal_leaves(vault: &Vault, value: &mut Value) -> Result<(), RevealError> {
     }
 }
 
-/// A text's handles put back where its secrets stand (Junos statements); any other is refused.
+/// Whether `range` of `text` is a word of its own (a Junos token, an XML element's text).
+fn whole_token(text: &str, range: &Range<usize>) -> bool {
+    let before = text[..range.start].chars().next_back();
+    let after = text[range.end..].chars().next();
+    let edge = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || "\"';<>{}".contains(c));
+    edge(before) && edge(after)
+}
+
+/// A text's handles put back where its secrets stand (Junos statements), or where a token of
+/// its own stands for an encrypted value (`$9$...`, which Junos shows as such wherever it is);
+/// any other is refused.
 fn reveal_string(vault: &Vault, text: &str, place: &str) -> Result<String, RevealError> {
     let handles = handle_ranges(text);
     if handles.is_empty() {
@@ -549,16 +563,18 @@ fn reveal_string(vault: &Vault, text: &str, place: &str) -> Result<String, Revea
     let mut at = 0;
     for r in handles {
         let handle = &text[r.clone()];
-        let span = spans.iter().find(|s| s.range == r);
-        let Some(span) = span else {
+        let value = vault.lookup(handle)?;
+        let in_place = spans.iter().any(|s| s.range == r)
+            || (whole_token(text, &r) && looks_encrypted(&leaf_text(value)));
+        if !in_place {
             return Err(RevealError::Misplaced {
                 handle: handle.to_string(),
                 place: place.to_string(),
             });
-        };
+        }
         out.push_str(&text[at..r.start]);
-        out.push_str(&leaf_text(vault.lookup(handle)?));
-        at = span.range.end;
+        out.push_str(&leaf_text(value));
+        at = r.end;
     }
     out.push_str(&text[at..]);
     Ok(out)
@@ -796,6 +812,55 @@ mod tests {
         let big = "x".repeat(MAX_BYTES / 8);
         r.redact_json(&mut json!({"psk": big}));
         assert!(r.vault().bytes <= MAX_BYTES);
+    }
+
+    #[test]
+    fn every_classified_property_round_trips() {
+        let r = redactor();
+        for (i, name) in crate::catalog::secrets::SECRET.iter().enumerate() {
+            let value = format!("value-{i}-of-{name}");
+            let original = json!({"outer": [{ *name: value, "name": "shown" }]});
+            let mut seen = original.clone();
+            r.redact_json(&mut seen);
+            let text = seen.to_string();
+            assert!(
+                !text.contains(&value) && text.contains("shown"),
+                "{name}: {text}"
+            );
+            r.reveal_json(&mut seen).expect("in place");
+            assert_eq!(seen, original, "{name}");
+        }
+        // An encrypted value stands anywhere Junos shows one; a private key only in its property.
+        let original = json!({"cmds": ["set interfaces ge-0/0/0 description \"$9$odd.Place\""]});
+        let mut seen = original.clone();
+        r.redact_json(&mut seen);
+        assert!(!seen.to_string().contains("$9$odd"));
+        r.reveal_json(&mut seen)
+            .expect("an encrypted value put back");
+        assert_eq!(seen, original);
+    }
+
+    #[test]
+    fn hostile_input_stays_bounded() {
+        let r = redactor();
+        // Deep nesting is walked (serde_json limits parse depth to 128), long text once.
+        let mut deep = json!("set snmp community deep");
+        for _ in 0..120 {
+            deep = json!({"a": [deep]});
+        }
+        r.redact_json(&mut deep);
+        assert!(!deep.to_string().contains("community deep"));
+        let long = format!("{}secret \"x\"", "key ".repeat(200_000));
+        assert!(!r.redact_text(&long).contains("\"x\""));
+        let many = "\u{ab}secret:".repeat(10_000);
+        let spaced = "\u{ab}secret: ".repeat(100_000);
+        assert!(r.reveal_text(&spaced).is_err());
+        assert!(r.reveal_text(&many).is_err());
+        assert_eq!(
+            r.redact_message(&many),
+            many,
+            "text that only looks like handles stays"
+        );
     }
 
     #[test]

@@ -144,8 +144,9 @@ async fn utility(
         .map_err(|e| Failure::other(e.to_string()))?;
     let limits = checks::limits_from_env().map_err(Failure::usage)?;
     let service = NativeService::new(transport, limits, ctx.stream_url.clone());
-    // The document formats get the whole result at the end; otherwise the output is streamed.
-    let stream = !ctx.format_given;
+    // The document formats get the whole result at the end; otherwise the output is streamed,
+    // but not under --redact: a secret may span two chunks, so the whole output is redacted.
+    let stream = !ctx.format_given && ctx.redactor.is_none();
     let printed = std::sync::Mutex::new(std::io::stdout());
     let progress = |_: usize, chunk: &str| {
         if stream {
