@@ -302,3 +302,25 @@ def test_the_readme_lists_every_classified_property():
     section = readme.split("## What the model sees", 1)[1].split("\n## ", 1)[0]
     missing = [n for n in classified("SECRET") + classified("NOT_SECRET") if f"`{n}`" not in section]
     assert not missing, f"README's 'What the model sees' does not name: {missing}"
+
+
+async def test_a_server_token_can_be_bound_to_show_secrets(mistmcp_bin, secret_mist, tmp_path):
+    """Only the operator chooses: `tokens create --show-secrets` shows values to that token's
+    clients; another token's clients, on the same server, see handles."""
+    from test_http_access import tokens_cmd
+
+    store = tmp_path / "tokens.json"
+    audit = tokens_cmd(mistmcp_bin, store, "create", "--id", "audit", "--show-secrets")
+    noc = tokens_cmd(mistmcp_bin, store, "create", "--id", "noc")
+    assert audit.returncode == 0 and noc.returncode == 0, audit.stderr + noc.stderr
+    assert "(shows secrets)" in tokens_cmd(mistmcp_bin, store, "list").stdout
+    server = HttpServer(mistmcp_bin, [*ARGS, "--tokens-file", str(store)],
+                        env=server_env(secret_mist, token=None, MIST_HOST="api.mist.com"))
+    try:
+        for token, shows in [(audit.stdout.strip(), True), (noc.stdout.strip(), False)]:
+            headers = {"Authorization": f"Bearer {token}", "X-Mist-Token": "t"}
+            async with http_session(server.url, headers) as (s, _):
+                seen = seen_of(await s.call_tool("listOrgWlans", {"org_id": ORG_ID}))
+                assert ("HIDcommunity" in seen) == shows and bool(HANDLE.search(seen)) != shows, (shows, seen[:300])
+    finally:
+        server.stop()

@@ -5,6 +5,7 @@ use crate::api;
 use crate::call::CallContext;
 use crate::catalog::{OPERATIONS, Operation};
 use crate::policy::{self, CONFIRM_FIELD, Destination, Question, Refused, Write};
+use crate::redact::{ReadFrom, WriteTo};
 use crate::response_budget;
 use crate::schema;
 use crate::session::{CategoryChange, ResponseFormat, Session};
@@ -159,28 +160,49 @@ pub async fn call_tool(
     if !tools::is_visible(session, &tool) {
         return Ok(ToolOutcome::error(not_listed(session, &tool)));
     }
+    // What the caller sent, so that an error echoing it is not redacted where it matches a
+    // secret (that would confirm a guess).
+    let caller = match &session.secrets {
+        Some(_) => strings_of(&args),
+        None => Vec::new(),
+    };
     let mut outcome = dispatch(ctx, tool, args).await;
     if let Some(secrets) = &session.secrets
         && outcome.result.is_error == Some(true)
     {
-        redact_error(secrets, &mut outcome.result);
+        let caller: Vec<&str> = caller.iter().map(String::as_str).collect();
+        redact_error(secrets, &mut outcome.result, &caller);
     }
     Ok(outcome)
 }
 
+fn strings_of(args: &JsonObject) -> Vec<String> {
+    fn walk(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+            Value::Object(map) => map.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    args.values().for_each(|v| walk(v, &mut out));
+    out
+}
+
 /// An error's texts with the session's secrets replaced: Mist, a device or a refusal may quote
 /// a value anywhere (answers are redacted where they are read, with their structure).
-fn redact_error(secrets: &crate::redact::Redactor, result: &mut CallToolResult) {
+fn redact_error(secrets: &crate::redact::Redactor, result: &mut CallToolResult, caller: &[&str]) {
     for block in &mut result.content {
         if let Some(text) = block.as_text() {
-            let redacted = secrets.redact_message(&text.text);
+            let redacted = secrets.redact_message(&text.text, caller);
             if redacted != text.text {
                 *block = Content::text(redacted);
             }
         }
     }
     if let Some(structured) = &mut result.structured_content {
-        redact_strings(structured, &|s| secrets.redact_message(s));
+        redact_strings(structured, &|s| secrets.redact_message(s, caller));
     }
 }
 
@@ -193,13 +215,48 @@ fn redact_strings(value: &mut Value, f: &dyn Fn(&str) -> String) {
     }
 }
 
-/// What the client may see of a value read from Mist or a device: with its secrets replaced
+/// What the client may see of a value read `from` Mist or a device: with its secrets replaced
 /// by handles, unless the session shows secrets.
-fn redacted(session: &Session, mut value: Value) -> Value {
+fn redacted(session: &Session, mut value: Value, from: ReadFrom<'_>) -> Value {
     if let Some(secrets) = &session.secrets {
-        secrets.redact_json(&mut value);
+        secrets.redact_json(&mut value, from);
     }
     value
+}
+
+/// A Junos tool's answer: each device's part read from that device (a commit to it may put
+/// its secrets back).
+#[cfg_attr(not(feature = "junos"), allow(dead_code))]
+fn redact_junos(session: &Session, mut value: Value) -> Value {
+    let Some(secrets) = &session.secrets else {
+        return value;
+    };
+    let mut one = |v: &mut Value| {
+        let place = format!(
+            "junos:{}",
+            v.get("router_name").and_then(Value::as_str).unwrap_or("")
+        );
+        secrets.redact_json(
+            v,
+            ReadFrom {
+                place: &place,
+                single: true,
+            },
+        );
+    };
+    match value.get_mut("results").and_then(Value::as_array_mut) {
+        Some(results) => results.iter_mut().for_each(&mut one),
+        None => one(&mut value),
+    }
+    value
+}
+
+/// Where a Mist answer was read: its path; one object unless it is a list or a search.
+fn read_from<'p>(path: &'p str, body: &Value) -> ReadFrom<'p> {
+    ReadFrom {
+        place: path,
+        single: body.is_object() && body.get("results").is_none(),
+    }
 }
 
 async fn dispatch(ctx: CallContext<'_>, tool: ToolRef, args: JsonObject) -> ToolOutcome {
@@ -305,7 +362,7 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
             Some(streams) => devices::run_shell(ctx, streams, args)
                 .await
                 .map_or_else(ToolOutcome::error, |v| {
-                    ToolOutcome::ok(&redacted(session, v))
+                    ToolOutcome::ok(&redacted(session, v, ReadFrom::NOWHERE))
                 }),
         },
     }
@@ -335,7 +392,7 @@ async fn call_junos(
     };
     match crate::junos::call(ctx, devices, tool, args).await {
         Ok(answered) => {
-            let value = redacted(ctx.session, answered.value);
+            let value = redact_junos(ctx.session, answered.value);
             let text = vec![Content::text(json_text(&value))];
             ToolOutcome {
                 result: if answered.is_error {
@@ -419,7 +476,7 @@ async fn run_workflow(
                 match devices::run_utility(ctx, run, progress).await {
                     // Its output is capped by itself (at a line of text, not a record).
                     Ok(v) => {
-                        let v = redacted(ctx.session, v);
+                        let v = redacted(ctx.session, v, ReadFrom::NOWHERE);
                         // A command the human did not confirm says so in the call log.
                         let unconfirmed = ["declined", "cancelled"]
                             .into_iter()
@@ -446,7 +503,14 @@ async fn run_workflow(
                                 .await
                             {
                                 Ok(r) => answer_value(
-                                    redacted(ctx.session, r.body),
+                                    redacted(
+                                        ctx.session,
+                                        r.body,
+                                        ReadFrom {
+                                            place: &relative,
+                                            single: false,
+                                        },
+                                    ),
                                     r.pagination.as_ref(),
                                     shape,
                                     ctx.session.max_response_bytes,
@@ -585,12 +649,24 @@ async fn run_operation(
             return ToolOutcome::error(e);
         }
         if let (Some(secrets), Some(body)) = (&ctx.session.secrets, validated.body.as_mut()) {
-            if let Err(e) = secrets.reveal_json(body) {
+            let path = api::fill_path(op, &shown);
+            let to = WriteTo {
+                place: &path,
+                update: op.method == crate::catalog::Method::Put,
+            };
+            if let Err(e) = secrets.reveal_json(body, to) {
                 return ToolOutcome::error(e);
             }
             shown.body = Some(body.clone());
             if let Some(b) = shown.body.as_mut() {
-                secrets.redact_json(b);
+                // A new secret given here is kept as read from the object written.
+                secrets.redact_json(
+                    b,
+                    ReadFrom {
+                        place: &path,
+                        single: true,
+                    },
+                );
             }
         }
         let write = Write {
@@ -614,7 +690,9 @@ async fn run_operation(
                 }
             );
             let pagination = response.pagination.as_ref().filter(|_| !filtered);
-            let mut body = workflows::apply(after, redacted(ctx.session, response.body));
+            let path = api::fill_path(op, &validated);
+            let from = read_from(&path, &response.body);
+            let mut body = workflows::apply(after, redacted(ctx.session, response.body, from));
             response_budget::project(&mut body, fields);
             if let Some(filter) = jq {
                 body = match response_budget::apply_jq(body, filter) {

@@ -255,11 +255,11 @@ pub async fn authorize(gate: Gate<'_>, write: &Write) -> Result<(), Refused> {
         return Ok(());
     }
     let destination = write.destination;
-    // The question goes through the client (and a sessionless one's model): a device's diff or
-    // a value typed anywhere shows as its handle.
+    // The question goes through the client: a device's diff shows its secrets as handles (a
+    // Mist write's question is built from its body with handles already).
     let question = match gate.secrets {
         Some(secrets) => Question {
-            message: secrets.redact_message(&write.question.message),
+            message: secrets.redact_text(&write.question.message).into_owned(),
         },
         None => write.question.clone(),
     };

@@ -328,16 +328,7 @@ impl Session {
             crate::api::ApiError::MissingToken if !self.missing_token_advice.is_empty() => {
                 format!("{e}: {}", self.missing_token_advice)
             }
-            _ => self.redact_message(&e.to_string()),
-        }
-    }
-
-    /// A text for the client or a log with this session's secrets replaced by handles (see
-    /// [`crate::redact::Redactor::redact_message`]); as it is when secrets are shown.
-    pub fn redact_message(&self, text: &str) -> String {
-        match &self.secrets {
-            Some(r) => r.redact_message(text),
-            None => text.to_string(),
+            _ => e.to_string(),
         }
     }
 

@@ -37,6 +37,8 @@ const SET_VERBS: &[&str] = &[
     "insert",
     "protect",
     "unprotect",
+    "rename",
+    "copy",
 ];
 
 /// The marker Junos puts after a statement that holds a secret.
@@ -167,12 +169,15 @@ fn tokenize(line: &str, offset: usize) -> Vec<Token> {
     tokens
 }
 
-/// The line rules: `set` lines, curly-brace blocks (with the block path for SNMP communities),
-/// diff lines and `[edit ...]` headers, `## SECRET-DATA` lines, encrypted values anywhere.
+/// The line rules: `set` lines (with `edit`/`up`/`top` contexts), curly-brace blocks (with the
+/// block path for SNMP communities), diff lines and `[edit ...]` headers, `## SECRET-DATA` lines,
+/// encrypted values anywhere.
 fn lines(text: &str) -> Vec<SecretSpan> {
     let mut spans = Vec::new();
     // The words of each open block's header, outermost first.
     let mut blocks: Vec<Vec<&str>> = Vec::new();
+    // The `edit` path of `set`-style input.
+    let mut edit: Vec<&str> = Vec::new();
     let mut offset = 0;
     for raw in text.split_inclusive('\n') {
         let line_start = offset;
@@ -209,22 +214,63 @@ fn lines(text: &str) -> Vec<SecretSpan> {
         {
             words.remove(0);
         }
-        let first = words.first().map(|t| &text[t.range.clone()]);
+        let word = |t: &Token| &text[t.range.clone()];
+        let first = words.first().map(|t| word(t));
+        match first {
+            Some("edit") => {
+                edit.extend(words[1..].iter().map(|t| word(t)));
+                community_rule(
+                    text,
+                    &edit[..edit.len() - (words.len() - 1)],
+                    &words[1..],
+                    &mut spans,
+                );
+                continue;
+            }
+            Some("top") => {
+                edit.clear();
+                continue;
+            }
+            Some("up") => {
+                let n = words
+                    .get(1)
+                    .and_then(|t| word(t).parse::<usize>().ok())
+                    .unwrap_or(1);
+                edit.truncate(edit.len().saturating_sub(n));
+                continue;
+            }
+            _ => {}
+        }
         let set_line = first.is_some_and(|w| SET_VERBS.contains(&w));
         let seq: &[&Token] = if set_line { &words[1..] } else { &words };
+        // The statement's last word: a value, when a secret statement's keyword precedes it.
+        let last = if set_line {
+            seq.len().checked_sub(1)
+        } else {
+            // Curly-brace form: the word before `;`.
+            tokens
+                .iter()
+                .position(|t| t.punct == Some(b';'))
+                .and_then(|p| p.checked_sub(1))
+                .filter(|p| tokens[*p].punct.is_none())
+                .and_then(|p| seq.iter().position(|t| t.range == tokens[p].range))
+        };
         for (i, token) in seq.iter().enumerate() {
-            let value = &text[token.range.clone()];
+            let value = word(token);
             let previous = i
                 .checked_sub(1)
                 .map(|p| seq[p])
                 .filter(|p| !p.quoted)
-                .map(|p| &text[p.range.clone()]);
-            let keyword = previous.filter(|p| SECRET_STATEMENTS.contains(p));
+                .map(word);
+            // `authentication-key N type md5 value V` (NTP): `value` is a keyword there.
+            let keyword = previous.filter(|p| {
+                SECRET_STATEMENTS.contains(p)
+                    || (*p == "value" && seq[..i].iter().any(|t| word(t) == "authentication-key"))
+            });
             let encrypted = looks_encrypted(value);
-            // A value written as a placeholder (`«...»`, a redacted secret handed back) counts
-            // as stated too.
-            let stated =
-                keyword.is_some() && (token.quoted || secret_data || value.starts_with('\u{ab}'));
+            // A placeholder (`«...»`, a redacted secret handed back) counts as stated too.
+            let stated = keyword.is_some()
+                && (token.quoted || secret_data || value.starts_with('\u{ab}') || last == Some(i));
             if encrypted || stated {
                 spans.push(SecretSpan {
                     range: token.range.clone(),
@@ -246,14 +292,14 @@ fn lines(text: &str) -> Vec<SecretSpan> {
                 .iter()
                 .rev()
                 .find(|t| t.punct.is_none() && !t.quoted)
-                .map_or("secret", |t| &text[t.range.clone()]);
+                .map_or("secret", |t| word(t));
             spans.push(SecretSpan {
                 range: value.range.clone(),
                 kind: kind.to_string(),
             });
         }
         let context: &[&str] = if set_line {
-            &[]
+            &edit
         } else {
             blocks.last().map_or(&[], Vec::as_slice)
         };
@@ -267,7 +313,7 @@ fn lines(text: &str) -> Vec<SecretSpan> {
                         blocks.pop();
                     }
                     Some(_) => header.clear(),
-                    None => header.push(&text[t.range.clone()]),
+                    None => header.push(word(t)),
                 }
             }
         }
@@ -282,8 +328,9 @@ fn is_word(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// `snmp community NAME`: in a `set` path, in a diff header, or as `community NAME` inside a
-/// block whose header ends with `snmp`.
+/// `snmp community NAME`: in a `set` path (after the `edit` context), in a diff header, as
+/// `community NAME` inside a block whose header ends with `snmp`, and `rename`/`copy ... to
+/// community NAME` of an SNMP community.
 fn community_rule(text: &str, context: &[&str], seq: &[&Token], spans: &mut Vec<SecretSpan>) {
     let word = |t: &Token| &text[t.range.clone()];
     let mut push = |t: &Token| {
@@ -295,19 +342,26 @@ fn community_rule(text: &str, context: &[&str], seq: &[&Token], spans: &mut Vec<
     if context.last() == Some(&"snmp") && seq.len() > 1 && word(seq[0]) == "community" {
         push(seq[1]);
     }
+    let snmp = context.contains(&"snmp") || seq.iter().any(|t| word(t) == "snmp");
     for w in seq.windows(3) {
-        if word(w[0]) == "snmp" && word(w[1]) == "community" {
+        let (a, b) = (word(w[0]), word(w[1]));
+        if (a == "snmp" || (a == "to" && snmp)) && b == "community" {
             push(w[2]);
         }
     }
+}
+
+/// A namespaced name (`junos:secret`) by its local part.
+fn local_of(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
 }
 
 /// The XML rules: `<secret>...</secret>`-like elements, encrypted values, and the `<name>` of a
 /// `<community>` inside `<snmp>`.
 fn xml(text: &str) -> Vec<SecretSpan> {
     let mut spans = Vec::new();
-    let mut snmp_depth = 0usize;
-    let mut community_open = false;
+    // The open elements, by local name (bounded: a hostile text cannot grow it past its own size).
+    let mut open: Vec<&str> = Vec::new();
     let mut i = 0;
     while let Some(lt) = text[i..].find('<').map(|p| p + i) {
         let Some(gt) = text[lt..].find('>').map(|p| p + lt) else {
@@ -316,10 +370,11 @@ fn xml(text: &str) -> Vec<SecretSpan> {
         let tag = &text[lt + 1..gt];
         i = gt + 1;
         if let Some(closing) = tag.strip_prefix('/') {
-            if closing.trim() == "snmp" {
-                snmp_depth = snmp_depth.saturating_sub(1);
+            let name = local_of(closing.trim());
+            // Close up to the matching element (a stray closing tag closes nothing).
+            if let Some(at) = open.iter().rposition(|o| *o == name) {
+                open.truncate(at);
             }
-            community_open = false;
             continue;
         }
         if tag.starts_with(['?', '!']) || tag.ends_with('/') {
@@ -330,33 +385,24 @@ fn xml(text: &str) -> Vec<SecretSpan> {
             .next()
             .unwrap_or("");
         // Namespaced names (`junos:secret`) count by their local part.
-        let local = name.rsplit(':').next().unwrap_or(name);
-        if local == "snmp" {
-            snmp_depth += 1;
-            continue;
-        }
-        if local == "community" {
-            community_open = snmp_depth > 0;
-            continue;
-        }
+        let local = local_of(name);
         // A simple element: text up to its closing tag.
-        let Some(end) = text[i..].find('<').map(|p| p + i) else {
-            break;
-        };
+        let end = text[i..].find('<').map_or(text.len(), |p| p + i);
         let closes = text[end..]
             .strip_prefix("</")
             .is_some_and(|rest| rest.starts_with(name) && rest[name.len()..].starts_with('>'));
         let value = &text[i..end];
         if closes && !value.trim().is_empty() {
-            let secret = is_secret_element(local)
-                || looks_encrypted(value.trim())
-                || (community_open && local == "name");
-            if secret {
+            let parent = open.last().copied();
+            let community_name = local == "name"
+                && parent == Some("community")
+                && open.len() >= 2
+                && open[open.len() - 2] == "snmp";
+            if is_secret_element(local) || looks_encrypted(value.trim()) || community_name {
                 let lead = value.len() - value.trim_start().len();
-                let range = i + lead..i + lead + value.trim().len();
                 spans.push(SecretSpan {
-                    range,
-                    kind: if community_open && local == "name" {
+                    range: i + lead..i + lead + value.trim().len(),
+                    kind: if community_name {
                         "community".into()
                     } else {
                         local.to_string()
@@ -364,7 +410,7 @@ fn xml(text: &str) -> Vec<SecretSpan> {
                 });
             }
         }
-        community_open = false;
+        open.push(local);
     }
     spans
 }
@@ -450,6 +496,37 @@ services {\n    thing {\n        token unmarked; ## SECRET-DATA\n    }\n}\n";
                 ("$9$looks", "description".to_string()),
             ]
         );
+    }
+
+    #[test]
+    fn unquoted_values_edit_contexts_and_renames() {
+        let text = "set system radius-server 10.0.0.1 secret PlainRadius1\n\
+set security ike policy P pre-shared-key ascii-text PlainIke1\n\
+set protocols bgp group G authentication-key PlainBgp1\n\
+set system ntp authentication-key 1 type md5 value PlainNtp1\n\
+edit snmp\n\
+set community EditComm1 authorization read-only\n\
+top\n\
+rename snmp community A1 to community RenameComm1\n\
+set system login password minimum-length 8\n";
+        let secrets: Vec<&str> = found(text).into_iter().map(|(v, _)| v).collect();
+        assert_eq!(
+            secrets,
+            vec![
+                "PlainRadius1",
+                "PlainIke1",
+                "PlainBgp1",
+                "PlainNtp1",
+                "EditComm1",
+                "A1",
+                "RenameComm1"
+            ]
+        );
+        let curly =
+            "access {\n    radius-server 10.0.0.1 {\n        secret CurlySecret1;\n    }\n}\n";
+        assert_eq!(found(curly), vec![("CurlySecret1", "secret".to_string())]);
+        let xml = "<snmp><community><authorization>read-only</authorization><name>LateName</name></community></snmp>";
+        assert_eq!(found(xml), vec![("LateName", "community".to_string())]);
     }
 
     #[test]

@@ -320,7 +320,13 @@ async fn commit_with_gate(
     // Handles read in this session become their values again where secrets stand.
     let revealed;
     let change = match &ctx.session.secrets {
-        Some(secrets) => match secrets.reveal_text(&change.text) {
+        Some(secrets) => match secrets.reveal_text(
+            &change.text,
+            crate::redact::WriteTo {
+                place: &format!("junos:{}", device.name),
+                update: true,
+            },
+        ) {
             Ok(text) => {
                 revealed = Change {
                     text,

@@ -363,7 +363,12 @@ pub async fn run(argv: Vec<OsString>) -> u8 {
             let _ = stdout.flush();
             if !f.message.is_empty() {
                 let message = match REDACTOR.get() {
-                    Some(r) => r.redact_message(&f.message),
+                    // What the command line holds is not replaced (that would confirm a guess).
+                    Some(r) => {
+                        let argv: Vec<String> = std::env::args().collect();
+                        let caller: Vec<&str> = argv.iter().map(String::as_str).collect();
+                        r.redact_message(&f.message, &caller)
+                    }
                     None => f.message,
                 };
                 eprintln!("error: {message}");
@@ -396,7 +401,7 @@ pub(crate) fn shown<'v>(
     match redactor {
         Some(r) => {
             let mut copy = body.clone();
-            r.redact_json(&mut copy);
+            r.redact_json(&mut copy, mistcore::redact::ReadFrom::NOWHERE);
             std::borrow::Cow::Owned(copy)
         }
         None => std::borrow::Cow::Borrowed(body),

@@ -1,0 +1,136 @@
+//! Answers (and a write shown to the human) with their secrets replaced by handles.
+
+use super::find::{json_text, pem_begins, secret_names, spans_of};
+use super::vault::{Origin, Vault, is_handle};
+use serde_json::{Map, Value};
+
+/// One walk over an answer: the vault, where the answer was read, and the `id`s of the objects
+/// around the current value.
+pub(super) struct Walk<'v> {
+    pub vault: &'v mut Vault,
+    /// The path of a single object's read, `None` for lists, searches and device output.
+    pub path: Option<String>,
+    pub ids: Vec<String>,
+}
+
+impl Walk<'_> {
+    fn origin(&self) -> Origin {
+        Origin {
+            path: self.path.clone(),
+            ids: self.ids.clone(),
+        }
+    }
+
+    fn handle(&mut self, kind: &str, leaf: &Value) -> String {
+        let origin = self.origin();
+        self.vault.handle(kind, leaf, Some(&origin))
+    }
+}
+
+pub(super) fn tree(w: &mut Walk<'_>, value: &mut Value, parent: Option<&str>) {
+    match value {
+        Value::Object(map) => {
+            let id = match map.get("id") {
+                Some(Value::String(id)) => Some(id.clone()),
+                _ => None,
+            };
+            let pushed = id.is_some();
+            w.ids.extend(id);
+            let secret = secret_names(map, parent);
+            // Junos JSON: `"snmp": {"community": [{"name": "public", ...}]}`.
+            let snmp = parent == Some("snmp");
+            for (k, child) in map.iter_mut() {
+                if secret.contains(k) {
+                    leaves(w, k, child);
+                } else if snmp && k == "community" {
+                    for_each_object(child, |c| {
+                        if let Some(name) = c.get_mut("name") {
+                            leaves(w, "community", name);
+                        }
+                        for (ck, cv) in c.iter_mut().filter(|(ck, _)| *ck != "name") {
+                            tree(w, cv, Some(ck));
+                        }
+                    });
+                } else {
+                    tree(w, child, Some(k));
+                }
+            }
+            if pushed {
+                w.ids.pop();
+            }
+        }
+        Value::Array(items) => {
+            // A private key split over the items of an array, one line each.
+            let mut in_key = false;
+            for item in items {
+                if let Value::String(s) = item
+                    && (in_key || pem_begins(s))
+                {
+                    in_key = !s.contains("-----END");
+                    leaves(w, "private_key", item);
+                    continue;
+                }
+                tree(w, item, parent);
+            }
+        }
+        Value::String(s) => {
+            if let Some(mut inner) = json_text(s) {
+                let before = inner.clone();
+                tree(w, &mut inner, parent);
+                if inner != before {
+                    *s = inner.to_string();
+                }
+            } else if let Some(new) = text(w, s) {
+                *s = new;
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn for_each_object(value: &mut Value, mut f: impl FnMut(&mut Map<String, Value>)) {
+    match value {
+        Value::Object(map) => f(map),
+        Value::Array(items) => items.iter_mut().for_each(|i| {
+            if let Value::Object(map) = i {
+                f(map);
+            }
+        }),
+        _ => {}
+    }
+}
+
+/// Every string and number under a secret property becomes a handle; `null`, booleans and
+/// empty strings stay (they say "not set", which is no secret).
+pub(super) fn leaves(w: &mut Walk<'_>, kind: &str, value: &mut Value) {
+    match value {
+        Value::String(s) if s.is_empty() || is_handle(s) => {}
+        Value::String(_) | Value::Number(_) => {
+            *value = Value::String(w.handle(kind, value));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| leaves(w, kind, i)),
+        Value::Object(map) => map.values_mut().for_each(|v| leaves(w, kind, v)),
+        _ => {}
+    }
+}
+
+/// The text with its secrets replaced, or `None` when it holds none.
+pub(super) fn text(w: &mut Walk<'_>, text: &str) -> Option<String> {
+    let spans: Vec<_> = spans_of(text)
+        .into_iter()
+        .filter(|s| !is_handle(&text[s.range.clone()]))
+        .collect();
+    if spans.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for s in spans {
+        out.push_str(&text[at..s.range.start]);
+        let leaf = Value::String(text[s.range.clone()].to_string());
+        out.push_str(&w.handle(&s.kind, &leaf));
+        at = s.range.end;
+    }
+    out.push_str(&text[at..]);
+    Some(out)
+}

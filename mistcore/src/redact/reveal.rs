@@ -1,0 +1,182 @@
+//! A write's handles replaced by their values: only a handle of this session, in a place of its
+//! own kind (a `psk` handle in a `psk` property or a Junos `community` in `snmp community`), and
+//! only in a write to the object it was read from.
+
+use super::RevealError;
+use super::WriteTo;
+use super::conceal::for_each_object;
+use super::find::{json_text, secret_names, spans_of};
+use super::vault::{Kept, Vault, handle_kind, handle_ranges, is_handle, leaf_text};
+use mistcore_junos::secrets::looks_encrypted;
+use serde_json::Value;
+use std::ops::Range;
+
+/// The value of `handle` for a place of `kind` in a write to `to`.
+fn value_for<'v>(
+    vault: &'v Vault,
+    handle: &str,
+    kind: Option<&str>,
+    place: &str,
+    to: &WriteTo<'_>,
+) -> Result<&'v Kept, RevealError> {
+    let kept = vault.lookup(handle)?;
+    if kind.is_some_and(|k| handle_kind(handle) != Some(k)) {
+        return Err(RevealError::Misplaced {
+            handle: handle.to_string(),
+            place: place.to_string(),
+        });
+    }
+    let last = to.place.rsplit('/').next().unwrap_or("");
+    let same_object = kept.origins.iter().any(|o| {
+        (to.update && o.path.as_deref() == Some(to.place)) || o.ids.iter().any(|id| id == last)
+    });
+    if !same_object {
+        return Err(RevealError::OtherObject {
+            handle: handle.to_string(),
+            target: to.place.to_string(),
+        });
+    }
+    Ok(kept)
+}
+
+pub(super) fn tree(
+    vault: &Vault,
+    value: &mut Value,
+    parent: Option<&str>,
+    to: &WriteTo<'_>,
+) -> Result<(), RevealError> {
+    match value {
+        Value::Object(map) => {
+            let secret = secret_names(map, parent);
+            let snmp = parent == Some("snmp");
+            for (k, child) in map.iter_mut() {
+                if secret.contains(k) {
+                    leaves(vault, child, k, to)?;
+                } else if snmp && k == "community" {
+                    let mut result = Ok(());
+                    for_each_object(child, |c| {
+                        for (ck, cv) in c.iter_mut() {
+                            let r = if ck == "name" {
+                                leaves(vault, cv, "community", to)
+                            } else {
+                                tree(vault, cv, Some(ck), to)
+                            };
+                            if result.is_ok() {
+                                result = r;
+                            }
+                        }
+                    });
+                    result?;
+                } else {
+                    tree(vault, child, Some(k), to)?;
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            // The lines of a private key split over the items of an array go back as they came.
+            items.iter_mut().try_for_each(|i| match i {
+                Value::String(s) if handle_kind(s) == Some("private_key") => {
+                    leaves(vault, i, "private_key", to)
+                }
+                _ => tree(vault, i, parent, to),
+            })
+        }
+        Value::String(s) if s.contains(super::vault::HANDLE_OPEN) => {
+            let place = parent.unwrap_or("body");
+            if let Some(mut inner) = json_text(s) {
+                tree(vault, &mut inner, parent, to)?;
+                *s = inner.to_string();
+            } else {
+                *s = string(vault, s, place, to)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Under a secret property of `kind`: a whole handle keeps its number; handles within a text
+/// are put back as text.
+fn leaves(
+    vault: &Vault,
+    value: &mut Value,
+    kind: &str,
+    to: &WriteTo<'_>,
+) -> Result<(), RevealError> {
+    match value {
+        Value::String(s) if is_handle(s) => {
+            *value = value_for(vault, s, Some(kind), kind, to)?.value.clone();
+            Ok(())
+        }
+        Value::String(s) if s.contains(super::vault::HANDLE_OPEN) => {
+            let mut out = String::with_capacity(s.len());
+            let mut at = 0;
+            for r in handle_ranges(s) {
+                out.push_str(&s[at..r.start]);
+                out.push_str(&leaf_text(
+                    &value_for(vault, &s[r.clone()], Some(kind), kind, to)?.value,
+                ));
+                at = r.end;
+            }
+            out.push_str(&s[at..]);
+            *s = out;
+            Ok(())
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|i| leaves(vault, i, kind, to)),
+        Value::Object(map) => map
+            .values_mut()
+            .try_for_each(|v| leaves(vault, v, kind, to)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `range` of `text` is a word of its own (a Junos token, an XML element's text).
+fn whole_token(text: &str, range: &Range<usize>) -> bool {
+    let before = text[..range.start].chars().next_back();
+    let after = text[range.end..].chars().next();
+    let edge = |c: Option<char>| c.is_none_or(|c| c.is_whitespace() || "\"';<>{}".contains(c));
+    edge(before) && edge(after)
+}
+
+/// A text's handles put back where a secret of their kind stands (Junos statements), or where a
+/// token of its own stands for an encrypted value (`$9$...`, which Junos shows as such wherever
+/// it is); any other is refused.
+pub(super) fn string(
+    vault: &Vault,
+    text: &str,
+    place: &str,
+    to: &WriteTo<'_>,
+) -> Result<String, RevealError> {
+    let handles = handle_ranges(text);
+    if handles.is_empty() {
+        return Ok(text.to_string());
+    }
+    let spans = spans_of(text);
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for r in handles {
+        let handle = &text[r.clone()];
+        let span = spans.iter().find(|s| s.range == r);
+        let kept = match span {
+            Some(span) => value_for(vault, handle, Some(&span.kind), &span.kind, to)?,
+            None => {
+                let kept = value_for(vault, handle, None, place, to)?;
+                if !(whole_token(text, &r) && looks_encrypted(&leaf_text(&kept.value))) {
+                    return Err(RevealError::Misplaced {
+                        handle: handle.to_string(),
+                        place: place.to_string(),
+                    });
+                }
+                kept
+            }
+        };
+        out.push_str(&text[at..r.start]);
+        out.push_str(&leaf_text(&kept.value));
+        at = r.end;
+    }
+    out.push_str(&text[at..]);
+    Ok(out)
+}
