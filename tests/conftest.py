@@ -9,6 +9,8 @@ import os
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -177,3 +179,49 @@ def serve_mock(handler):
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
+
+
+class Recorder:
+    """What a proxy of ours in front of Prism saw: (method, path, status) of each request, and
+    the JSON body of each write."""
+
+    def __init__(self):
+        self.requests: list[tuple[str, str, int]] = []
+        self.bodies: list = []
+        self.url = ""
+
+    def writes(self):
+        return [r for r in self.requests if r[0] != "GET"]
+
+    def write_bodies(self):
+        return [b for r, b in zip(self.requests, self.bodies) if r[0] != "GET"]
+
+
+@contextlib.contextmanager
+def prism_proxy(prism: str, edit=None):
+    """Forwards every request to Prism and records it (a Recorder); `edit(method, path, status,
+    data)` may change an answer's bytes on the way back."""
+    recorder = Recorder()
+
+    class Forward(QuietHandler):
+        def _forward(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            request = urllib.request.Request(prism + self.path, data=body, headers=headers, method=self.command)
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    status, data, answer_headers = answer.status, answer.read(), answer.headers
+            except urllib.error.HTTPError as e:
+                status, data, answer_headers = e.code, e.read(), e.headers
+            if edit is not None:
+                data = edit(self.command, self.path, status, data)
+            recorder.requests.append((self.command, self.path, status))
+            recorder.bodies.append(json.loads(body) if body else None)
+            send_bytes(self, status, answer_headers.get("Content-Type", "application/json"), data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+    with serve_mock(Forward) as url:
+        recorder.url = url
+        yield recorder

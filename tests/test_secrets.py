@@ -12,13 +12,11 @@ import contextlib
 import json
 import re
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 from mcp import types
 
-from conftest import ORG_ID, ROOT, QuietHandler, built_binary, send_bytes, send_json, serve_mock, server_env
+from conftest import ORG_ID, ROOT, QuietHandler, built_binary, prism_proxy, send_json, serve_mock, server_env
 from http_support import HttpServer, http_session
 from mcp_client import connect
 from test_edge import start_edge
@@ -170,41 +168,20 @@ async def test_show_secrets_is_the_operators_choice(mistmcp_bin, secret_mist):
 
 # The write round trip, against Prism.
 
-class Recorder:
-    def __init__(self):
-        self.writes: list[tuple[str, str, int, dict | None]] = []
-
-
 @pytest.fixture
 def psk_proxy(prism):
     """Forwards to Prism, gives the WLAN a known PSK in its GET answers (Prism's example has
-    none), and records each write with its body."""
-    recorder = Recorder()
+    none), and records each request with its body."""
 
-    class Forward(QuietHandler):
-        def _forward(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-            request = urllib.request.Request(prism + self.path, data=body, headers=headers, method=self.command)
-            try:
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    status, data, content_type = answer.status, answer.read(), answer.headers.get("Content-Type")
-            except urllib.error.HTTPError as e:
-                status, data, content_type = e.code, e.read(), e.headers.get("Content-Type")
-            if self.command == "GET" and self.path.startswith(f"/api/v1/orgs/{ORG_ID}/wlans/") and status == 200:
-                wlan = json.loads(data)
-                wlan.update({"psk": PSK, "ssid": "corp"})
-                wlan.setdefault("auth", {})["psk"] = PSK
-                data = json.dumps(wlan).encode()
-            if self.command != "GET":
-                recorder.writes.append((self.command, self.path, status, json.loads(body) if body else None))
-            send_bytes(self, status, content_type or "application/json", data)
+    def with_psk(method, path, status, data):
+        if method == "GET" and path.startswith(f"/api/v1/orgs/{ORG_ID}/wlans/") and status == 200:
+            wlan = json.loads(data)
+            wlan.update({"psk": PSK, "ssid": "corp"})
+            wlan.setdefault("auth", {})["psk"] = PSK
+            data = json.dumps(wlan).encode()
+        return data
 
-        do_GET = do_POST = do_PUT = do_DELETE = _forward
-
-    with serve_mock(Forward) as url:
-        recorder.url = url
+    with prism_proxy(prism, with_psk) as recorder:
         yield recorder
 
 
@@ -240,14 +217,15 @@ async def test_a_write_round_trip_keeps_the_psk(mistmcp_bin, psk_proxy):
     assert len(seen) == 2, seen
     assert PSK not in seen[0] and handle in seen[0] and "corp-renamed" in seen[0]
     assert "Brand-New-PSK-99" not in seen[1] and "\u00absecret:psk:" in seen[1]
-    puts = [w for w in psk_proxy.writes if w[0] == "PUT"]
-    assert [w[3]["psk"] for w in puts] == [PSK, "Brand-New-PSK-99"], puts
-    assert puts[0][3]["auth"]["psk"] == PSK and puts[0][3]["ssid"] == "corp-renamed"
+    assert [w[0] for w in psk_proxy.writes()] == ["PUT", "PUT"], psk_proxy.writes()
+    puts = psk_proxy.write_bodies()
+    assert [b["psk"] for b in puts] == [PSK, "Brand-New-PSK-99"], puts
+    assert puts[0]["auth"]["psk"] == PSK and puts[0]["ssid"] == "corp-renamed"
     # Another session's handle means nothing here: refused, nothing sent.
     async with connect(mistmcp_bin, WRITE_ARGS, env=server_env(psk_proxy.url), elicitation=confirming(seen)) as c:
         other = await c.call("updateOrgWlan", {**WLAN_ARGS, "body": {"ssid": "x", "psk": handle}})
         assert other.is_error and "not given out in this session" in seen_of(other)
-    assert len([w for w in psk_proxy.writes if w[0] == "PUT"]) == 2 and len(seen) == 2
+    assert len(psk_proxy.writes()) == 2 and len(seen) == 2
 
 
 async def test_show_secrets_shows_the_psk_and_refuses_handles(mistmcp_bin, psk_proxy):
@@ -258,7 +236,7 @@ async def test_show_secrets_shows_the_psk_and_refuses_handles(mistmcp_bin, psk_p
         # A handle from elsewhere would be sent as text: refused.
         stale = await c.call("updateOrgWlan", {**WLAN_ARGS, "body": {"psk": "\u00absecret:psk:0123abcd\u00bb"}})
         assert stale.is_error and "only the MCP session that gave it out" in seen_of(stale)
-    assert psk_proxy.writes == []
+    assert psk_proxy.writes() == []
 
 
 def test_mistcli_shows_values_and_redacts_on_request(secret_mist):
@@ -294,7 +272,7 @@ async def test_a_sessionless_client_gets_its_handles_back(kind, mistmcp_bin, psk
             written = await c.call_tool("updateOrgWlan", {**WLAN_ARGS, "body": {"ssid": "s2", "psk": wlan["psk"]}})
             assert not written.is_error and PSK not in seen_of(written), seen_of(written)
     assert len(seen) == 1 and PSK not in seen[0] and wlan["psk"] in seen[0], seen
-    assert [(w[0], w[3]["psk"]) for w in psk_proxy.writes] == [("PUT", PSK)], psk_proxy.writes
+    assert [w[0] for w in psk_proxy.writes()] == ["PUT"] and psk_proxy.write_bodies()[0]["psk"] == PSK, psk_proxy.writes()
 
 
 def test_the_readme_lists_every_classified_property():

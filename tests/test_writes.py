@@ -3,13 +3,10 @@ human accepts. A counting proxy in front of Prism proves what reached the API.""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
-
 import pytest
 from mcp import types
 
-from conftest import ORG_ID, QuietHandler, result_text, send_bytes, serve_mock, server_env
+from conftest import ORG_ID, prism_proxy, result_text, server_env
 from mcp_client import connect
 
 pytestmark = pytest.mark.anyio
@@ -17,37 +14,10 @@ pytestmark = pytest.mark.anyio
 WLAN_ID = "b069b358-4c97-5319-1f8c-7c5ca64d6ab1"
 
 
-class Recorder:
-    def __init__(self):
-        self.requests: list[tuple[str, str, int]] = []
-
-    def writes(self):
-        return [r for r in self.requests if r[0] != "GET"]
-
-
 @pytest.fixture
 def proxy(prism):
     """Forwards to Prism and records (method, path, status) of every request."""
-    recorder = Recorder()
-
-    class Forward(QuietHandler):
-        def _forward(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-            request = urllib.request.Request(prism + self.path, data=body, headers=headers, method=self.command)
-            try:
-                with urllib.request.urlopen(request, timeout=30) as answer:
-                    status, data, answer_headers = answer.status, answer.read(), answer.headers
-            except urllib.error.HTTPError as e:
-                status, data, answer_headers = e.code, e.read(), e.headers
-            recorder.requests.append((self.command, self.path, status))
-            send_bytes(self, status, answer_headers.get("Content-Type", "application/json"), data)
-
-        do_GET = do_POST = do_PUT = do_DELETE = _forward
-
-    with serve_mock(Forward) as url:
-        recorder.url = url
+    with prism_proxy(prism) as recorder:
         yield recorder
 
 
