@@ -30,8 +30,10 @@ impl Walk<'_> {
 pub(super) fn tree(w: &mut Walk<'_>, value: &mut Value, parent: Option<&str>) {
     match value {
         Value::Object(map) => {
+            // Mist's ids are UUIDs: anything else (`"id": "setting"`, in a hostile answer) would
+            // let a value go back to a path that merely ends with that word.
             let id = match map.get("id") {
-                Some(Value::String(id)) => Some(id.clone()),
+                Some(Value::String(id)) if crate::schema::is_uuid(id) => Some(id.clone()),
                 _ => None,
             };
             let pushed = id.is_some();

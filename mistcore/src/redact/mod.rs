@@ -291,7 +291,9 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const WLAN: &str = "/api/v1/orgs/o1/wlans/w1";
+    const W1: &str = "b069b358-4c97-5319-1f8c-7c5ca64d6ab1";
+    const H7: &str = "00000000-0000-0000-1000-000000000007";
+    const WLAN: &str = "/api/v1/orgs/o1/wlans/b069b358-4c97-5319-1f8c-7c5ca64d6ab1";
     const FROM: ReadFrom<'static> = ReadFrom {
         place: WLAN,
         single: true,
@@ -309,7 +311,7 @@ mod tests {
     fn answers_lose_their_secrets_and_writes_get_them_back() {
         let r = redactor();
         let mut wlan = json!({
-            "id": "w1", "ssid": "corp", "psk": "hunter2hunter2", "psk_id": "abc", "vlan_id": 10,
+            "id": W1, "ssid": "corp", "psk": "hunter2hunter2", "psk_id": "abc", "vlan_id": 10,
             "auth": {"type": "psk", "psk": "hunter2hunter2", "keys": ["0123456789", null], "key_idx": 1},
             "radius": [{"host": "10.0.0.1", "secret": "radius-s3cret", "port": 1812}],
             "passphrase": "", "password": null,
@@ -343,7 +345,7 @@ mod tests {
     #[test]
     fn handles_go_back_only_to_their_kind_and_their_object() {
         let (a, b) = (redactor(), Redactor::with_key([8; 32]));
-        let mut one = json!({"id": "w1", "psk": "same-value-1", "splunk_token": "tok-1"});
+        let mut one = json!({"id": W1, "psk": "same-value-1", "splunk_token": "tok-1"});
         let mut two = one.clone();
         a.redact_json(&mut one, FROM);
         b.redact_json(&mut two, FROM);
@@ -397,12 +399,16 @@ mod tests {
             place: "/api/v1/orgs/o1/webhooks",
             single: false,
         };
-        let mut hooks = json!([{"id": "h7", "splunk_token": "tok-7"}]);
+        let mut hooks = json!([{"id": H7, "splunk_token": "tok-7"}, {"id": "webhooks", "splunk_token": "tok-8"}]);
         a.redact_json(&mut hooks, list);
         let mut back = json!({"splunk_token": hooks[0]["splunk_token"]});
         assert!(a.reveal_json(&mut back.clone(), webhooks).is_err());
+        // An id that is no UUID (a hostile answer) opens no path.
+        let mut odd = json!({"splunk_token": hooks[1]["splunk_token"]});
+        assert!(a.reveal_json(&mut odd, webhooks).is_err());
+        let h7_path = format!("/api/v1/orgs/o1/webhooks/{H7}");
         let h7 = WriteTo {
-            place: "/api/v1/orgs/o1/webhooks/h7",
+            place: &h7_path,
             update: true,
         };
         a.reveal_json(&mut back, h7).expect("the same webhook");
@@ -418,7 +424,7 @@ mod tests {
     fn context_decides_for_key_and_junos_json() {
         let r = redactor();
         let mut v = json!({
-            "id": "w1",
+            "id": W1,
             "tokens": [{"name": "ci", "key": "AbCdEf0123456789", "privileges": []}],
             "consts": [{"key": "device_down", "display": "Device down"}],
             "cert": {"cert": "-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----", "key": "k"},
@@ -490,7 +496,7 @@ mod tests {
         let r = redactor();
         for (i, name) in crate::catalog::secrets::SECRET.iter().enumerate() {
             let value = format!("value-{i}-of-{name}");
-            let original = json!({"id": "w1", "outer": [{ *name: value, "name": "shown" }]});
+            let original = json!({"id": W1, "outer": [{ *name: value, "name": "shown" }]});
             let mut seen = original.clone();
             r.redact_json(&mut seen, FROM);
             let text = seen.to_string();
