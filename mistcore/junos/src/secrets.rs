@@ -41,6 +41,10 @@ const SET_VERBS: &[&str] = &[
     "copy",
 ];
 
+/// The deepest path followed (`edit` contexts, blocks, XML elements): Junos configurations are
+/// a few dozen levels deep.
+const MAX_DEPTH: usize = 64;
+
 /// The marker Junos puts after a statement that holds a secret.
 const SECRET_DATA: &str = "## SECRET-DATA";
 
@@ -218,13 +222,11 @@ fn lines(text: &str) -> Vec<SecretSpan> {
         let first = words.first().map(|t| word(t));
         match first {
             Some("edit") => {
+                let before = edit.len();
+                community_rule(text, &edit, &words[1..], &mut spans);
                 edit.extend(words[1..].iter().map(|t| word(t)));
-                community_rule(
-                    text,
-                    &edit[..edit.len() - (words.len() - 1)],
-                    &words[1..],
-                    &mut spans,
-                );
+                // Junos configurations are a few dozen levels deep: a longer path is hostile.
+                edit.truncate(MAX_DEPTH.max(before));
                 continue;
             }
             Some("top") => {
@@ -255,6 +257,8 @@ fn lines(text: &str) -> Vec<SecretSpan> {
                 .filter(|p| tokens[*p].punct.is_none())
                 .and_then(|p| seq.iter().position(|t| t.range == tokens[p].range))
         };
+        // `authentication-key N type md5 value V` (NTP): `value` is a keyword after it.
+        let mut authentication_key = false;
         for (i, token) in seq.iter().enumerate() {
             let value = word(token);
             let previous = i
@@ -262,11 +266,9 @@ fn lines(text: &str) -> Vec<SecretSpan> {
                 .map(|p| seq[p])
                 .filter(|p| !p.quoted)
                 .map(word);
-            // `authentication-key N type md5 value V` (NTP): `value` is a keyword there.
-            let keyword = previous.filter(|p| {
-                SECRET_STATEMENTS.contains(p)
-                    || (*p == "value" && seq[..i].iter().any(|t| word(t) == "authentication-key"))
-            });
+            let keyword = previous
+                .filter(|p| SECRET_STATEMENTS.contains(p) || (*p == "value" && authentication_key));
+            authentication_key |= value == "authentication-key";
             let encrypted = looks_encrypted(value);
             // A placeholder (`«...»`, a redacted secret handed back) counts as stated too.
             let stated = keyword.is_some()
@@ -308,7 +310,10 @@ fn lines(text: &str) -> Vec<SecretSpan> {
             let mut header: Vec<&str> = Vec::new();
             for t in &tokens {
                 match t.punct {
-                    Some(b'{') => blocks.push(std::mem::take(&mut header)),
+                    Some(b'{') if blocks.len() < MAX_DEPTH => {
+                        blocks.push(std::mem::take(&mut header))
+                    }
+                    Some(b'{') => header.clear(),
                     Some(b'}') => {
                         blocks.pop();
                     }
@@ -342,7 +347,10 @@ fn community_rule(text: &str, context: &[&str], seq: &[&Token], spans: &mut Vec<
     if context.last() == Some(&"snmp") && seq.len() > 1 && word(seq[0]) == "community" {
         push(seq[1]);
     }
-    let snmp = context.contains(&"snmp") || seq.iter().any(|t| word(t) == "snmp");
+    // Only the last words of a context matter (`snmp` is a top-level statement, or under
+    // `groups G` or `logical-systems L`): a hostile context cannot make this quadratic.
+    let recent = &context[context.len().saturating_sub(4)..];
+    let snmp = recent.contains(&"snmp") || seq.iter().any(|t| word(t) == "snmp");
     for w in seq.windows(3) {
         let (a, b) = (word(w[0]), word(w[1]));
         if (a == "snmp" || (a == "to" && snmp)) && b == "community" {
@@ -410,7 +418,10 @@ fn xml(text: &str) -> Vec<SecretSpan> {
                 });
             }
         }
-        open.push(local);
+        // The stack is capped, so closing tags stay linear on hostile text.
+        if open.len() < MAX_DEPTH {
+            open.push(local);
+        }
     }
     spans
 }
@@ -527,6 +538,19 @@ set system login password minimum-length 8\n";
         assert_eq!(found(curly), vec![("CurlySecret1", "secret".to_string())]);
         let xml = "<snmp><community><authorization>read-only</authorization><name>LateName</name></community></snmp>";
         assert_eq!(found(xml), vec![("LateName", "community".to_string())]);
+    }
+
+    #[test]
+    fn hostile_text_stays_linear() {
+        for text in [
+            format!("{} key", "value ".repeat(200_000)),
+            format!("{}key", "edit x\n".repeat(100_000)),
+            format!("{}{}key", "<a>".repeat(100_000), "</b>".repeat(100_000)),
+            format!("{}snmp community x", "{ ".repeat(100_000)),
+        ] {
+            // A quadratic walk takes minutes on these (no timing assertion: the suite shows it).
+            assert!(secret_spans(&text).len() <= 2);
+        }
     }
 
     #[test]

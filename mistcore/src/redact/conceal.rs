@@ -1,6 +1,6 @@
 //! Answers (and a write shown to the human) with their secrets replaced by handles.
 
-use super::find::{json_text, pem_begins, secret_names, spans_of};
+use super::find::{json_text, pem_begins, secret_flags, spans_of};
 use super::vault::{Origin, Vault, is_handle};
 use serde_json::{Map, Value};
 
@@ -27,22 +27,43 @@ impl Walk<'_> {
     }
 }
 
+/// Whether a value is a record of the answer: the answer itself, an item of a list answer or
+/// of a search's `results`. Only a record's `id` names the object its secrets go back to (an
+/// `id` deeper down, or one a write's echo carries, names nothing).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Level {
+    Record,
+    Inner,
+}
+
 pub(super) fn tree(w: &mut Walk<'_>, value: &mut Value, parent: Option<&str>) {
+    walk(w, value, parent, Level::Record);
+}
+
+fn walk(w: &mut Walk<'_>, value: &mut Value, parent: Option<&str>, level: Level) {
     match value {
         Value::Object(map) => {
             // Mist's ids are UUIDs: anything else (`"id": "setting"`, in a hostile answer) would
             // let a value go back to a path that merely ends with that word.
             let id = match map.get("id") {
-                Some(Value::String(id)) if crate::schema::is_uuid(id) => Some(id.clone()),
+                Some(Value::String(id)) if level == Level::Record && crate::schema::is_uuid(id) => {
+                    Some(id.clone())
+                }
                 _ => None,
             };
             let pushed = id.is_some();
             w.ids.extend(id);
-            let secret = secret_names(map, parent);
+            let secret = secret_flags(map, parent);
             // Junos JSON: `"snmp": {"community": [{"name": "public", ...}]}`.
             let snmp = parent == Some("snmp");
-            for (k, child) in map.iter_mut() {
-                if secret.contains(k) {
+            for ((k, child), secret) in map.iter_mut().zip(secret) {
+                // A search's records are the items of its `results`.
+                let below = if level == Level::Record && k == "results" {
+                    Level::Record
+                } else {
+                    Level::Inner
+                };
+                if secret {
                     leaves(w, k, child);
                 } else if snmp && k == "community" {
                     for_each_object(child, |c| {
@@ -50,11 +71,11 @@ pub(super) fn tree(w: &mut Walk<'_>, value: &mut Value, parent: Option<&str>) {
                             leaves(w, "community", name);
                         }
                         for (ck, cv) in c.iter_mut().filter(|(ck, _)| *ck != "name") {
-                            tree(w, cv, Some(ck));
+                            walk(w, cv, Some(ck), Level::Inner);
                         }
                     });
                 } else {
-                    tree(w, child, Some(k));
+                    walk(w, child, Some(k), below);
                 }
             }
             if pushed {
@@ -72,13 +93,14 @@ pub(super) fn tree(w: &mut Walk<'_>, value: &mut Value, parent: Option<&str>) {
                     leaves(w, "private_key", item);
                     continue;
                 }
-                tree(w, item, parent);
+                // The items of a list answer are its records.
+                walk(w, item, parent, level);
             }
         }
         Value::String(s) => {
             if let Some(mut inner) = json_text(s) {
                 let before = inner.clone();
-                tree(w, &mut inner, parent);
+                walk(w, &mut inner, parent, Level::Inner);
                 if inner != before {
                     *s = inner.to_string();
                 }

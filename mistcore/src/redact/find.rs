@@ -41,11 +41,11 @@ pub(super) fn secret_property(
         })
 }
 
-/// The names of `map` (under `parent`) that hold secrets.
-pub(super) fn secret_names(map: &Map<String, Value>, parent: Option<&str>) -> Vec<String> {
+/// For each property of `map` (under `parent`), in its order, whether it holds a secret (one
+/// pass over the names, whatever their number).
+pub(super) fn secret_flags(map: &Map<String, Value>, parent: Option<&str>) -> Vec<bool> {
     map.keys()
-        .filter(|k| secret_property(k, parent, |n| map.contains_key(n)))
-        .cloned()
+        .map(|k| secret_property(k, parent, |n| map.contains_key(n)))
         .collect()
 }
 

@@ -3,7 +3,8 @@
 //! session knows as a secret, in its own or escaped form, even cut short by a `…`.
 //!
 //! A value the caller itself sent (a guess in an argument, echoed in the error) is left as it
-//! is: replacing it would tell the caller its guess was right.
+//! is: replacing it would tell the caller its guess was right. A value put back from a handle
+//! in the same call is always replaced (its echo is the secret itself).
 
 use super::conceal::{self, Walk};
 use super::find::secret_property;
@@ -13,7 +14,12 @@ use std::ops::Range;
 /// The most JSON values parsed out of one text.
 const MAX_EMBEDDED: usize = 32;
 
-pub(super) fn redact(vault: &mut Vault, text: &str, caller: &[&str]) -> String {
+pub(super) fn redact(
+    vault: &mut Vault,
+    text: &str,
+    caller: &[&str],
+    revealed: &[String],
+) -> String {
     let text = embedded_json(vault, text);
     let text = pairs(vault, &text);
     let mut walk = Walk {
@@ -22,7 +28,7 @@ pub(super) fn redact(vault: &mut Vault, text: &str, caller: &[&str]) -> String {
         ids: Vec::new(),
     };
     let text = conceal::text(&mut walk, &text).unwrap_or(text);
-    scrub(vault, &text, caller)
+    scrub(vault, &text, caller, revealed)
 }
 
 /// JSON objects and arrays quoted in the text, redacted as answers are.
@@ -65,9 +71,21 @@ fn embedded_json(vault: &mut Vault, text: &str) -> String {
 fn pairs(vault: &mut Vault, text: &str) -> String {
     let bytes = text.as_bytes();
     let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+    let handles = handle_ranges(text);
+    let mut next_handle = 0;
     let mut spans: Vec<(Range<usize>, String)> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
+        // Nothing inside a handle (`«secret:psk:...»` is no `secret: VALUE`).
+        while handles.get(next_handle).is_some_and(|h| h.end <= i) {
+            next_handle += 1;
+        }
+        if let Some(h) = handles.get(next_handle)
+            && h.start <= i
+        {
+            i = h.end;
+            continue;
+        }
         if !is_name(bytes[i]) || (i > 0 && is_name(bytes[i - 1])) {
             i += 1;
             continue;
@@ -135,8 +153,8 @@ fn pairs(vault: &mut Vault, text: &str) -> String {
 /// Every known value replaced by its handle (the longest where values overlap, never inside a
 /// handle, never one the caller sent), in one pass whatever the number of values; a known value
 /// cut short by a final `…` too.
-fn scrub(vault: &mut Vault, text: &str, caller: &[&str]) -> String {
-    let clipped_tail = clipped_tail(vault, text, caller);
+fn scrub(vault: &mut Vault, text: &str, caller: &[&str], revealed: &[String]) -> String {
+    let clipped = clipped(vault, text, caller, revealed);
     let Some(scrubber) = vault.scrubber() else {
         return text.to_string();
     };
@@ -151,8 +169,9 @@ fn scrub(vault: &mut Vault, text: &str, caller: &[&str]) -> String {
         }
         let inside_handle = handles.get(next_handle).is_some_and(|h| h.start < m.end());
         let handle = &scrubber.handles[m.pattern().as_usize()];
-        // A value the caller's own arguments hold is not replaced (only matches are checked).
-        let own = caller.iter().any(|c| c.contains(&text[m.range()]));
+        // A value the caller's own arguments hold is not replaced (only matches are checked),
+        // unless it was put back from a handle in this call.
+        let own = !revealed.contains(handle) && caller.iter().any(|c| c.contains(&text[m.range()]));
         if inside_handle || own || m.start() < at {
             continue;
         }
@@ -160,42 +179,57 @@ fn scrub(vault: &mut Vault, text: &str, caller: &[&str]) -> String {
         out.push_str(handle);
         at = m.end();
     }
-    let rest = &text[at..];
-    match clipped_tail {
-        Some((start, handle)) if start >= at => {
-            out.push_str(&text[at..start]);
-            out.push_str(&handle);
-            out.push('\u{2026}');
+    // Known values cut short by a `…` (Mist's error texts are clipped, then go on).
+    let mut rest = at;
+    for (start, end, handle) in clipped.into_iter().filter(|(s, _, _)| *s >= at) {
+        if start < rest {
+            continue;
         }
-        _ => out.push_str(rest),
+        out.push_str(&text[rest..start]);
+        out.push_str(&handle);
+        rest = end;
     }
+    out.push_str(&text[rest..]);
     out
 }
 
-/// A known value cut short at the end of a clipped text (`... LongKnownPs…`): where it starts,
-/// and its handle.
-fn clipped_tail(vault: &Vault, text: &str, caller: &[&str]) -> Option<(usize, String)> {
-    let body = text.strip_suffix('\u{2026}')?;
-    let mut best: Option<(usize, String)> = None;
-    for (handle, kept) in &vault.kept {
-        let value = leaf_text(&kept.value);
-        if value.len() < MIN_SCRUB || caller.iter().any(|c| c.contains(value.as_ref())) {
-            continue;
-        }
-        let cuts: Vec<usize> = value
-            .char_indices()
-            .map(|(i, _)| i)
-            .skip(MIN_SCRUB)
-            .collect();
-        for cut in cuts.into_iter().rev() {
-            if body.ends_with(&value[..cut]) {
-                let start = body.len() - cut;
-                if best.as_ref().is_none_or(|(s, _)| start < *s) {
-                    best = Some((start, handle.clone()));
+/// Known values cut short before a `…` (`... LongKnownPs…. Hint: ...`): where each starts,
+/// where it ends (the `…`), and its handle; at most 16 cuts are looked at.
+fn clipped(
+    vault: &Vault,
+    text: &str,
+    caller: &[&str],
+    revealed: &[String],
+) -> Vec<(usize, usize, String)> {
+    let mut out: Vec<(usize, usize, String)> = Vec::new();
+    for (cut_at, _) in text.match_indices('\u{2026}').take(16) {
+        let body = &text[..cut_at];
+        let mut best: Option<(usize, String)> = None;
+        for (handle, kept) in &vault.kept {
+            let value = leaf_text(&kept.value);
+            let own =
+                !revealed.contains(handle) && caller.iter().any(|c| c.contains(value.as_ref()));
+            if value.len() < MIN_SCRUB || own {
+                continue;
+            }
+            let cuts: Vec<usize> = value
+                .char_indices()
+                .map(|(i, _)| i)
+                .skip(MIN_SCRUB)
+                .collect();
+            for cut in cuts.into_iter().rev() {
+                if body.ends_with(&value[..cut]) {
+                    let start = body.len() - cut;
+                    if best.as_ref().is_none_or(|(s, _)| start < *s) {
+                        best = Some((start, handle.clone()));
+                    }
+                    break;
                 }
-                break;
             }
         }
+        if let Some((start, handle)) = best {
+            out.push((start, cut_at, handle));
+        }
     }
-    best
+    out
 }

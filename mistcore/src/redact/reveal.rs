@@ -5,7 +5,7 @@
 use super::RevealError;
 use super::WriteTo;
 use super::conceal::for_each_object;
-use super::find::{json_text, secret_names, spans_of};
+use super::find::{secret_flags, spans_of};
 use super::vault::{Kept, Vault, handle_kind, handle_ranges, is_handle, leaf_text};
 use mistcore_junos::secrets::looks_encrypted;
 use serde_json::Value;
@@ -26,10 +26,13 @@ fn value_for<'v>(
             place: place.to_string(),
         });
     }
+    // Only an update of that very object: a create below it, or anything else, is another object.
     let last = to.place.rsplit('/').next().unwrap_or("");
-    let same_object = kept.origins.iter().any(|o| {
-        (to.update && o.path.as_deref() == Some(to.place)) || o.ids.iter().any(|id| id == last)
-    });
+    let same_object = to.update
+        && kept
+            .origins
+            .iter()
+            .any(|o| o.path.as_deref() == Some(to.place) || o.ids.iter().any(|id| id == last));
     if !same_object {
         return Err(RevealError::OtherObject {
             handle: handle.to_string(),
@@ -47,10 +50,10 @@ pub(super) fn tree(
 ) -> Result<(), RevealError> {
     match value {
         Value::Object(map) => {
-            let secret = secret_names(map, parent);
+            let secret = secret_flags(map, parent);
             let snmp = parent == Some("snmp");
-            for (k, child) in map.iter_mut() {
-                if secret.contains(k) {
+            for ((k, child), secret) in map.iter_mut().zip(secret) {
+                if secret {
                     leaves(vault, child, k, to)?;
                 } else if snmp && k == "community" {
                     let mut result = Ok(());
@@ -82,14 +85,10 @@ pub(super) fn tree(
                 _ => tree(vault, i, parent, to),
             })
         }
+        // Handles inside JSON text held in a string are not looked for there: the string is
+        // text (an SSID, a header), and what it holds stays text.
         Value::String(s) if s.contains(super::vault::HANDLE_OPEN) => {
-            let place = parent.unwrap_or("body");
-            if let Some(mut inner) = json_text(s) {
-                tree(vault, &mut inner, parent, to)?;
-                *s = inner.to_string();
-            } else {
-                *s = string(vault, s, place, to)?;
-            }
+            *s = string(vault, s, parent.unwrap_or("body"), to)?;
             Ok(())
         }
         _ => Ok(()),
@@ -141,9 +140,16 @@ fn whole_token(text: &str, range: &Range<usize>) -> bool {
     edge(before) && edge(after)
 }
 
-/// A text's handles put back where a secret of their kind stands (Junos statements), or where a
-/// token of its own stands for an encrypted value (`$9$...`, which Junos shows as such wherever
-/// it is); any other is refused.
+/// The word before `at` (a Junos statement's keyword before its value, quoted or not).
+fn word_before(text: &str, at: usize) -> &str {
+    let head = text[..at].trim_end_matches('"').trim_end();
+    head.rsplit(|c: char| c.is_whitespace() || c == '{' || c == ';')
+        .next()
+        .unwrap_or("")
+}
+
+/// A text's handles put back where a secret of their kind stands (Junos statements), or where an
+/// encrypted value (`$9$...`) stands after the statement it was read from; any other is refused.
 pub(super) fn string(
     vault: &Vault,
     text: &str,
@@ -162,8 +168,10 @@ pub(super) fn string(
         let span = spans.iter().find(|s| s.range == r);
         let kept = match span {
             Some(span) => value_for(vault, handle, Some(&span.kind), &span.kind, to)?,
+            // An encrypted value (`$9$...`) back after the statement it was read from.
             None => {
-                let kept = value_for(vault, handle, None, place, to)?;
+                let keyword = word_before(text, r.start);
+                let kept = value_for(vault, handle, Some(keyword), place, to)?;
                 if !(whole_token(text, &r) && looks_encrypted(&leaf_text(&kept.value))) {
                     return Err(RevealError::Misplaced {
                         handle: handle.to_string(),

@@ -367,7 +367,7 @@ pub async fn run(argv: Vec<OsString>) -> u8 {
                     Some(r) => {
                         let argv: Vec<String> = std::env::args().collect();
                         let caller: Vec<&str> = argv.iter().map(String::as_str).collect();
-                        r.redact_message(&f.message, &caller)
+                        r.redact_message(&f.message, &caller, &Default::default())
                     }
                     None => f.message,
                 };
