@@ -151,6 +151,18 @@ async def test_every_secret_field_is_a_handle_on_the_edge(secret_mist):
             next(gen)
 
 
+async def test_the_edge_deployment_may_show_secrets(secret_mist):
+    gen = start_edge(secret_mist, **{"@MIST_HOST@": "api.mist.com", "@SHOW_SECRETS@": "true"})
+    url = next(gen)
+    try:
+        async with http_session(f"{url}?mode=managed&categories=orgs_wlans", {"X-Mist-Token": "t"}) as (s, _):
+            seen = seen_of(await s.call_tool("listOrgWlans", {"org_id": ORG_ID}))
+            assert "HIDcommunity" in seen and not HANDLE.search(seen)
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(gen)
+
+
 async def test_show_secrets_is_the_operators_choice(mistmcp_bin, secret_mist):
     async with connect(mistmcp_bin, [*ARGS, "--show-secrets"], env=server_env(secret_mist)) as c:
         seen = seen_of(await c.call("listOrgWlans", {"org_id": ORG_ID}))
