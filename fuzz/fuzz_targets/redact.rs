@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = String::from_utf8_lossy(rest);
     let r = Redactor::with_key([3; 32]);
-    let from = ReadFrom { place: PATH, single: true };
+    let from = ReadFrom { place: PATH, single: true, records: true };
     let to = WriteTo { place: PATH, update: true };
     if kind % 2 == 0 {
         let Ok(original) = serde_json::from_str::<Value>(&text) else {

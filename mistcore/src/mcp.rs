@@ -246,6 +246,7 @@ fn redact_junos(session: &Session, mut value: Value) -> Value {
             ReadFrom {
                 place: &place,
                 single: true,
+                records: true,
             },
         );
     };
@@ -256,11 +257,13 @@ fn redact_junos(session: &Session, mut value: Value) -> Value {
     value
 }
 
-/// Where a Mist answer was read: its path; one object unless it is a list or a search.
-fn read_from<'p>(path: &'p str, body: &Value) -> ReadFrom<'p> {
+/// Where a Mist answer was read: its path; one object unless it is a list or a search; its
+/// records' ids name objects unless it answers a write (which may echo the caller's body).
+fn read_from<'p>(path: &'p str, body: &Value, op: &Operation) -> ReadFrom<'p> {
     ReadFrom {
         place: path,
         single: body.is_object() && body.get("results").is_none(),
+        records: !op.is_write(),
     }
 }
 
@@ -514,6 +517,7 @@ async fn run_workflow(
                                         ReadFrom {
                                             place: &relative,
                                             single: false,
+                                            records: true,
                                         },
                                     ),
                                     r.pagination.as_ref(),
@@ -693,7 +697,7 @@ async fn run_operation(
             );
             let pagination = response.pagination.as_ref().filter(|_| !filtered);
             let path = api::fill_path(op, &validated);
-            let from = read_from(&path, &response.body);
+            let from = read_from(&path, &response.body, op);
             let mut body = workflows::apply(after, redacted(ctx.session, response.body, from));
             response_budget::project(&mut body, fields);
             if let Some(filter) = jq {

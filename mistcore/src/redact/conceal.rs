@@ -1,28 +1,56 @@
 //! Answers (and a write shown to the human) with their secrets replaced by handles.
 
+use super::ReadFrom;
 use super::find::{json_text, pem_begins, secret_flags, spans_of};
 use super::vault::{Origin, Vault, is_handle};
 use serde_json::{Map, Value};
 
-/// One walk over an answer: the vault, where the answer was read, and the `id`s of the objects
-/// around the current value.
+/// One walk over an answer: the vault, and where the answer was read (the path of a single
+/// object, the `id`s of the records around the current value), when it is a Mist or device
+/// answer at all.
 pub(super) struct Walk<'v> {
-    pub vault: &'v mut Vault,
+    vault: &'v mut Vault,
+    /// Whether values get a place to go back to: only what Mist or a device answered does (a
+    /// write's own body, an error text or output say nothing of where a value belongs).
+    from_answer: bool,
     /// The path of a single object's read, `None` for lists, searches and device output.
-    pub path: Option<String>,
-    pub ids: Vec<String>,
+    path: Option<String>,
+    /// Whether records' ids name their objects (see [`ReadFrom::records`]).
+    records: bool,
+    ids: Vec<String>,
 }
 
-impl Walk<'_> {
-    fn origin(&self) -> Origin {
-        Origin {
-            path: self.path.clone(),
-            ids: self.ids.clone(),
+impl<'v> Walk<'v> {
+    /// A walk over an answer read `from`.
+    pub fn answer(vault: &'v mut Vault, from: ReadFrom<'_>) -> Self {
+        Walk {
+            vault,
+            from_answer: !from.place.is_empty(),
+            path: from.single.then(|| from.place.to_string()),
+            records: from.records,
+            ids: Vec::new(),
+        }
+    }
+
+    /// A walk over text or JSON whose values go back nowhere.
+    pub fn nowhere(vault: &'v mut Vault) -> Self {
+        Walk {
+            vault,
+            from_answer: false,
+            path: None,
+            records: false,
+            ids: Vec::new(),
         }
     }
 
     fn handle(&mut self, kind: &str, leaf: &Value) -> String {
-        let origin = self.origin();
+        if !self.from_answer {
+            return self.vault.handle(kind, leaf, None);
+        }
+        let origin = Origin {
+            path: self.path.clone(),
+            ids: self.ids.clone(),
+        };
         self.vault.handle(kind, leaf, Some(&origin))
     }
 }
@@ -46,7 +74,9 @@ fn walk(w: &mut Walk<'_>, value: &mut Value, parent: Option<&str>, level: Level)
             // Mist's ids are UUIDs: anything else (`"id": "setting"`, in a hostile answer) would
             // let a value go back to a path that merely ends with that word.
             let id = match map.get("id") {
-                Some(Value::String(id)) if level == Level::Record && crate::schema::is_uuid(id) => {
+                Some(Value::String(id))
+                    if w.records && level == Level::Record && crate::schema::is_uuid(id) =>
+                {
                     Some(id.clone())
                 }
                 _ => None,

@@ -22,11 +22,7 @@ pub(super) fn redact(
 ) -> String {
     let text = embedded_json(vault, text);
     let text = pairs(vault, &text);
-    let mut walk = Walk {
-        vault,
-        path: None,
-        ids: Vec::new(),
-    };
+    let mut walk = Walk::nowhere(vault);
     let text = conceal::text(&mut walk, &text).unwrap_or(text);
     scrub(vault, &text, caller, revealed)
 }
@@ -47,11 +43,8 @@ fn embedded_json(vault: &mut Vault, text: &str) -> String {
             Some(Ok(mut value)) if value.is_object() || value.is_array() => {
                 let end = start + values.byte_offset();
                 let before = value.clone();
-                let mut walk = Walk {
-                    vault,
-                    path: None,
-                    ids: Vec::new(),
-                };
+                // An error may echo the model's own body: its ids say nothing of where a value goes.
+                let mut walk = Walk::nowhere(vault);
                 conceal::tree(&mut walk, &mut value, None);
                 if value != before {
                     out.push_str(&text[at..start]);

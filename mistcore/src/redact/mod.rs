@@ -87,6 +87,10 @@ pub struct ReadFrom<'a> {
     pub place: &'a str,
     /// The answer is a single object.
     pub single: bool,
+    /// The `id`s of the answer's records name the objects they are (a read of Mist): an update
+    /// of a path ending in one may put their secrets back. Not for the answer to a write, which
+    /// may echo the caller's own body.
+    pub records: bool,
 }
 
 impl ReadFrom<'_> {
@@ -94,6 +98,7 @@ impl ReadFrom<'_> {
     pub const NOWHERE: ReadFrom<'static> = ReadFrom {
         place: "",
         single: false,
+        records: false,
     };
 }
 
@@ -179,11 +184,7 @@ impl Redactor {
     /// their handles.
     pub fn redact_json(&self, value: &mut Value, from: ReadFrom<'_>) {
         let mut vault = self.vault();
-        let mut walk = conceal::Walk {
-            vault: &mut vault,
-            path: from.single.then(|| from.place.to_string()),
-            ids: Vec::new(),
-        };
+        let mut walk = conceal::Walk::answer(&mut vault, from);
         conceal::tree(&mut walk, value, None);
     }
 
@@ -191,11 +192,7 @@ impl Redactor {
     /// by handles.
     pub fn redact_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let mut vault = self.vault();
-        let mut walk = conceal::Walk {
-            vault: &mut vault,
-            path: None,
-            ids: Vec::new(),
-        };
+        let mut walk = conceal::Walk::nowhere(&mut vault);
         match conceal::text(&mut walk, text) {
             Some(s) => Cow::Owned(s),
             None => Cow::Borrowed(text),
@@ -322,6 +319,7 @@ mod tests {
     const FROM: ReadFrom<'static> = ReadFrom {
         place: WLAN,
         single: true,
+        records: true,
     };
     const TO: WriteTo<'static> = WriteTo {
         place: WLAN,
@@ -423,6 +421,7 @@ mod tests {
         let list = ReadFrom {
             place: "/api/v1/orgs/o1/webhooks",
             single: false,
+            records: true,
         };
         let mut hooks = json!([{"id": H7, "splunk_token": "tok-7"}, {"id": "webhooks", "splunk_token": "tok-8"}]);
         a.redact_json(&mut hooks, list);
@@ -465,6 +464,26 @@ mod tests {
             r.reveal_json(&mut out, to_hook),
             Err(RevealError::OtherObject { .. })
         ));
+        // Nor at the top of the model's body (shown to the human without a place).
+        let mut top = json!({"id": H7, "auth": {"psk": handle}});
+        r.reveal_json(&mut top, TO).expect("the same WLAN");
+        r.redact_json(&mut top, ReadFrom::NOWHERE);
+        assert!(
+            r.reveal_json(&mut json!({"headers": {"psk": handle}}), to_hook)
+                .is_err()
+        );
+        // Nor in Mist's answer to a write, which may echo that body.
+        let mut echoed = json!({"id": H7, "auth": {"psk": "Orig1nal-PSK-7c41"}});
+        let answer = ReadFrom {
+            place: WLAN,
+            single: true,
+            records: false,
+        };
+        r.redact_json(&mut echoed, answer);
+        assert!(
+            r.reveal_json(&mut json!({"headers": {"psk": handle}}), to_hook)
+                .is_err()
+        );
         // An id deep in an answer (or in Mist's echo of such a body) names nothing either.
         let mut echo = json!({"id": W1, "auth": {"psk": "Orig1nal-PSK-7c41", "id": H7}});
         r.redact_json(&mut echo, FROM);
@@ -488,6 +507,7 @@ mod tests {
         let r1 = ReadFrom {
             place: "junos:r1",
             single: true,
+            records: true,
         };
         r.redact_json(&mut config, r1);
         let h = config["output"]
@@ -621,6 +641,7 @@ mod tests {
         let r1 = ReadFrom {
             place: "junos:r1",
             single: true,
+            records: true,
         };
         r.redact_json(&mut answer, r1);
         let shown = answer["output"].as_str().expect("text").to_string();
