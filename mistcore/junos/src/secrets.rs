@@ -273,14 +273,30 @@ fn lines(text: &str) -> Vec<SecretSpan> {
             // A placeholder (`«...»`, a redacted secret handed back) counts as stated too.
             let stated = keyword.is_some()
                 && (token.quoted || secret_data || value.starts_with('\u{ab}') || last == Some(i));
+            let kind = || {
+                previous
+                    .filter(|p| is_word(p))
+                    .unwrap_or("secret")
+                    .to_string()
+            };
             if encrypted || stated {
                 spans.push(SecretSpan {
                     range: token.range.clone(),
-                    kind: previous
-                        .filter(|p| is_word(p))
-                        .unwrap_or("secret")
-                        .to_string(),
+                    kind: kind(),
                 });
+            } else if token.quoted && value.contains('$') {
+                // An encrypted value within a quoted text (`description "see $9$..."`).
+                let mut from = 0;
+                for part in value.split(' ') {
+                    if looks_encrypted(part) {
+                        let start = token.range.start + from;
+                        spans.push(SecretSpan {
+                            range: start..start + part.len(),
+                            kind: kind(),
+                        });
+                    }
+                    from += part.len() + 1;
+                }
             }
         }
         // On a `## SECRET-DATA` line the value is the last word before `;`.
@@ -551,6 +567,12 @@ set system login password minimum-length 8\n";
             // A quadratic walk takes minutes on these (no timing assertion: the suite shows it).
             assert!(secret_spans(&text).len() <= 2);
         }
+    }
+
+    #[test]
+    fn encrypted_values_within_quoted_text() {
+        let text = "set interfaces ge-0/0/1 description \"old key $9$abcDEF and more\"\n";
+        assert_eq!(found(text), vec![("$9$abcDEF", "description".to_string())]);
     }
 
     #[test]

@@ -532,6 +532,35 @@ mod tests {
             r.reveal_text(&format!("set interfaces ge-0/0/0 description {h}"), to_r1)
                 .is_err()
         );
+        // What is sent must read back as that secret: not within a description's text.
+        let quoted = format!("set interfaces ge-0/0/0 description \"see secret {h}\"");
+        assert!(r.reveal_text(&quoted, to_r1).is_err());
+        // Nor after a Junos keyword in a free-text field of Mist.
+        let hook = format!("/api/v1/orgs/o1/webhooks/{H7}");
+        let mut hooks = json!({"id": H7, "secret": "HookSigning-42"});
+        let read = ReadFrom {
+            place: &hook,
+            single: true,
+            records: true,
+        };
+        r.redact_json(&mut hooks, read);
+        let hs = hooks["secret"].as_str().unwrap_or("").to_string();
+        let to_hook = WriteTo {
+            place: &hook,
+            update: true,
+        };
+        let mut header =
+            json!({"url": "https://x.example", "headers": {"X-Note": format!("secret {hs}")}});
+        assert!(r.reveal_json(&mut header, to_hook).is_err());
+        assert!(
+            r.reveal_json(&mut json!({"ssid": format!("secret {hs}")}), to_hook)
+                .is_err()
+        );
+        r.reveal_json(&mut json!({"secret": hs}), to_hook)
+            .expect("its own place");
+        // Read side: an encrypted value inside a description's text is a secret too.
+        let shown = r.redact_text("set interfaces ge-0/0/1 description \"old key $9$abcDEF\"");
+        assert!(!shown.contains("$9$abcDEF"), "{shown}");
     }
 
     #[test]

@@ -162,10 +162,18 @@ pub(super) fn string(
     }
     let spans = spans_of(text);
     let mut out = String::with_capacity(text.len());
+    // Where each value went in `out`, the kind it must be found as there, and its handle.
+    let mut placed: Vec<(Range<usize>, &str, &str)> = Vec::with_capacity(handles.len());
     let mut at = 0;
     for r in handles {
         let handle = &text[r.clone()];
-        let span = spans.iter().find(|s| s.range == r);
+        let kind = handle_kind(handle).unwrap_or("");
+        // Both sorted: the span at this handle, if any, by its start.
+        let span = spans
+            .binary_search_by_key(&r.start, |s| s.range.start)
+            .ok()
+            .map(|i| &spans[i])
+            .filter(|s| s.range == r);
         let kept = match span {
             Some(span) => value_for(vault, handle, Some(&span.kind), &span.kind, to)?,
             // An encrypted value (`$9$...`) back after the statement it was read from.
@@ -173,18 +181,38 @@ pub(super) fn string(
                 let keyword = word_before(text, r.start);
                 let kept = value_for(vault, handle, Some(keyword), place, to)?;
                 if !(whole_token(text, &r) && looks_encrypted(&leaf_text(&kept.value))) {
-                    return Err(RevealError::Misplaced {
-                        handle: handle.to_string(),
-                        place: place.to_string(),
-                    });
+                    return Err(misplaced(handle, place));
                 }
                 kept
             }
         };
         out.push_str(&text[at..r.start]);
+        let start = out.len();
         out.push_str(&leaf_text(&kept.value));
+        placed.push((start..out.len(), kind, handle));
         at = r.end;
     }
     out.push_str(&text[at..]);
+    // What is sent must read back as a secret of the same kind where each value went: a value
+    // that would be shown as it is (`"see secret $9$..."` in a description, `secret VALUE` in a
+    // free-text field) is refused.
+    let read_back = spans_of(&out);
+    for (range, kind, handle) in placed {
+        let found = read_back
+            .binary_search_by_key(&range.start, |s| s.range.start)
+            .ok()
+            .map(|i| &read_back[i])
+            .is_some_and(|s| s.range == range && s.kind == kind);
+        if !found {
+            return Err(misplaced(handle, place));
+        }
+    }
     Ok(out)
+}
+
+fn misplaced(handle: &str, place: &str) -> RevealError {
+    RevealError::Misplaced {
+        handle: handle.to_string(),
+        place: place.to_string(),
+    }
 }
