@@ -184,3 +184,72 @@ pub fn mist_transport(policy: Policy) -> anyhow::Result<MistTransport> {
 pub fn init_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TokioClock;
+    use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
+    use mistcore::catalog::Method;
+    use mistcore::resilience::{Policy, Resilient};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    struct Answers;
+
+    #[async_trait::async_trait]
+    impl HttpTransport for Answers {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
+            Ok(HttpResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: b"{}".to_vec(),
+            })
+        }
+    }
+
+    fn request() -> HttpRequest {
+        HttpRequest {
+            method: Method::Get,
+            url: url::Url::parse("https://api.mist.com/api/v1/self").expect("a URL"),
+            headers: vec![("authorization".into(), "Token t".into())],
+            body: None,
+        }
+    }
+
+    /// Issue 18: with the budget spent, 100 concurrent calls each answer within the 2 s cap
+    /// (in tokio's paused time: no real waiting), the few that a freed call lets through and
+    /// the others failing fast, instead of all waiting out the request timeout.
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_calls_on_a_spent_budget_answer_within_the_cap() {
+        let policy = Policy {
+            calls_per_hour: Some(3600),
+            ..Policy::default()
+        };
+        let cap = policy.budget_wait_cap;
+        let client = Arc::new(Resilient::new(Answers, TokioClock::default(), policy));
+        for _ in 0..3600 {
+            client.send(request()).await.expect("within the budget");
+        }
+        let calls: Vec<_> = (0..100)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    let started = tokio::time::Instant::now();
+                    let outcome = client.send(request()).await;
+                    (started.elapsed(), outcome.is_ok())
+                })
+            })
+            .collect();
+        let mut through = 0;
+        for call in calls {
+            let (waited, ok) = call.await.expect("the call ran");
+            assert!(
+                waited <= cap + Duration::from_millis(1),
+                "waited {waited:?}"
+            );
+            through += usize::from(ok);
+        }
+        // One call a second frees: about two of the hundred get through within the cap.
+        assert!((1..=3).contains(&through), "{through} calls went through");
+    }
+}

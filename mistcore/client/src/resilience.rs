@@ -229,11 +229,20 @@ impl<T: HttpTransport, C: Clock> HttpTransport for Resilient<T, C> {
             .unwrap_or(Duration::MAX);
         let left = |clock: &C| deadline.saturating_sub(clock.now());
         if let Some(budget) = &self.budget {
+            // The cap holds for the whole wait of this call, not for each turn: calls that
+            // share a spent budget take the freed calls in turns, and a loser of every turn
+            // fails once the cap is reached instead of waiting out the request timeout.
+            let give_up = self
+                .clock
+                .now()
+                .checked_add(self.policy.budget_wait_cap)
+                .unwrap_or(Duration::MAX);
             loop {
-                match budget.take(token_of(&request), self.clock.now()) {
+                let now = self.clock.now();
+                match budget.take(token_of(&request), now) {
                     Ok(()) => break,
                     Err(wait)
-                        if wait <= self.policy.budget_wait_cap && wait < left(&self.clock) =>
+                        if now.saturating_add(wait) <= give_up && wait < left(&self.clock) =>
                     {
                         self.clock.sleep(wait).await;
                     }
