@@ -160,33 +160,27 @@ pub async fn call_tool(
     if !tools::is_visible(session, &tool) {
         return Ok(ToolOutcome::error(not_listed(session, &tool)));
     }
-    // What the caller sent, so that an error echoing it is not redacted where it matches a
-    // secret (that would confirm a guess).
-    let caller = match &session.secrets {
-        Some(_) => strings_of(&args),
-        None => Vec::new(),
-    };
-    let mut outcome = dispatch(ctx, tool, args).await;
+    let mut outcome = dispatch(ctx, tool, &args).await;
     if let Some(secrets) = &session.secrets
         && outcome.result.is_error == Some(true)
     {
-        let caller: Vec<&str> = caller.iter().map(String::as_str).collect();
-        redact_error(secrets, &mut outcome.result, &caller, &Revealed::default());
+        // What the caller sent is not redacted where an error echoes it (that would confirm a
+        // guess).
+        redact_error(
+            secrets,
+            &mut outcome.result,
+            &strings_of(&args),
+            &Revealed::default(),
+        );
     }
     Ok(outcome)
 }
 
-fn strings_of(args: &JsonObject) -> Vec<String> {
-    fn walk(value: &Value, out: &mut Vec<String>) {
-        match value {
-            Value::String(s) => out.push(s.clone()),
-            Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
-            Value::Object(map) => map.values().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
+/// Every string of a call's arguments.
+fn strings_of(args: &JsonObject) -> Vec<&str> {
     let mut out = Vec::new();
-    args.values().for_each(|v| walk(v, &mut out));
+    args.values()
+        .for_each(|v| crate::redact::for_each_string(v, &mut |s| out.push(s)));
     out
 }
 
@@ -267,19 +261,19 @@ fn read_from<'p>(path: &'p str, body: &Value, op: &Operation) -> ReadFrom<'p> {
     }
 }
 
-async fn dispatch(ctx: CallContext<'_>, tool: ToolRef, args: JsonObject) -> ToolOutcome {
+async fn dispatch(ctx: CallContext<'_>, tool: ToolRef, args: &JsonObject) -> ToolOutcome {
     let session = ctx.session;
     match tool {
-        ToolRef::Manage => match manage::run(session, &args) {
+        ToolRef::Manage => match manage::run(session, args) {
             Ok((answer, change)) => ToolOutcome {
                 change: Some(change).filter(|c| !c.enable.is_empty() || !c.disable.is_empty()),
                 ..ToolOutcome::ok(&answer)
             },
             Err(e) => ToolOutcome::error(e),
         },
-        ToolRef::Search => discovery::search(session, &args)
+        ToolRef::Search => discovery::search(session, args)
             .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
-        ToolRef::Describe => discovery::describe(session, &args)
+        ToolRef::Describe => discovery::describe(session, args)
             .map_or_else(ToolOutcome::error, |v| ToolOutcome::ok(&v)),
         ToolRef::Call
             if let Some(tool) = args
@@ -298,7 +292,7 @@ async fn dispatch(ctx: CallContext<'_>, tool: ToolRef, args: JsonObject) -> Tool
             };
             call_junos(ctx, tool, &inner).await
         }
-        ToolRef::Call => match discovery::call_target(session, &args) {
+        ToolRef::Call => match discovery::call_target(session, args) {
             Ok(target) => {
                 let output = Output {
                     jq: target.jq.as_deref(),
@@ -309,10 +303,9 @@ async fn dispatch(ctx: CallContext<'_>, tool: ToolRef, args: JsonObject) -> Tool
             Err(e) => ToolOutcome::error(e),
         },
         ToolRef::Operation(op) => {
-            let mut args = args;
             let (fields, jq) = if tools::takes_fields(op) {
-                let fields = response_budget::parse_fields(args.remove("fields").as_ref());
-                let jq = response_budget::parse_jq(args.remove("jq").as_ref());
+                let fields = response_budget::parse_fields(args.get("fields"));
+                let jq = response_budget::parse_jq(args.get("jq"));
                 match fields.and_then(|f| jq.map(|j| (f, j))) {
                     Ok(both) => both,
                     Err(e) => return ToolOutcome::error(e),
@@ -320,15 +313,28 @@ async fn dispatch(ctx: CallContext<'_>, tool: ToolRef, args: JsonObject) -> Tool
             } else {
                 (Vec::new(), None)
             };
+            // The operation's own arguments: a copy only when `fields` or `jq` must go.
+            let own;
+            let args = if tools::takes_fields(op)
+                && (args.contains_key("fields") || args.contains_key("jq"))
+            {
+                let mut copy = args.clone();
+                copy.remove("fields");
+                copy.remove("jq");
+                own = copy;
+                &own
+            } else {
+                args
+            };
             let output = Output {
                 jq: jq.as_deref(),
                 ..Output::plain(&fields)
             };
-            call_operation(ctx, op, &args, output).await
+            call_operation(ctx, op, args, output).await
         }
-        ToolRef::Workflow(w) => call_workflow(ctx, w, &args).await,
-        ToolRef::Diagnostic(d) => call_diagnostic(ctx, d, &args).await,
-        ToolRef::Junos(j) => call_junos(ctx, j, &args).await,
+        ToolRef::Workflow(w) => call_workflow(ctx, w, args).await,
+        ToolRef::Diagnostic(d) => call_diagnostic(ctx, d, args).await,
+        ToolRef::Junos(j) => call_junos(ctx, j, args).await,
     }
 }
 
@@ -713,9 +719,7 @@ async fn run_operation(
             // Mist may echo a value put back from a handle: it shows as its handle even where
             // the caller's text holds it.
             if let Some(secrets) = &ctx.session.secrets {
-                let caller = strings_of(args);
-                let caller: Vec<&str> = caller.iter().map(String::as_str).collect();
-                redact_error(secrets, &mut outcome.result, &caller, &revealed);
+                redact_error(secrets, &mut outcome.result, &strings_of(args), &revealed);
             }
             outcome
         }

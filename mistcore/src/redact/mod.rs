@@ -119,11 +119,12 @@ pub struct Revealed {
     handles: Vec<String>,
 }
 
-fn strings(value: &Value, f: &mut dyn FnMut(&str)) {
+/// Calls `f` with every string in `value`, at any depth.
+pub(crate) fn for_each_string<'v>(value: &'v Value, f: &mut dyn FnMut(&'v str)) {
     match value {
         Value::String(s) => f(s),
-        Value::Array(items) => items.iter().for_each(|i| strings(i, f)),
-        Value::Object(map) => map.values().for_each(|v| strings(v, f)),
+        Value::Array(items) => items.iter().for_each(|i| for_each_string(i, f)),
+        Value::Object(map) => map.values().for_each(|v| for_each_string(v, f)),
         _ => {}
     }
 }
@@ -211,7 +212,7 @@ impl Redactor {
     /// handle's kind, and only handles read from the object written. Says which were put back.
     pub fn reveal_json(&self, value: &mut Value, to: WriteTo<'_>) -> Result<Revealed, RevealError> {
         let mut handles = Vec::new();
-        strings(value, &mut |s| {
+        for_each_string(value, &mut |s| {
             handles.extend(
                 vault::handle_ranges(s)
                     .into_iter()

@@ -15,12 +15,12 @@ use std::ops::Range;
 fn value_for<'v>(
     vault: &'v Vault,
     handle: &str,
-    kind: Option<&str>,
+    kind: &str,
     place: &str,
     to: &WriteTo<'_>,
 ) -> Result<&'v Kept, RevealError> {
     let kept = vault.lookup(handle)?;
-    if kind.is_some_and(|k| handle_kind(handle) != Some(k)) {
+    if handle_kind(handle) != Some(kind) {
         return Err(RevealError::Misplaced {
             handle: handle.to_string(),
             place: place.to_string(),
@@ -105,7 +105,7 @@ fn leaves(
 ) -> Result<(), RevealError> {
     match value {
         Value::String(s) if is_handle(s) => {
-            *value = value_for(vault, s, Some(kind), kind, to)?.value.clone();
+            *value = value_for(vault, s, kind, kind, to)?.value.clone();
             Ok(())
         }
         Value::String(s) if s.contains(super::vault::HANDLE_OPEN) => {
@@ -114,7 +114,7 @@ fn leaves(
             for r in handle_ranges(s) {
                 out.push_str(&s[at..r.start]);
                 out.push_str(&leaf_text(
-                    &value_for(vault, &s[r.clone()], Some(kind), kind, to)?.value,
+                    &value_for(vault, &s[r.clone()], kind, kind, to)?.value,
                 ));
                 at = r.end;
             }
@@ -175,11 +175,11 @@ pub(super) fn string(
             .map(|i| &spans[i])
             .filter(|s| s.range == r);
         let kept = match span {
-            Some(span) => value_for(vault, handle, Some(&span.kind), &span.kind, to)?,
+            Some(span) => value_for(vault, handle, &span.kind, &span.kind, to)?,
             // An encrypted value (`$9$...`) back after the statement it was read from.
             None => {
                 let keyword = word_before(text, r.start);
-                let kept = value_for(vault, handle, Some(keyword), place, to)?;
+                let kept = value_for(vault, handle, keyword, place, to)?;
                 if !(whole_token(text, &r) && looks_encrypted(&leaf_text(&kept.value))) {
                     return Err(misplaced(handle, place));
                 }
