@@ -203,19 +203,37 @@ def test_a_session_serves_only_the_credentials_that_opened_it(mistmcp_bin, mist)
         server.stop()
 
 
-def test_simultaneous_initializes_respect_the_cap(mistmcp_bin, mist):
+def test_simultaneous_initializes_fill_the_cap_exactly(mistmcp_bin, mist):
+    """Issue 18: 60 initializes at once against a cap of 20 open exactly 20 sessions (none more,
+    and none refused while a slot is free); a closed session frees its slot at once, and a
+    malformed session header cannot open a session past the cap."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    server = HttpServer(mistmcp_bin, ["--api-url", mist, "--max-sessions", "3"])
+    server = HttpServer(mistmcp_bin, ["--api-url", mist, "--max-sessions", "20"])
     url = f"{server.url}?cloud=api.mist.com"
+    start = threading.Barrier(60)
     try:
         def one(_):
             with httpx2.Client(timeout=30) as c:
-                return initialize(c, url).status_code
+                start.wait()
+                r = initialize(c, url)
+                return r.status_code, r.headers.get("mcp-session-id")
 
-        with ThreadPoolExecutor(12) as pool:
-            codes = list(pool.map(one, range(12)))
-        assert codes.count(200) <= 3 and codes.count(200) >= 1 and set(codes) <= {200, 503}, codes
+        with ThreadPoolExecutor(60) as pool:
+            answers = list(pool.map(one, range(60)))
+        codes = [code for code, _ in answers]
+        assert codes.count(200) == 20 and codes.count(503) == 40, codes
+        with httpx2.Client(timeout=30) as c:
+            assert initialize(c, url).status_code == 503
+            # rmcp would take a session id that is not visible ASCII for none, and open a session.
+            raw = c.post(url, json=INIT, headers={**HEADERS, "Mcp-Session-Id": b"\xff\xfe"})
+            assert raw.status_code == 400 and "Mcp-Session-Id" in raw.json()["error"]
+            sid = next(sid for code, sid in answers if code == 200)
+            closed = c.delete(url, headers={**HEADERS, "Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-06-18"})
+            assert closed.status_code == 200
+            assert initialize(c, url).status_code == 200
+            assert initialize(c, url).status_code == 503
     finally:
         server.stop()
 

@@ -2,7 +2,12 @@
 //! Mist mock of our own (axum, in this process), printing calls/s, p50/p99 and peak RSS.
 //!
 //! `cargo run --release --example http_load -- [sessions] [calls] [path to mistmcp] [fault %]`
-//! (scripts/bench.sh runs it with 50 × 200; scripts/soak.sh with 20 × 1000 and 10 % faults).
+//! (scripts/soak.sh runs it with 20 × 1000 and 10 % faults).
+//!
+//! `http_load levels [path to mistmcp]` (scripts/bench.sh): a fresh server per mode and number of
+//! sessions (1, 50, 200, 400 in `managed`; 50 in every other mode) printing calls/s, p50/p99, the
+//! server's CPU per call (its /proc utime+stime), its RSS per open idle session and its RSS after
+//! every session was closed, against its RSS before the load.
 //!
 //! With faults, the mock answers that share of requests with a 503 (retried by the server), a
 //! 429 with `Retry-After: 0` (retried), an HTML 500 page or truncated JSON (tool errors), or
@@ -74,6 +79,13 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "levels") {
+        let binary = args
+            .get(2)
+            .cloned()
+            .unwrap_or_else(|| "target/release/mistmcp".into());
+        return levels(&binary, &args[3.min(args.len())..]).await;
+    }
     let sessions: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(50);
     let calls: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200);
     let binary = args
@@ -317,4 +329,371 @@ async fn session(
         }
     }
     Ok((latencies, errors, lost))
+}
+
+/// The server's CPU time so far (utime + stime of /proc/PID/stat), in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: u64 = fields
+        .get(11..13)
+        .map(|t| t.iter().filter_map(|v| v.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    ticks as f64 / 100.0
+}
+
+/// The figures of one run of [`level`].
+struct Figures {
+    calls: usize,
+    seconds: f64,
+    p50: Duration,
+    p99: Duration,
+    cpu_per_call: f64,
+    rss_before: u64,
+    rss_open: u64,
+    rss_peak: u64,
+    rss_closed: u64,
+    errors: usize,
+    lost: usize,
+    refused_opens: usize,
+}
+
+/// A mistmcp HTTP server on a free port, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_server(
+    binary: &str,
+    mock: std::net::SocketAddr,
+    extra: &[&str],
+) -> anyhow::Result<Server> {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let child = Command::new(binary)
+        .args([
+            "-t",
+            "http",
+            "-p",
+            &port.to_string(),
+            "--api-url",
+            &format!("http://{mock}"),
+        ])
+        .args(extra)
+        .env("MISTMCP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let server = Server { child, port };
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(server);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    anyhow::bail!("{binary} did not listen on {port}")
+}
+
+/// Sends one JSON-RPC message of session `sid` (or an initialize without one); returns the
+/// answer's session id header and body.
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    sid: Option<&str>,
+    message: &serde_json::Value,
+) -> anyhow::Result<(Option<String>, reqwest::StatusCode, String)> {
+    let mut request = client
+        .post(url)
+        .header("accept", "application/json, text/event-stream")
+        .header("x-mist-token", token)
+        .header("content-type", "application/json")
+        .body(message.to_string());
+    if let Some(sid) = sid {
+        request = request
+            .header("mcp-session-id", sid)
+            .header("mcp-protocol-version", "2025-06-18");
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let id = response
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    Ok((id, status, response.text().await?))
+}
+
+/// Opens a session (initialize, then initialized); `None` when the server refused it.
+async fn open(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<Option<String>> {
+    let init = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "load", "version": "0"}}});
+    let (sid, status, _) = post(client, url, token, None, &init).await?;
+    let Some(sid) = sid else {
+        return if status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            Ok(None)
+        } else {
+            anyhow::bail!("no session id: {status}")
+        };
+    };
+    let initialized = serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    post(client, url, token, Some(&sid), &initialized).await?;
+    Ok(Some(sid))
+}
+
+/// Closes a session (DELETE).
+async fn close(client: &reqwest::Client, url: &str, token: &str, sid: &str) -> anyhow::Result<()> {
+    client
+        .delete(url)
+        .header("x-mist-token", token)
+        .header("mcp-session-id", sid)
+        .header("mcp-protocol-version", "2025-06-18")
+        .send()
+        .await?
+        .text()
+        .await?;
+    Ok(())
+}
+
+/// `calls` getSelf calls in session `sid`: latencies, errors, requests without exactly one answer.
+async fn call_many(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    sid: &str,
+    calls: usize,
+) -> anyhow::Result<(Vec<Duration>, usize, usize)> {
+    let (mut latencies, mut errors, mut lost) = (Vec::with_capacity(calls), 0, 0);
+    for i in 1..=calls {
+        let call = serde_json::json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}}});
+        let t = Instant::now();
+        let (_, _, body) = post(client, url, token, Some(sid), &call).await?;
+        latencies.push(t.elapsed());
+        let answers: Vec<serde_json::Value> = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<serde_json::Value>(d.trim()).ok())
+            .filter(|v| v["id"] == i)
+            .collect();
+        match answers.as_slice() {
+            [one] if one.get("error").is_some() || one["result"]["isError"] == true => errors += 1,
+            [_] => {}
+            _ => lost += 1,
+        }
+    }
+    Ok((latencies, errors, lost))
+}
+
+/// RSS once it has settled: the lowest of a few readings over `wait` (freed memory is given
+/// back to the system asynchronously by some allocators).
+async fn settled_rss(pid: u32, wait: Duration) -> u64 {
+    let steps = 10;
+    let mut lowest = u64::MAX;
+    for _ in 0..steps {
+        tokio::time::sleep(wait / steps).await;
+        lowest = lowest.min(rss_kib(pid, "VmRSS:"));
+    }
+    lowest
+}
+
+/// One run: a fresh server in `mode`, `sessions` sessions opened at once and left idle, then
+/// `calls` calls in each at once, then every session closed.
+async fn level(
+    binary: &str,
+    mock: std::net::SocketAddr,
+    mode: &str,
+    sessions: usize,
+    calls: usize,
+) -> anyhow::Result<Figures> {
+    let server = start_server(binary, mock, &["--max-sessions", "1000"]).await?;
+    let pid = server.child.id();
+    let url = format!(
+        "http://127.0.0.1:{}/mcp?cloud=api.mist.com&mode={mode}",
+        server.port
+    );
+    // Warm-up: one session's calls (lazy tables, the upstream pool), then closed.
+    {
+        let client = reqwest::Client::new();
+        let sid = open(&client, &url, "warm")
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("warm-up session refused"))?;
+        call_many(&client, &url, "warm", &sid, 50).await?;
+        close(&client, &url, "warm", &sid).await?;
+    }
+    let rss_before = settled_rss(pid, Duration::from_millis(500)).await;
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(sessions)
+        .build()?;
+    let opened = futures_util::future::join_all((0..sessions).map(|n| {
+        let client = client.clone();
+        let url = url.clone();
+        async move { open(&client, &url, &format!("t{n}")).await }
+    }))
+    .await;
+    let mut ids = Vec::with_capacity(sessions);
+    let mut refused_opens = 0;
+    for (n, o) in opened.into_iter().enumerate() {
+        match o? {
+            Some(sid) => ids.push((n, sid)),
+            None => refused_opens += 1,
+        }
+    }
+    let rss_open = settled_rss(pid, Duration::from_millis(300)).await;
+
+    let cpu_start = cpu_seconds(pid);
+    let started = Instant::now();
+    let runs = futures_util::future::join_all(ids.iter().map(|(n, sid)| {
+        let client = client.clone();
+        let url = url.clone();
+        let sid = sid.clone();
+        let token = format!("t{n}");
+        tokio::spawn(async move { call_many(&client, &url, &token, &sid, calls).await })
+    }))
+    .await;
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu_start;
+    let (mut latencies, mut errors, mut lost) = (Vec::new(), 0, 0);
+    for run in runs {
+        let (l, e, x) = run??;
+        latencies.extend(l);
+        errors += e;
+        lost += x;
+    }
+    let rss_peak = rss_kib(pid, "VmHWM:");
+    futures_util::future::join_all(ids.iter().map(|(n, sid)| {
+        let client = client.clone();
+        let url = url.clone();
+        async move { close(&client, &url, &format!("t{n}"), sid).await }
+    }))
+    .await
+    .into_iter()
+    .collect::<anyhow::Result<Vec<()>>>()?;
+    // The client's keep-alive connections go too: nothing of the load is left open.
+    drop(client);
+    let rss_closed = settled_rss(pid, Duration::from_secs(2)).await;
+    latencies.sort();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Ok(Figures {
+        calls: latencies.len(),
+        seconds,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        cpu_per_call: cpu / latencies.len().max(1) as f64,
+        rss_before,
+        rss_open,
+        rss_peak,
+        rss_closed,
+        errors,
+        lost,
+        refused_opens,
+    })
+}
+
+/// The benchmark of scripts/bench.sh: [`level`] for 1, 50, 200 and 400 sessions in `managed`,
+/// and for 50 sessions in the other modes; or for the runs given as `mode:sessions`.
+async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
+    let mock = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let mock_addr = mock.local_addr()?;
+    let app = axum::Router::new()
+        .fallback(|| async { ([(http::header::CONTENT_TYPE, "application/json")], SELF) });
+    let mock = axum::serve::ListenerExt::tap_io(mock, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tokio::spawn(async move { axum::serve(mock, app).await });
+    let mut runs: Vec<(&str, usize)> = vec![
+        ("managed", 1),
+        ("managed", 50),
+        ("managed", 200),
+        ("managed", 400),
+        ("minimal", 50),
+        ("all", 50),
+        ("custom&categories=orgs", 50),
+    ];
+    if !chosen.is_empty() {
+        runs = chosen
+            .iter()
+            .map(|run| {
+                let (mode, sessions) = run
+                    .rsplit_once(':')
+                    .ok_or_else(|| anyhow::anyhow!("a run is mode:sessions, not {run}"))?;
+                Ok((mode, sessions.parse()?))
+            })
+            .collect::<anyhow::Result<_>>()?;
+    }
+    println!(
+        "http load (getSelf against a mock; each row a fresh server; RSS before = after warm-up, settled):"
+    );
+    println!(
+        "{:<8} {:>8} {:>7} {:>9} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>11} {:>7}",
+        "mode",
+        "sessions",
+        "calls",
+        "calls/s",
+        "p50 ms",
+        "p99 ms",
+        "cpu ms/call",
+        "RSS before",
+        "KB/session",
+        "peak MB",
+        "RSS closed",
+        "errors"
+    );
+    for (mode, sessions) in runs {
+        // About 10,000 calls per row, at least 25 per session.
+        let calls = (10_000 / sessions).clamp(25, 2_000);
+        let f = level(binary, mock_addr, mode, sessions, calls).await?;
+        let per_session = (f.rss_open as f64 - f.rss_before as f64) / sessions as f64;
+        let closed =
+            (f.rss_closed as f64 - f.rss_before as f64) / f.rss_before.max(1) as f64 * 100.0;
+        println!(
+            "{:<8} {:>8} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>11.3} {:>9.1}M {:>10.1} {:>9.1} {:>6.1}M {:+.0}% {:>3}{}",
+            mode.split('&').next().unwrap_or(mode),
+            sessions,
+            f.calls,
+            f.calls as f64 / f.seconds,
+            f.p50.as_secs_f64() * 1000.0,
+            f.p99.as_secs_f64() * 1000.0,
+            f.cpu_per_call * 1000.0,
+            f.rss_before as f64 / 1024.0,
+            per_session,
+            f.rss_peak as f64 / 1024.0,
+            f.rss_closed as f64 / 1024.0,
+            closed,
+            f.errors + f.lost,
+            if f.refused_opens > 0 {
+                format!(" ({} sessions refused)", f.refused_opens)
+            } else {
+                String::new()
+            },
+        );
+    }
+    println!(
+        "targets: >= 10,000 calls/s at 50 sessions with p99 <= 20 ms, cpu <= 0.12 ms/call in every mode, <= 50 KB per idle session, RSS after close within 20 % of before"
+    );
+    Ok(())
 }

@@ -77,13 +77,11 @@ struct Gate {
     junos: std::sync::Mutex<std::collections::HashMap<String, mistcore::junos::JunosDevices>>,
     default_cloud: Option<String>,
     api_url: Option<Url>,
-    max_sessions: usize,
     max_body_bytes: usize,
     body_timeout: Duration,
-    sessions: Arc<LocalSessionManager>,
-    /// Initializes in flight: counted with the open sessions so that simultaneous ones cannot
-    /// pass the cap together.
-    pending: std::sync::atomic::AtomicUsize,
+    /// The open sessions and initializes in flight, under the cap; who opened each session,
+    /// and which accept batches (protocol 2025-03-26).
+    sessions: Arc<sessions::SessionSlots>,
     /// The counters and session count of the health tool.
     service: Arc<NativeService>,
     /// Browser origins served besides the server's own (and loopback ones on loopback).
@@ -91,8 +89,6 @@ struct Gate {
     loopback: bool,
     /// `Host` headers are checked against an allow-list.
     host_checked: bool,
-    /// Who opened each session, and which accept batches (protocol 2025-03-26).
-    open_sessions: sessions::OpenSessions,
     /// rmcp's service, for the messages of a batch.
     mcp: McpService,
     /// The secret handles of sessionless callers (protocol 2026-07-28), by caller identity:
@@ -103,16 +99,7 @@ struct Gate {
 /// The most sessionless callers whose secret handles are kept (the least recent forgotten).
 const SESSIONLESS_REDACTORS: usize = 1024;
 
-type McpService = StreamableHttpService<MistServer, LocalSessionManager>;
-
-/// Releases a reserved session slot when the initialize request is answered.
-struct Reservation<'a>(&'a std::sync::atomic::AtomicUsize);
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
+type McpService = StreamableHttpService<MistServer, sessions::CountedSessions>;
 
 /// Why the gate answers a request itself, before rmcp sees it: the one error type of the gate.
 enum Refusal {
@@ -207,6 +194,20 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
+}
+
+/// The `Mcp-Session-Id` of a request, read as rmcp reads it; one that is not visible ASCII is
+/// refused (rmcp would take the request for one without a session).
+fn session_id(headers: &HeaderMap) -> Result<Option<&str>, Refusal> {
+    headers
+        .get("mcp-session-id")
+        .map(|v| v.to_str())
+        .transpose()
+        .map_err(|_| {
+            Refusal::BadRequest(
+                "the Mcp-Session-Id header is not visible ASCII: send the id the server gave in its initialize answer".into(),
+            )
+        })
 }
 
 /// `Bearer x`, `Token x` or `x` alone.
@@ -381,8 +382,8 @@ fn read_envelope(
             }
         }
         Incoming::Batch(items) => {
-            let session_id = header(&parts.headers, "mcp-session-id");
-            if !gate.open_sessions.accepts_batches(session_id) {
+            let session_id = session_id(&parts.headers)?;
+            if !gate.sessions.accepts_batches(session_id) {
                 tracing::warn!(
                     "refusing a batch outside protocol {}",
                     envelope::BATCH_VERSION
@@ -474,37 +475,33 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         initialize_version,
     } = read_envelope(gate, &parts, &bytes)?;
 
-    // A new session only below the cap.
-    let mut reservation = None;
-    if initialize_version.is_some() && !parts.headers.contains_key("mcp-session-id") {
-        let pending = gate
-            .pending
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        reservation = Some(Reservation(&gate.pending));
-        let active = gate.sessions.sessions.read().await.len() + pending;
-        if active >= gate.max_sessions {
-            tracing::warn!(
-                active,
-                max = gate.max_sessions,
-                "session limit reached: refusing a new session"
-            );
-            return Err(Refusal::Unavailable(format!(
-                "the server holds its maximum of {} sessions; retry later",
-                gate.max_sessions
-            )));
-        }
-        let cloud = session.credentials.base.host_str().unwrap_or("");
-        tracing::info!(active = active + 1, max = gate.max_sessions, mode = %session.mode, cloud = %cloud, "new session");
-        gate.service.set_sessions(active + 1);
-    }
     let identity = mistcore::session_request::caller_identity(
         bound.as_ref().map(|b| b.id.as_str()),
         &session.credentials,
     );
+    let session_id = session_id(&parts.headers)?;
+    // A new session only in a free slot.
+    let mut reservation = None;
+    if let (Some(version), None) = (&initialize_version, session_id) {
+        reservation = Some(
+            gate.sessions
+                .reserve(&identity, version.as_deref())
+                .ok_or_else(|| {
+                    tracing::warn!(
+                        max = gate.sessions.max(),
+                        "session limit reached: refusing a new session"
+                    );
+                    Refusal::Unavailable(format!(
+                        "the server holds its maximum of {} sessions; retry later",
+                        gate.sessions.max()
+                    ))
+                })?,
+        );
+    }
     // A session serves only who opened it, whatever the method (a POST of any kind, the GET
     // stream, DELETE): anyone else is told it does not exist, before rmcp sees the request.
-    if let Some(id) = header(&parts.headers, "mcp-session-id")
-        && !gate.open_sessions.admits(id, &identity)
+    if let Some(id) = session_id
+        && !gate.sessions.admits(id, &identity)
     {
         tracing::warn!("refusing a request on a session opened with other credentials");
         return Err(Refusal::NotFound(
@@ -512,16 +509,25 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         ));
     }
     // A request outside any session (protocol 2026-07-28) uses its caller's handles.
-    if session.secrets.is_some()
-        && initialize_version.is_none()
-        && !parts.headers.contains_key("mcp-session-id")
-    {
+    if session.secrets.is_some() && initialize_version.is_none() && session_id.is_none() {
         session.secrets = Some(
             gate.redactors
                 .for_caller(&identity)
                 .map_err(|e| Refusal::Internal(e.to_string()))?,
         );
     }
+    // For the log line of a new session.
+    let opening = reservation.is_some().then(|| {
+        (
+            session
+                .credentials
+                .base
+                .host_str()
+                .unwrap_or("")
+                .to_string(),
+            session.mode,
+        )
+    });
     parts.extensions.insert(RequestSession {
         session,
         debug,
@@ -532,23 +538,25 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
     let gone = CancellationToken::new();
     parts.extensions.insert(ClientGone(gone.clone()));
     let is_delete = parts.method == Method::DELETE;
-    let mut response = match batch {
-        Some(items) => batch::serve(gate.mcp.clone(), &parts, items).await,
-        None => {
+    let mut response = match (batch, reservation) {
+        (Some(items), _) => batch::serve(gate.mcp.clone(), &parts, items).await,
+        // The session rmcp creates for this initialize takes the reserved slot.
+        (None, Some(reservation)) => {
+            reservation
+                .scope(next.run(Request::from_parts(parts, Body::from(bytes))))
+                .await
+        }
+        (None, None) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
     };
-    // The new session is in the manager by now: the slot it reserved is released.
-    drop(reservation);
-    if let (Some(version), Some(id)) = (
-        &initialize_version,
-        response
-            .headers()
-            .get("mcp-session-id")
-            .and_then(|v| v.to_str().ok()),
-    ) {
-        gate.open_sessions.opened(id, &identity, version.as_deref());
+    if let Some((cloud, mode)) = opening
+        && response.headers().contains_key("mcp-session-id")
+    {
+        let active = gate.sessions.open();
+        tracing::info!(active, max = gate.sessions.max(), %mode, %cloud, "new session");
+        gate.service.set_sessions(active);
     }
     // A closed session is answered 200: clients (the Python SDK) count a 202 as a failure.
     if is_delete && response.status() == StatusCode::ACCEPTED {
@@ -601,7 +609,8 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
 
     let mut manager = LocalSessionManager::default();
     manager.session_config.keep_alive = Some(opts.idle_timeout);
-    let sessions = Arc::new(manager);
+    let slots = sessions::SessionSlots::new(opts.max_sessions);
+    let sessions = Arc::new(sessions::CountedSessions::new(manager, slots.clone()));
     let mut config =
         StreamableHttpServerConfig::default().with_max_request_body_bytes(opts.max_body_bytes);
     let hosts: Vec<String> = if !opts.allowed_hosts.is_empty() {
@@ -638,16 +647,13 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         junos: Default::default(),
         default_cloud: opts.default_cloud.clone(),
         api_url: opts.api_url.clone(),
-        max_sessions: opts.max_sessions,
         max_body_bytes: opts.max_body_bytes,
         body_timeout: opts.body_timeout,
-        sessions: sessions.clone(),
-        pending: Default::default(),
+        sessions: slots,
         service: opts.service.clone(),
         allowed_origins: opts.allowed_origins.clone(),
         loopback: is_loopback(&opts.host),
         host_checked,
-        open_sessions: Default::default(),
         mcp: service.clone(),
         redactors: mistcore::redact::Redactors::new(SESSIONLESS_REDACTORS),
     });
@@ -681,17 +687,12 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     listener::serve(tcp, tls, app, opts.connections).await
 }
 
-/// Logs the number of sessions when it drops (idle sessions expiring, clients leaving), and
-/// forgets what the gate kept of closed sessions.
+/// Logs the number of sessions when it drops (idle sessions expiring, clients leaving).
 async fn report_sessions(gate: Arc<Gate>) {
     let mut last = 0usize;
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
-        let sessions = gate.sessions.sessions.read().await;
-        let now = sessions.len();
-        gate.open_sessions
-            .retain(|id| sessions.keys().any(|k| k.as_ref() == id));
-        drop(sessions);
+        let now = gate.sessions.open();
         gate.service.set_sessions(now);
         if now < last {
             tracing::info!(
