@@ -355,10 +355,10 @@ struct Figures {
     p50: Duration,
     p99: Duration,
     cpu_per_call: f64,
-    rss_before: u64,
-    rss_open: u64,
+    rss_before: (u64, u64),
+    rss_open: (u64, u64),
     rss_peak: u64,
-    rss_closed: u64,
+    rss_closed: (u64, u64),
     errors: usize,
     lost: usize,
     refused_opens: usize,
@@ -503,16 +503,11 @@ async fn call_many(
     Ok((latencies, errors, lost))
 }
 
-/// RSS once it has settled: the lowest of a few readings over `wait` (freed memory is given
-/// back to the system asynchronously by some allocators).
-async fn settled_rss(pid: u32, wait: Duration) -> u64 {
-    let steps = 10;
-    let mut lowest = u64::MAX;
-    for _ in 0..steps {
-        tokio::time::sleep(wait / steps).await;
-        lowest = lowest.min(rss_kib(pid, "VmRSS:"));
-    }
-    lowest
+/// RSS and its anonymous part (the heap and stacks, without the binary's pages) once settled:
+/// the last of a few readings over `wait` (the server gives memory back when a burst is over).
+async fn settled_rss(pid: u32, wait: Duration) -> (u64, u64) {
+    tokio::time::sleep(wait).await;
+    (rss_kib(pid, "VmRSS:"), rss_kib(pid, "RssAnon:"))
 }
 
 /// One run: a fresh server in `mode`, `sessions` sessions opened at once and left idle, then
@@ -539,7 +534,7 @@ async fn level(
         call_many(&client, &url, "warm", &sid, 50).await?;
         close(&client, &url, "warm", &sid).await?;
     }
-    let rss_before = settled_rss(pid, Duration::from_millis(500)).await;
+    let rss_before = settled_rss(pid, Duration::from_millis(2500)).await;
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(sessions)
@@ -590,7 +585,7 @@ async fn level(
     .collect::<anyhow::Result<Vec<()>>>()?;
     // The client's keep-alive connections go too: nothing of the load is left open.
     drop(client);
-    let rss_closed = settled_rss(pid, Duration::from_secs(2)).await;
+    let rss_closed = settled_rss(pid, Duration::from_secs(3)).await;
     latencies.sort();
     let pct = |p: f64| {
         latencies
@@ -646,32 +641,36 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?;
     }
     println!(
-        "http load (getSelf against a mock; each row a fresh server; RSS before = after warm-up, settled):"
+        "http load (getSelf against a mock; each row a fresh server; RSS before: after a warm-up session closed; closed: 3 s after the last session closed)"
     );
     println!(
-        "{:<8} {:>8} {:>7} {:>9} {:>8} {:>8} {:>9} {:>10} {:>10} {:>9} {:>11} {:>7}",
+        "{:<8} {:>8} {:>6} {:>7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>7} {:>13} {:>15}",
         "mode",
         "sessions",
         "calls",
         "calls/s",
-        "p50 ms",
-        "p99 ms",
-        "cpu ms/call",
-        "RSS before",
-        "KB/session",
-        "peak MB",
+        "p50",
+        "p99",
+        "cpu/call",
+        "RSS",
+        "KB per",
+        "peak",
         "RSS closed",
-        "errors"
+        "anonymous RSS"
+    );
+    println!(
+        "{:<8} {:>8} {:>6} {:>7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>7} {:>13} {:>15}",
+        "", "", "", "", "ms", "ms", "ms", "before", "session", "MB", "(vs before)", "before>closed"
     );
     for (mode, sessions) in runs {
         // About 10,000 calls per row, at least 25 per session.
         let calls = (10_000 / sessions).clamp(25, 2_000);
         let f = level(binary, mock_addr, mode, sessions, calls).await?;
-        let per_session = (f.rss_open as f64 - f.rss_before as f64) / sessions as f64;
-        let closed =
-            (f.rss_closed as f64 - f.rss_before as f64) / f.rss_before.max(1) as f64 * 100.0;
+        let per_session = (f.rss_open.0 as f64 - f.rss_before.0 as f64) / sessions as f64;
+        let growth =
+            |after: u64, before: u64| (after as f64 - before as f64) / before.max(1) as f64 * 100.0;
         println!(
-            "{:<8} {:>8} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>11.3} {:>9.1}M {:>10.1} {:>9.1} {:>6.1}M {:+.0}% {:>3}{}",
+            "{:<8} {:>8} {:>6} {:>7.0} {:>6.2} {:>6.2} {:>8.3} {:>7.1}M {:>8.1} {:>6.1}M {:>6.1}M {:>+4.0}% {:>4.1}>{:.1}M {:+.0}% {:>3}{}",
             mode.split('&').next().unwrap_or(mode),
             sessions,
             f.calls,
@@ -679,11 +678,14 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
             f.p50.as_secs_f64() * 1000.0,
             f.p99.as_secs_f64() * 1000.0,
             f.cpu_per_call * 1000.0,
-            f.rss_before as f64 / 1024.0,
+            f.rss_before.0 as f64 / 1024.0,
             per_session,
             f.rss_peak as f64 / 1024.0,
-            f.rss_closed as f64 / 1024.0,
-            closed,
+            f.rss_closed.0 as f64 / 1024.0,
+            growth(f.rss_closed.0, f.rss_before.0),
+            f.rss_before.1 as f64 / 1024.0,
+            f.rss_closed.1 as f64 / 1024.0,
+            growth(f.rss_closed.1, f.rss_before.1),
             f.errors + f.lost,
             if f.refused_opens > 0 {
                 format!(" ({} sessions refused)", f.refused_opens)

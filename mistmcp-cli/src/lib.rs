@@ -5,6 +5,7 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod memory;
 pub mod netconf;
 pub mod server;
 pub mod service;

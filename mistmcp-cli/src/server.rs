@@ -256,6 +256,7 @@ impl ServerHandler for MistServer {
     ) -> Result<ListToolsResult, ErrorData> {
         let session = self.session_for(&context)?;
         let tools = guarded(async { mcp::list_tools(&session) }).await?;
+        self.service.memory.touch();
         Ok(ListToolsResult::with_all_items(tools))
     }
 
@@ -376,6 +377,7 @@ impl ServerHandler for MistServer {
         self.service
             .metrics
             .record(outcome.operation.unwrap_or(&request.name), elapsed, error);
+        self.service.memory.touch();
         // One structured line per call (JSON with --log-format json); never a secret.
         tracing::info!(
             target: "mistmcp::call",

@@ -20,6 +20,8 @@ pub struct NativeService {
     started: Instant,
     /// Counters of the calls answered.
     pub metrics: Metrics,
+    /// Gives memory back to the system after each burst of work.
+    pub memory: Arc<crate::memory::Keeper>,
     transport: Arc<MistTransport>,
     limits: Limits,
     /// HTTP sessions open (`None` on stdio and in the CLI).
@@ -38,6 +40,7 @@ impl NativeService {
         NativeService {
             started: Instant::now(),
             metrics: Metrics::default(),
+            memory: Arc::default(),
             transport: Arc::new(transport),
             limits,
             sessions: Mutex::new(None),

@@ -21,6 +21,9 @@ pub struct ReqwestTransport {
     max_body: usize,
 }
 
+/// The most idle connections to one Mist host kept open for the next requests.
+pub const IDLE_CONNECTIONS: usize = 32;
+
 /// The largest answer body read from Mist by default.
 pub const DEFAULT_MAX_UPSTREAM_BYTES: usize = 64 << 20;
 
@@ -32,6 +35,10 @@ impl ReqwestTransport {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
+            // Idle connections to Mist kept for reuse: enough for a team's bursts, not one per
+            // session ever seen (each holds its TLS and HTTP buffers).
+            .pool_max_idle_per_host(IDLE_CONNECTIONS)
+            .pool_idle_timeout(Duration::from_secs(30))
             .build()?;
         let max_body = std::env::var("MISTMCP_MAX_UPSTREAM_BYTES")
             .ok()

@@ -357,12 +357,16 @@ fn main() -> anyhow::Result<()> {
         security_limits()?,
         resolved.stream_url,
     ));
+    let memory = service.memory.clone();
     let handler = MistServer::new(session, service);
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?
-        .block_on(stdio::serve(handler))
+        .block_on(async {
+            tokio::spawn(memory.run());
+            stdio::serve(handler).await
+        })
 }
 
 impl Args {

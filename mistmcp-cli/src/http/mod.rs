@@ -610,7 +610,12 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     let mut manager = LocalSessionManager::default();
     manager.session_config.keep_alive = Some(opts.idle_timeout);
     let slots = sessions::SessionSlots::new(opts.max_sessions);
-    let sessions = Arc::new(sessions::CountedSessions::new(manager, slots.clone()));
+    let sessions = Arc::new(sessions::CountedSessions::new(
+        manager,
+        slots.clone(),
+        opts.service.memory.clone(),
+    ));
+    tokio::spawn(opts.service.memory.clone().run());
     let mut config =
         StreamableHttpServerConfig::default().with_max_request_body_bytes(opts.max_body_bytes);
     let hosts: Vec<String> = if !opts.allowed_hosts.is_empty() {

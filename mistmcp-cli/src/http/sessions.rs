@@ -166,12 +166,22 @@ pub enum SessionsError {
 pub struct CountedSessions {
     inner: LocalSessionManager,
     slots: Arc<SessionSlots>,
+    /// Told of closed sessions, whose memory is then given back.
+    memory: Arc<crate::memory::Keeper>,
 }
 
 impl CountedSessions {
     /// Counts the sessions of `inner` in `slots`.
-    pub fn new(inner: LocalSessionManager, slots: Arc<SessionSlots>) -> Self {
-        CountedSessions { inner, slots }
+    pub fn new(
+        inner: LocalSessionManager,
+        slots: Arc<SessionSlots>,
+        memory: Arc<crate::memory::Keeper>,
+    ) -> Self {
+        CountedSessions {
+            inner,
+            slots,
+            memory,
+        }
     }
 }
 
@@ -214,6 +224,7 @@ impl SessionManager for CountedSessions {
         // Called for a DELETE and when the session's worker ends (idle, or closed).
         let closed = self.inner.close_session(id).await;
         self.slots.closed(id);
+        self.memory.touch();
         Ok(closed?)
     }
 
