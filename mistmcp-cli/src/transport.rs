@@ -1,4 +1,6 @@
-//! [`HttpTransport`] over reqwest (rustls with the Mozilla roots: no system TLS needed).
+//! [`HttpTransport`] over reqwest: TLS by rustls with the roots of [`crate::trust`] (the platform's
+//! store or `SSL_CERT_FILE`/`SSL_CERT_DIR`, and the bundled Mozilla roots), through the proxy
+//! [`crate::proxy`] chooses (`HTTPS_PROXY`, `NO_PROXY`, ...).
 
 use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use mistcore::catalog::Method;
@@ -15,6 +17,8 @@ tokio::task_local! {
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    /// The proxies reqwest was given, to name the one a failed connection went through.
+    proxies: crate::proxy::ProxySettings,
     timeout: Duration,
     /// The largest answer read (`MISTMCP_MAX_UPSTREAM_BYTES`, default 64 MiB): one call can never
     /// fill the memory of a server others share.
@@ -25,14 +29,18 @@ pub struct ReqwestTransport {
 pub const DEFAULT_MAX_UPSTREAM_BYTES: usize = 64 << 20;
 
 impl ReqwestTransport {
-    /// A transport whose requests give up after `timeout`.
+    /// A transport whose requests give up after `timeout`; fails when the trusted roots or the
+    /// proxy variables cannot be used (the error says which file or variable, and how to fix it).
     pub fn new(timeout: Duration) -> anyhow::Result<Self> {
+        let tls = crate::trust::client_config()?;
+        let proxies = crate::proxy::ProxySettings::from_env()?;
         // No redirects: one tool call is one request, and a token never follows a Location.
-        let client = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .build()?;
+            .use_preconfigured_tls((*tls).clone());
+        let client = proxies.apply_to(builder).build()?;
         let max_body = std::env::var("MISTMCP_MAX_UPSTREAM_BYTES")
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
@@ -40,9 +48,28 @@ impl ReqwestTransport {
             .unwrap_or(DEFAULT_MAX_UPSTREAM_BYTES);
         Ok(ReqwestTransport {
             client,
+            proxies,
             timeout,
             max_body,
         })
+    }
+}
+
+/// A connect error in words: reqwest's own text ("error sending request") and the innermost
+/// cause (refused, a DNS failure, the proxy's refusal), which name no header and no credential
+/// (the proxy URL handed to reqwest has none).
+fn connect_problem(e: reqwest::Error) -> String {
+    use std::error::Error;
+    let mut innermost = None;
+    let mut source = e.source();
+    while let Some(cause) = source {
+        innermost = Some(cause.to_string());
+        source = cause.source();
+    }
+    let head = e.without_url().to_string();
+    match innermost {
+        Some(cause) => format!("{head}: {cause}"),
+        None => head,
     }
 }
 
@@ -80,6 +107,16 @@ impl HttpTransport for ReqwestTransport {
             Method::Delete => reqwest::Method::DELETE,
             Method::Patch => reqwest::Method::PATCH,
         };
+        let authority = match request.url.port() {
+            Some(port) => format!("{}:{port}", request.url.host_str().unwrap_or("")),
+            None => request.url.host_str().unwrap_or("").to_string(),
+        };
+        // A connection through a proxy that fails says so (the proxy without its credentials).
+        let via = self
+            .proxies
+            .for_url(&request.url)
+            .map(|proxy| format!(" (through the proxy {proxy})"))
+            .unwrap_or_default();
         let mut builder = self.client.request(method, request.url.as_str());
         for (k, v) in &request.headers {
             builder = builder.header(k, v);
@@ -93,8 +130,10 @@ impl HttpTransport for ReqwestTransport {
                 TransportError::Timeout {
                     seconds: self.timeout.as_secs(),
                 }
+            } else if let Some(problem) = crate::trust::certificate_problem(&e, &authority) {
+                TransportError::Connect(format!("{problem}{via}"))
             } else if e.is_connect() {
-                TransportError::Connect(e.without_url().to_string())
+                TransportError::Connect(format!("{}{via}", connect_problem(e)))
             } else if is_reset(&e) {
                 TransportError::Reset(e.without_url().to_string())
             } else {
