@@ -283,7 +283,7 @@ def test_unusable_cert_files_stop_with_the_file_named(mist, pki):
     assert r.returncode != 0 and "holds no PEM certificate" in r.stderr and str(not_pem) in r.stderr, r.stderr
 
 
-def test_mistmcp_does_not_start_with_an_unusable_cert_file(mistmcp_bin, pki):
+def test_mistmcp_validate_config_reports_an_unusable_cert_file(mistmcp_bin, pki):
     missing = pki["tmp"] / "no-such-ca.pem"
     with tempfile.TemporaryDirectory() as cwd:
         r = subprocess.run([mistmcp_bin, "--validate-config"], capture_output=True, text=True, cwd=cwd, timeout=60,

@@ -5,6 +5,7 @@
 use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use mistcore::catalog::Method;
 use mistcore::resilience::{Clock, Policy, Resilient};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 tokio::task_local! {
@@ -16,8 +17,11 @@ tokio::task_local! {
 /// Sends Mist requests with one pooled reqwest client and a per-request timeout.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
-    /// The proxies reqwest was given, to name the one a failed connection went through.
+    /// Built at the first request, shared by clones: the trusted roots are read only when Mist
+    /// is called (reading the platform's store would double the start-up time of a server that
+    /// may only list tools). A root that cannot be used is kept here as the error every call shows.
+    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    /// The proxies reqwest is given, also to name the one a failed connection went through.
     proxies: crate::proxy::ProxySettings,
     timeout: Duration,
     /// The largest answer read (`MISTMCP_MAX_UPSTREAM_BYTES`, default 64 MiB): one call can never
@@ -29,29 +33,43 @@ pub struct ReqwestTransport {
 pub const DEFAULT_MAX_UPSTREAM_BYTES: usize = 64 << 20;
 
 impl ReqwestTransport {
-    /// A transport whose requests give up after `timeout`; fails when the trusted roots or the
-    /// proxy variables cannot be used (the error says which file or variable, and how to fix it).
+    /// A transport whose requests give up after `timeout`; fails when a proxy variable cannot be
+    /// used (the error names it and says how to fix it). Unusable trusted roots (`SSL_CERT_FILE`,
+    /// `SSL_CERT_DIR`) fail the first request instead, with the same kind of message.
     pub fn new(timeout: Duration) -> anyhow::Result<Self> {
-        let tls = crate::trust::client_config()?;
         let proxies = crate::proxy::ProxySettings::from_env()?;
-        // No redirects: one tool call is one request, and a token never follows a Location.
-        let builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .use_preconfigured_tls((*tls).clone());
-        let client = proxies.apply_to(builder).build()?;
         let max_body = std::env::var("MISTMCP_MAX_UPSTREAM_BYTES")
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(DEFAULT_MAX_UPSTREAM_BYTES);
         Ok(ReqwestTransport {
-            client,
+            client: Arc::new(OnceLock::new()),
             proxies,
             timeout,
             max_body,
         })
+    }
+
+    /// The reqwest client, built at the first call.
+    fn client(&self) -> Result<&reqwest::Client, TransportError> {
+        self.client
+            .get_or_init(|| {
+                let tls = crate::trust::client_config().map_err(|e| e.to_string())?;
+                // No redirects: one tool call is one request, and a token never follows a Location.
+                let builder = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(self.timeout)
+                    .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+                    .use_preconfigured_tls((*tls).clone());
+                self.proxies
+                    .apply_to(builder)
+                    .build()
+                    .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+            })
+            .as_ref()
+            // Not a connection failure: retrying cannot help.
+            .map_err(|problem| TransportError::Other(problem.clone()))
     }
 }
 
@@ -117,7 +135,7 @@ impl HttpTransport for ReqwestTransport {
             .for_url(&request.url)
             .map(|proxy| format!(" (through the proxy {proxy})"))
             .unwrap_or_default();
-        let mut builder = self.client.request(method, request.url.as_str());
+        let mut builder = self.client()?.request(method, request.url.as_str());
         for (k, v) in &request.headers {
             builder = builder.header(k, v);
         }
