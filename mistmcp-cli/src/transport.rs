@@ -68,8 +68,8 @@ impl ReqwestTransport {
                     .map_err(|e| format!("cannot set up the HTTP client: {e}"))
             })
             .as_ref()
-            // Not a connection failure: retrying cannot help.
-            .map_err(|problem| TransportError::Other(problem.clone()))
+            // No connection can be made without it (the connectivity tool says "not reachable").
+            .map_err(|problem| TransportError::Connect(problem.clone()))
     }
 }
 
