@@ -193,7 +193,8 @@ async fn connect(
     Ok(socket)
 }
 
-/// WebSockets to the Mist stream with tokio-tungstenite, through [`connect`].
+/// WebSockets to the Mist stream with tokio-tungstenite, opened directly or through the proxy
+/// (see `connect` in this module), with TLS by [`crate::trust`].
 pub struct WsStreams {
     stream_url: Option<String>,
     denylist: Option<Vec<String>>,
