@@ -145,7 +145,59 @@ fn process_state_key() -> StateKey {
     StateKey::new(key, instance)
 }
 
-/// WebSockets with tokio-tungstenite (rustls, the Mozilla roots).
+/// Opens the WebSocket of `request` to `target`: a TCP connection, directly or through a CONNECT
+/// tunnel of the proxy [`crate::proxy`] chooses, then TLS with [`crate::trust`]'s configuration
+/// (for `wss`) and the WebSocket handshake. Errors name the host (and the proxy without its
+/// credentials), never the request's headers.
+async fn connect(
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+    target: &url::Url,
+) -> Result<Socket, StreamError> {
+    let host = target.host_str().unwrap_or("").to_string();
+    let port = target
+        .port_or_known_default()
+        .ok_or_else(|| StreamError::Refused(format!("bad stream URL: no port for {host}")))?;
+    let failed = |problem: String| {
+        StreamError::Connect(format!("cannot open the Mist stream at {host}: {problem}"))
+    };
+    let tls = crate::trust::client_config().map_err(|e| failed(e.to_string()))?;
+    let proxies = crate::proxy::ProxySettings::from_env().map_err(|e| failed(e.to_string()))?;
+    let tcp = match proxies.for_url(target) {
+        Some(proxy) => {
+            tracing::debug!(%proxy, "opening the Mist stream through the proxy");
+            proxy
+                .open_tunnel(&host, port)
+                .await
+                .map_err(|e| failed(e.to_string()))?
+        }
+        None => {
+            let tcp = match target.host() {
+                Some(url::Host::Ipv6(address)) => {
+                    tokio::net::TcpStream::connect((address, port)).await
+                }
+                _ => tokio::net::TcpStream::connect((host.as_str(), port)).await,
+            }
+            .map_err(|e| failed(e.to_string()))?;
+            let _ = tcp.set_nodelay(true);
+            tcp
+        }
+    };
+    let (socket, _) = tokio_tungstenite::client_async_tls_with_config(
+        request,
+        tcp,
+        None,
+        Some(tokio_tungstenite::Connector::Rustls(tls)),
+    )
+    .await
+    .map_err(|e| {
+        let authority = format!("{host}:{port}");
+        failed(crate::trust::certificate_problem(&e, &authority).unwrap_or_else(|| e.to_string()))
+    })?;
+    Ok(socket)
+}
+
+/// WebSockets to the Mist stream with tokio-tungstenite, opened directly or through the proxy
+/// (see `connect` in this module), with TLS by [`crate::trust`].
 pub struct WsStreams {
     stream_url: Option<String>,
     denylist: Option<Vec<String>>,
@@ -254,18 +306,13 @@ impl DeviceStreams for WsStreams {
                 .map_err(|_| StreamError::Refused("the token cannot be sent in a header".into()))?;
             request.headers_mut().insert("authorization", value);
         }
-        let (socket, _) = tokio::time::timeout(
-            Duration::from_secs(15),
-            tokio_tungstenite::connect_async(request),
-        )
-        .await
-        .map_err(|_| {
-            StreamError::Connect(format!(
-                "the Mist stream at {host} did not answer within 15 s"
-            ))
-        })?
-        // The error names the host, never the headers: the token stays out of it.
-        .map_err(|e| StreamError::Connect(format!("cannot open the Mist stream at {host}: {e}")))?;
+        let socket = tokio::time::timeout(Duration::from_secs(15), connect(request, &target))
+            .await
+            .map_err(|_| {
+                StreamError::Connect(format!(
+                    "the Mist stream at {host} did not answer within 15 s"
+                ))
+            })??;
         Ok(Box::new(WsStream(socket)))
     }
 

@@ -1,8 +1,11 @@
-//! [`HttpTransport`] over reqwest (rustls with the Mozilla roots: no system TLS needed).
+//! [`HttpTransport`] over reqwest: TLS by rustls with the roots of [`crate::trust`] (the platform's
+//! store or `SSL_CERT_FILE`/`SSL_CERT_DIR`, and the bundled Mozilla roots), through the proxy
+//! [`crate::proxy`] chooses (`HTTPS_PROXY`, `NO_PROXY`, ...).
 
 use mistcore::api::{HttpRequest, HttpResponse, HttpTransport, TransportError};
 use mistcore::catalog::Method;
 use mistcore::resilience::{Clock, Policy, Resilient};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 tokio::task_local! {
@@ -14,7 +17,12 @@ tokio::task_local! {
 /// Sends Mist requests with one pooled reqwest client and a per-request timeout.
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
-    client: reqwest::Client,
+    /// Built at the first request, shared by clones: the trusted roots are read only when Mist
+    /// is called (reading the platform's store would double the start-up time of a server that
+    /// may only list tools). A root that cannot be used is kept here as the error every call shows.
+    client: Arc<OnceLock<Result<reqwest::Client, String>>>,
+    /// The proxies reqwest is given, also to name the one a failed connection went through.
+    proxies: crate::proxy::ProxySettings,
     timeout: Duration,
     /// The largest answer read (`MISTMCP_MAX_UPSTREAM_BYTES`, default 64 MiB): one call can never
     /// fill the memory of a server others share.
@@ -28,28 +36,65 @@ pub const IDLE_CONNECTIONS: usize = 32;
 pub const DEFAULT_MAX_UPSTREAM_BYTES: usize = 64 << 20;
 
 impl ReqwestTransport {
-    /// A transport whose requests give up after `timeout`.
+    /// A transport whose requests give up after `timeout`; fails when a proxy variable cannot be
+    /// used (the error names it and says how to fix it). Unusable trusted roots (`SSL_CERT_FILE`,
+    /// `SSL_CERT_DIR`) fail the first request instead, with the same kind of message.
     pub fn new(timeout: Duration) -> anyhow::Result<Self> {
-        // No redirects: one tool call is one request, and a token never follows a Location.
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            // Idle connections to Mist kept for reuse: enough for a team's bursts, not one per
-            // session ever seen (each holds its TLS and HTTP buffers).
-            .pool_max_idle_per_host(IDLE_CONNECTIONS)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()?;
+        let proxies = crate::proxy::ProxySettings::from_env()?;
         let max_body = std::env::var("MISTMCP_MAX_UPSTREAM_BYTES")
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(DEFAULT_MAX_UPSTREAM_BYTES);
         Ok(ReqwestTransport {
-            client,
+            client: Arc::new(OnceLock::new()),
+            proxies,
             timeout,
             max_body,
         })
+    }
+
+    /// The reqwest client, built at the first call.
+    fn client(&self) -> Result<&reqwest::Client, TransportError> {
+        self.client
+            .get_or_init(|| {
+                let tls = crate::trust::client_config().map_err(|e| e.to_string())?;
+                // No redirects: one tool call is one request, and a token never follows a Location.
+                let builder = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(self.timeout)
+                    .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+                    // Idle connections to Mist kept for reuse: enough for a team's bursts, not
+                    // one per session ever seen (each holds its TLS and HTTP buffers).
+                    .pool_max_idle_per_host(IDLE_CONNECTIONS)
+                    .pool_idle_timeout(Duration::from_secs(30))
+                    .use_preconfigured_tls((*tls).clone());
+                self.proxies
+                    .apply_to(builder)
+                    .build()
+                    .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+            })
+            .as_ref()
+            // No connection can be made without it (the connectivity tool says "not reachable").
+            .map_err(|problem| TransportError::Connect(problem.clone()))
+    }
+}
+
+/// A connect error in words: reqwest's own text ("error sending request") and the innermost
+/// cause (refused, a DNS failure, the proxy's refusal), which name no header and no credential
+/// (the proxy URL handed to reqwest has none).
+fn connect_problem(e: reqwest::Error) -> String {
+    use std::error::Error;
+    let mut innermost = None;
+    let mut source = e.source();
+    while let Some(cause) = source {
+        innermost = Some(cause.to_string());
+        source = cause.source();
+    }
+    let head = e.without_url().to_string();
+    match innermost {
+        Some(cause) => format!("{head}: {cause}"),
+        None => head,
     }
 }
 
@@ -87,7 +132,17 @@ impl HttpTransport for ReqwestTransport {
             Method::Delete => reqwest::Method::DELETE,
             Method::Patch => reqwest::Method::PATCH,
         };
-        let mut builder = self.client.request(method, request.url.as_str());
+        let authority = match request.url.port() {
+            Some(port) => format!("{}:{port}", request.url.host_str().unwrap_or("")),
+            None => request.url.host_str().unwrap_or("").to_string(),
+        };
+        // A connection through a proxy that fails says so (the proxy without its credentials).
+        let via = self
+            .proxies
+            .for_url(&request.url)
+            .map(|proxy| format!(" (through the proxy {proxy})"))
+            .unwrap_or_default();
+        let mut builder = self.client()?.request(method, request.url.as_str());
         for (k, v) in &request.headers {
             builder = builder.header(k, v);
         }
@@ -100,8 +155,10 @@ impl HttpTransport for ReqwestTransport {
                 TransportError::Timeout {
                     seconds: self.timeout.as_secs(),
                 }
+            } else if let Some(problem) = crate::trust::certificate_problem(&e, &authority) {
+                TransportError::Connect(format!("{problem}{via}"))
             } else if e.is_connect() {
-                TransportError::Connect(e.without_url().to_string())
+                TransportError::Connect(format!("{}{via}", connect_problem(e)))
             } else if is_reset(&e) {
                 TransportError::Reset(e.without_url().to_string())
             } else {
