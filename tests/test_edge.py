@@ -52,13 +52,15 @@ def edge_dir(upstream: str, **settings: str) -> Path:
 
 
 @contextlib.contextmanager
-def workerd(work: Path, seconds: float = 60):
+def workerd(work: Path, seconds: float = 60, binary: bool = False):
     """Runs `workerd serve` in `work` (its output in workerd.log) until it reports, on its control
-    descriptor, the port it listens on; yields (process, port), stops it after."""
+    descriptor, the port it listens on; yields (process, port), stops it after. `binary`: serve
+    config.bin, the config encoded by `workerd compile --config-only`, instead of the text."""
     read_end, write_end = os.pipe()
     log = open(work / "workerd.log", "w")
+    config = ["--binary", "config.bin"] if binary else ["config.capnp"]
     try:
-        proc = subprocess.Popen([str(WORKERD), "serve", "config.capnp", "--experimental", f"--control-fd={write_end}"],
+        proc = subprocess.Popen([str(WORKERD), "serve", *config, "--experimental", f"--control-fd={write_end}"],
                                 cwd=work, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,))
     finally:
         os.close(write_end)
