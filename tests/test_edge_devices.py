@@ -14,7 +14,7 @@ import pytest
 from conftest import result_json, result_text
 from device_support import DEVICE, SITE, TOKEN, MistStream, device_mist, stream  # noqa: F401 (stream: a fixture)
 from http_support import http_session
-from test_edge import start_edge
+from test_edge import answering, modern_client, start_edge
 
 pytestmark = pytest.mark.anyio
 
@@ -171,6 +171,24 @@ async def test_utilities_that_change_a_device_need_a_confirmation(stream, posts)
             unconfirmed = await s.call_tool("mist_utilities", bounce)
             assert unconfirmed.is_error, result_text(unconfirmed)
     assert posts.calls == []  # nothing was started
+
+
+@pytest.mark.parametrize("action", ["accept", "decline"])
+async def test_a_confirmed_utility_runs_once(stream, posts, action):
+    """A 2026-07-28 client confirms through the answers, as for every write on the edge."""
+    stream.scenario = "ok"
+    bounce = {"device_type": "ex", "utility": "bouncePort", "site_id": SITE, "device_id": DEVICE,
+              "parameters": {"port_ids": ["ge-0/0/1"]}, "timeout_seconds": 1}
+    seen = []
+    with edge_for(posts, stream, **{"@WRITE_TOOLS@": "true"}) as url:
+        async with modern_client(url, answering(action, seen)) as c:
+            out = result_json(await c.call_tool("mist_utilities", bounce))
+    assert len(seen) == 1 and "bouncePort" in seen[0] and "ge-0/0/1" in seen[0], seen
+    bounced = ("POST", f"/api/v1/sites/{SITE}/devices/{DEVICE}/bounce_port", {"ports": ["ge-0/0/1"]})
+    if action == "accept":
+        assert out["complete"] is True and posts.calls == [bounced], (out, posts.calls)
+    else:
+        assert "declined" in out and posts.calls == [], (out, posts.calls)
 
 
 async def test_the_token_never_goes_to_another_port(edge, stream, posts):
