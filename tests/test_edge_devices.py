@@ -7,6 +7,7 @@ the write gate and where the token goes."""
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 
 import pytest
@@ -189,6 +190,23 @@ async def test_a_confirmed_utility_runs_once(stream, posts, action):
         assert out["complete"] is True and posts.calls == [bounced], (out, posts.calls)
     else:
         assert "declined" in out and posts.calls == [], (out, posts.calls)
+
+
+async def test_a_stream_that_cannot_be_opened_is_an_error(stream, posts):
+    """Nothing listening, or an HTTP server that does not upgrade: a tool error naming the host."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    try:
+        for ws_url, why in [(f"ws://127.0.0.1:{closed.getsockname()[1]}/api-ws/v1/stream", "cannot open the Mist stream"),
+                            (posts.url.replace("http://", "ws://") + "/api-ws/v1/stream", "instead of a WebSocket")]:
+            with edge_for(posts, stream, **{"@MIST_WS_URL@": ws_url}) as url:
+                async with session(url) as (s, _):
+                    result = await s.call_tool("mist_utilities", ping(timeout_seconds=1))
+            assert result.is_error and why in result_text(result) and "127.0.0.1" in result_text(result), result_text(result)
+            assert TOKEN not in result_text(result)
+    finally:
+        closed.close()
+    assert not [p for p in posts.calls if p[0] == "POST"]  # the command was never started
 
 
 async def test_the_token_never_goes_to_another_port(edge, stream, posts):
