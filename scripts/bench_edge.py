@@ -1,25 +1,42 @@
 #!/usr/bin/env python3
 """Prints the figures of the edge module in real workerd: module size raw/gzip; cold start (workerd
-start to the first MCP answer, median of 10); and per request, the wall time and the CPU time
-workerd spent (its /proc utime+stime over 500 requests), for a tools/list and for tool calls.
-Run it with scripts/bench.sh (which builds target/edge/ first), with the project's .venv python."""
+start to the first MCP answer, median of 10) with where it goes; and per request, the wall time and
+the CPU time workerd spent (its /proc utime+stime over 500 requests), for a tools/list and for tool
+calls. Run it with scripts/bench.sh (which builds target/edge/ first), with the project's .venv
+python.
+
+The cold start's breakdown (VARIANTS) runs workerd 10 times each, interleaved: with a trivial JS
+worker and no module in its config (workerd's own start); with the module's bytes embedded in the
+config as a plain data module (workerd reading its text config, which scales with the module);
+with the module as wasm, imported (+ V8 compiling it; workerd compiles every module its config
+names, at start); instantiated as worker.mjs does (+ instantiation and the glue); the real worker
+(+ the first MCP request: the module's work, seen on a sessionless tools/list, and the session's
+Durable Object, seen on an initialize); and the real worker with its config encoded beforehand
+(`workerd compile --config-only`, then `serve --binary`). Each run is timed from the process start
+to the port reported on workerd's control descriptor (listening) and to the first answer; the
+copy of the files into a fresh directory is timed apart and is not part of the cold start. The
+cold start is the median; the breakdown takes the steps between the fastest runs of each variant
+(the noise of a shared machine only adds time, and medians of neighbouring variants can cross)."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import http.client
 import json
 import os
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from test_edge import EDGE, start_edge  # noqa: E402  (the tests' way to run workerd)
+from test_edge import EDGE, WORKERD, edge_dir, workerd  # noqa: E402  (the tests' way to run workerd)
 
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
@@ -52,19 +69,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
-def workerd_pid(port: int) -> int:
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                cmd = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if any(c.endswith(b"workerd") for c in cmd[:1]) and Path(proc / "cwd").resolve().joinpath("config.capnp").is_file():
-                if f":{port}".encode() in (Path(proc / "cwd").resolve() / "config.capnp").read_bytes():
-                    return int(proc.name)
-    raise RuntimeError("workerd not found")
-
-
 def post(conn: http.client.HTTPConnection, message: dict, session: str | None = None) -> bytes:
     headers = dict(HEADERS, **({"Mcp-Session-Id": session} if session else {}))
     conn.request("POST", "/mcp?cloud=api.mist.com", body=json.dumps(message), headers=headers)
@@ -75,16 +79,115 @@ def post(conn: http.client.HTTPConnection, message: dict, session: str | None = 
     return body
 
 
-def cold_start_ms(upstream: str) -> float:
+# Entries in place of worker.mjs for the breakdown (the config also names the Durable Object class).
+TRIVIAL = 'export class McpSession {}\nexport default { fetch() { return new Response("ok"); } };\n'
+COMPILED = ('import wasmModule from "./mistmcp_wasm_bg.wasm";\nexport class McpSession {}\n'
+            'export default { fetch() { return new Response(String(wasmModule instanceof WebAssembly.Module)); } };\n')
+INSTANTIATED = ('import { initSync } from "./mistmcp_wasm.js";\nimport wasmModule from "./mistmcp_wasm_bg.wasm";\n'
+                'initSync({ module: wasmModule });\nexport class McpSession {}\n'
+                'export default { fetch() { return new Response("ok"); } };\n')
+SESSIONLESS_LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+WASM_LINE = '(name = "mistmcp_wasm_bg.wasm", wasm = embed "mistmcp_wasm_bg.wasm"),'
+
+
+def without_module(config: str) -> str:
+    """The config without the module and its glue (workerd compiles every module a config names)."""
+    return "\n".join(line for line in config.splitlines() if "mistmcp_wasm" not in line) + "\n"
+
+
+def module_as_data(config: str) -> str:
+    """The config with the module's bytes embedded as a plain data module: read, never compiled."""
+    if WASM_LINE not in config:
+        raise RuntimeError("config.capnp.in no longer names the module as the bench expects")
+    data = '(name = "module.bin", data = embed "module.bin"),'  # the bench copies the module there
+    return without_module(config.replace(WASM_LINE, "@DATA@")).replace("@DATA@", data)
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One way to start workerd for the breakdown."""
+
+    label: str
+    entry: str | None = None  # worker.mjs replaced by this
+    config: Callable[[str], str] | None = None  # an edit of the filled config
+    message: dict | None = None  # the first request: a GET without, an MCP POST with
+    binary: bool = False  # serve the config encoded by `workerd compile --config-only`
+
+
+VARIANTS = [
+    Variant("workerd alone (trivial JS worker, no wasm)", TRIVIAL, without_module),
+    Variant("+ the module's bytes in its config (data)", TRIVIAL, module_as_data),
+    Variant("+ the module as wasm (V8 compiles it)", COMPILED),
+    Variant("+ instantiated (initSync, as worker.mjs)", INSTANTIATED),
+    Variant("real worker, sessionless tools/list", message=SESSIONLESS_LIST),
+    Variant("real worker, initialize (THE COLD START)", message=INIT),
+    Variant("the same, config encoded beforehand", message=INIT, binary=True),
+]
+
+
+def first_answer(port: int, message: dict | None) -> None:
+    """The first answer of a fresh workerd: a GET of the trivial entries, else an MCP POST."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    if message is None:
+        conn.request("GET", "/")
+        answer = conn.getresponse()
+        answer.read()
+        if answer.status != 200:
+            raise RuntimeError(f"HTTP {answer.status}")
+    else:
+        post(conn, message)
+    conn.close()
+
+
+def cold_start(upstream: str, variant: Variant) -> tuple[float, float, float]:
+    """One cold start: (preparing the directory, process start to listening, process start to
+    the first answer), in ms. Encoding a binary config is a deployment's build step: it is timed
+    with the preparation."""
     started = time.perf_counter()
-    gen = start_edge(upstream)
-    url = next(gen)
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", int(url.split(":")[2].split("/")[0]), timeout=30)
-        post(conn, INIT)
-        return (time.perf_counter() - started) * 1000
-    finally:
-        next(gen, None)
+    work = edge_dir(upstream)
+    if variant.entry is not None:
+        (work / "worker.mjs").write_text(variant.entry)
+    if variant.config is not None:
+        (work / "config.capnp").write_text(variant.config((work / "config.capnp").read_text()))
+        if "module.bin" in (work / "config.capnp").read_text():
+            (work / "module.bin").write_bytes((work / "mistmcp_wasm_bg.wasm").read_bytes())
+    if variant.binary:
+        encoded = subprocess.run([str(WORKERD), "compile", "config.capnp", "--config-only"], cwd=work,
+                                 capture_output=True, check=True).stdout
+        (work / "config.bin").write_bytes(encoded)
+    prepared = time.perf_counter()
+    with workerd(work, binary=variant.binary) as (_, port):
+        listening = time.perf_counter()
+        first_answer(port, variant.message)
+        answered = time.perf_counter()
+    return ((prepared - started) * 1000, (listening - prepared) * 1000, (answered - prepared) * 1000)
+
+
+def breakdown(upstream: str, runs: int = 10) -> None:
+    samples: dict[str, list[tuple[float, float, float]]] = {v.label: [] for v in VARIANTS}
+    for _ in range(runs):  # interleaved, so that noise of the shared machine spreads evenly
+        for variant in VARIANTS:
+            samples[variant.label].append(cold_start(upstream, variant))
+    listen = {label: statistics.median(s[1] for s in runs_) for label, runs_ in samples.items()}
+    answer = {label: statistics.median(s[2] for s in runs_) for label, runs_ in samples.items()}
+    best = {label: min(s[2] for s in runs_) for label, runs_ in samples.items()}
+    copy = statistics.median(s[0] for v in VARIANTS if not v.binary for s in samples[v.label])
+    print(f"cold start, workerd process start to the first answer ({runs} interleaved runs each; "
+          f"copying the files first: {copy:.1f} ms, not counted):")
+    print(f"  {'':<44} {'listening':>10} {'answered':>10} {'fastest':>10}")
+    for variant in VARIANTS:
+        label = variant.label
+        print(f"  {label:<44} {listen[label]:>7.1f} ms {answer[label]:>7.1f} ms {best[label]:>7.1f} ms")
+    # Noise of a shared machine only adds time: the steps between the fastest runs are the costs.
+    alone, data, wasm, instantiated, sessionless, init, encoded = (best[v.label] for v in VARIANTS)
+    print(f"  where it goes (steps between the fastest runs): workerd itself {alone:.1f} ms; reading the module's "
+          f"bytes in its text config {data - alone:+.1f} ms; V8 compiling the module {wasm - data:+.1f} ms; "
+          f"instantiating it {instantiated - wasm:+.1f} ms; the first request's module work "
+          f"{sessionless - instantiated:+.1f} ms; the session's Durable Object {init - sessionless:+.1f} ms")
+    cold = VARIANTS[5].label
+    print(f"  cold start (initialize): median {answer[cold]:.1f} ms (fastest {best[cold]:.1f}); budget 50 ms; "
+          f"with the config encoded beforehand (workerd compile --config-only, serve --binary): "
+          f"median {answer[VARIANTS[6].label]:.1f} ms (fastest {encoded:.1f})")
 
 
 def per_request(conn, pid: int, message: dict, session: str | None) -> tuple[float, float]:
@@ -104,31 +207,30 @@ def main() -> None:
     mist = ThreadingHTTPServer(("127.0.0.1", 0), Mist)
     threading.Thread(target=mist.serve_forever, daemon=True).start()
     upstream = f"http://127.0.0.1:{mist.server_address[1]}"
-    runs = [cold_start_ms(upstream) for _ in range(10)]
-    print(f"cold start, workerd start to the first initialize answer: median {statistics.median(runs):.0f} ms "
-          f"(min {min(runs):.0f}, max {max(runs):.0f}, 10 runs)")
-    gen = start_edge(upstream)
-    url = next(gen)
     try:
-        port = int(url.split(":")[2].split("/")[0])
-        pid = workerd_pid(port)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("POST", "/mcp?cloud=api.mist.com", body=json.dumps(INIT), headers=HEADERS)
-        first = conn.getresponse()
-        first.read()
-        session = first.getheader("mcp-session-id")
-        print(f"{'request (' + str(N) + ' each, one session)':<44} {'wall p50':>9} {'workerd CPU':>12}")
-        for label, message in [("tools/list (managed, 5 tools)", LIST),
-                               ("tools/call mist_search_operations", SEARCH),
-                               ("tools/call getSelf (local Mist mock)", GET_SELF)]:
-            wall, cpu = per_request(conn, pid, message, session)
-            print(f"{label:<44} {wall:>6.2f} ms {cpu:>9.2f} ms")
-        wall, cpu = per_request(conn, pid, LIST, None)
-        print(f"{'tools/list without a session':<44} {wall:>6.2f} ms {cpu:>9.2f} ms")
-        print("(workerd CPU includes its HTTP handling and, with a session, the Durable Object's storage)")
+        breakdown(upstream)
+        with workerd(edge_dir(upstream)) as (proc, port):
+            per_session(port, proc.pid)
     finally:
-        next(gen, None)
         mist.shutdown()
+
+
+def per_session(port: int, pid: int) -> None:
+    """The per-request figures, in one session of a running workerd."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/mcp?cloud=api.mist.com", body=json.dumps(INIT), headers=HEADERS)
+    first = conn.getresponse()
+    first.read()
+    session = first.getheader("mcp-session-id")
+    print(f"{'request (' + str(N) + ' each, one session)':<44} {'wall p50':>9} {'workerd CPU':>12}")
+    for label, message in [("tools/list (managed, 5 tools)", LIST),
+                           ("tools/call mist_search_operations", SEARCH),
+                           ("tools/call getSelf (local Mist mock)", GET_SELF)]:
+        wall, cpu = per_request(conn, pid, message, session)
+        print(f"{label:<44} {wall:>6.2f} ms {cpu:>9.2f} ms")
+    wall, cpu = per_request(conn, pid, LIST, None)
+    print(f"{'tools/list without a session':<44} {wall:>6.2f} ms {cpu:>9.2f} ms")
+    print("(workerd CPU includes its HTTP handling and, with a session, the Durable Object's storage)")
 
 
 if __name__ == "__main__":

@@ -5,10 +5,12 @@ server. scripts/build-wasm.sh builds target/edge/ first (scripts/test.sh does)."
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import time
+import select
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import httpx2
@@ -27,25 +29,63 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def start_edge(prism, **settings):
-    """workerd serving the module, its outbound fetch going to Prism; yields the /mcp URL."""
+def edge_dir(upstream: str, **settings: str) -> Path:
+    """A fresh directory with the built module and its workerd config (listening on a port the
+    system picks), the outbound fetch going to `upstream`; `settings` fill other placeholders."""
     if not (EDGE / "mistmcp_wasm_bg.wasm").is_file():
         subprocess.run([str(ROOT / "scripts" / "build-wasm.sh")], check=True)
     work = Path(tempfile.mkdtemp())
     for f in EDGE.iterdir():
         (work / f.name).write_bytes(f.read_bytes())
     (work / "storage").mkdir()
-    port = free_port()
     config = (EDGE / "config.capnp.in").read_text()
-    values = {"@STORAGE@": str(work / "storage"), "@PORT@": str(port), "@MIST_API_URL@": prism, "@MIST_HOST@": "",
+    values = {"@STORAGE@": str(work / "storage"), "@PORT@": "0", "@MIST_API_URL@": upstream, "@MIST_HOST@": "",
               "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": "",
               "@WRITE_TOOLS@": "false", "@CONFIRM_SECRET@": "",
-              "@MAX_UPSTREAM_BYTES@": "", "@SHOW_SECRETS@": "false"}
+              "@MAX_UPSTREAM_BYTES@": "", "@SHOW_SECRETS@": "false",
+              "@MIST_WS_URL@": "", "@COMMAND_TIMEOUT@": "", "@SHELL_DENYLIST@": ""}
     values.update(settings)
     for key, value in values.items():
         config = config.replace(key, value)
     (work / "config.capnp").write_text(config)
-    with serving([str(WORKERD), "serve", "config.capnp", "--experimental"], port, 60, "workerd", work / "workerd.log", cwd=work):
+    return work
+
+
+@contextlib.contextmanager
+def workerd(work: Path, seconds: float = 60, binary: bool = False):
+    """Runs `workerd serve` in `work` (its output in workerd.log) until it reports, on its control
+    descriptor, the port it listens on; yields (process, port), stops it after. `binary`: serve
+    config.bin, the config encoded by `workerd compile --config-only`, instead of the text."""
+    read_end, write_end = os.pipe()
+    log = open(work / "workerd.log", "w")
+    config = ["--binary", "config.bin"] if binary else ["config.capnp"]
+    try:
+        proc = subprocess.Popen([str(WORKERD), "serve", *config, "--experimental", f"--control-fd={write_end}"],
+                                cwd=work, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,))
+    finally:
+        os.close(write_end)
+    try:
+        line = b""
+        deadline = time.monotonic() + seconds
+        while not line.endswith(b"\n"):
+            ready, _, _ = select.select([read_end], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(read_end, 4096) if ready else b""
+            if not chunk:
+                raise RuntimeError(f"workerd did not listen within {seconds} s: {(work / 'workerd.log').read_text()[-2000:]}")
+            line += chunk
+        yield proc, json.loads(line.splitlines()[0])["port"]
+    finally:
+        os.close(read_end)
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(10)
+        log.close()
+
+
+def start_edge(upstream, **settings):
+    """workerd serving the module, its outbound fetch going to `upstream` (Prism, a mock); yields
+    the /mcp URL."""
+    with workerd(edge_dir(upstream, **settings)) as (_, port):
         yield f"http://127.0.0.1:{port}/mcp"
 
 

@@ -149,6 +149,7 @@ fn run(message: &str, headers: &Headers, session: &mut Session) -> Dispatched {
         headers,
         session,
         &Unreachable,
+        &mistcore::host::NoService,
         confirmations,
     ));
     if debug() {

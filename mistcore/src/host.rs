@@ -115,7 +115,7 @@ pub trait Service: Send + Sync {
     }
 }
 
-/// A host that keeps no counters and cannot open streams (tests, the edge).
+/// A host that keeps no counters and cannot open streams (tests).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoService;
 

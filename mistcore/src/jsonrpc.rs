@@ -12,6 +12,7 @@
 use crate::api::HttpTransport;
 use crate::call::CallContext;
 use crate::envelope::{self, Incoming};
+use crate::host::Service;
 use crate::mcp::{self, CallError};
 use crate::policy::Confirm;
 use crate::request_state::StateKey;
@@ -274,11 +275,13 @@ fn removed(method: &str) -> Refusal {
 /// unknown tools `-32602`; tool problems are tool results with `isError`. Requests of protocol
 /// 2026-07-28 are checked as that revision requires (see the module documentation); their
 /// write confirmations are asked through the answer, handshake clients' through `confirm`.
+/// `service` is what the host offers tool calls beyond Mist (device streams, its clock).
 pub async fn dispatch(
     message: &str,
     headers: &Headers,
     session: &mut Session,
     transport: &dyn HttpTransport,
+    service: &dyn Service,
     confirmations: Confirmations<'_>,
 ) -> Dispatched {
     let value: Value = match serde_json::from_str(message) {
@@ -329,12 +332,22 @@ pub async fn dispatch(
                 params,
                 session,
                 transport,
+                service,
                 confirmations.handshake,
             )
             .await
         }
         Lifecycle::Stateless => {
-            stateless(id, method, params, session, transport, confirmations).await
+            stateless(
+                id,
+                method,
+                params,
+                session,
+                transport,
+                service,
+                confirmations,
+            )
+            .await
         }
     }
 }
@@ -345,6 +358,7 @@ async fn handshake(
     params: Value,
     session: &mut Session,
     transport: &dyn HttpTransport,
+    service: &dyn Service,
     confirm: &dyn Confirm,
 ) -> Dispatched {
     match method {
@@ -370,7 +384,7 @@ async fn handshake(
                     return Dispatched::answer(error(id, -32602, format!("Invalid params: {e}")));
                 }
             };
-            call_tool(id, call, session, transport, confirm, None).await
+            call_tool(id, call, session, transport, service, confirm, None).await
         }
         other => Dispatched::answer(error(id, -32601, format!("Method not found: {other}"))),
     }
@@ -382,6 +396,7 @@ async fn stateless(
     params: Value,
     session: &mut Session,
     transport: &dyn HttpTransport,
+    service: &dyn Service,
     confirmations: Confirmations<'_>,
 ) -> Dispatched {
     session.client.elicitation = params
@@ -437,7 +452,16 @@ async fn stateless(
                     .into_dispatched(id);
                 }
             };
-            call_tool(id, call, session, transport, &round_trip, Some(&round_trip)).await
+            call_tool(
+                id,
+                call,
+                session,
+                transport,
+                service,
+                &round_trip,
+                Some(&round_trip),
+            )
+            .await
         }
         other => removed(other).into_dispatched(id),
     }
@@ -448,6 +472,7 @@ async fn call_tool(
     call: CallToolRequestParams,
     session: &mut Session,
     transport: &dyn HttpTransport,
+    service: &dyn Service,
     confirm: &dyn Confirm,
     round_trip: Option<&RoundTrip<'_>>,
 ) -> Dispatched {
@@ -455,7 +480,7 @@ async fn call_tool(
         session,
         transport,
         confirm,
-        service: &crate::host::NoService,
+        service,
         progress: None,
     };
     match mcp::call_tool(ctx, &call.name, call.arguments).await {
@@ -511,6 +536,9 @@ pub struct Host<'a> {
     pub store: &'a dyn SessionStore,
     /// The way to Mist.
     pub transport: &'a dyn HttpTransport,
+    /// What the host offers beyond one call: its clock, device streams and command deadline
+    /// ([`crate::host::NoService`] where it has none).
+    pub service: &'a dyn Service,
     /// How writes are confirmed.
     pub confirmations: Confirmations<'a>,
     /// Makes a new, unguessable session id.
@@ -579,6 +607,7 @@ pub async fn serve(exchange: Exchange<'_>, mut session: Session, host: Host<'_>)
                 exchange.headers,
                 &mut session,
                 host.transport,
+                host.service,
                 host.confirmations,
             )
             .await
@@ -630,6 +659,7 @@ async fn serve_batch(
             headers,
             session,
             host.transport,
+            host.service,
             host.confirmations,
         )
         .await;

@@ -370,9 +370,9 @@ async fn call_diagnostic(ctx: CallContext<'_>, d: Diagnostic, args: &JsonObject)
             })
         }
         Diagnostic::Shell => match ctx.service.devices() {
-            None => ToolOutcome::error(
-                "remote shells need WebSockets, which this host (the edge module) cannot open: use the native mistmcp",
-            ),
+            None => {
+                ToolOutcome::error("remote shells need WebSockets, which this host cannot open")
+            }
             Some(streams) => devices::run_shell(ctx, streams, args)
                 .await
                 .map_or_else(ToolOutcome::error, |v| {

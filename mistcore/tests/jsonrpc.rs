@@ -34,6 +34,7 @@ async fn send(session: &mut Session, message: Value) -> Option<Value> {
         &Headers::default(),
         session,
         &Unreachable,
+        &mistcore::host::NoService,
         confirmations(),
     )
     .await
@@ -67,7 +68,7 @@ async fn a_session_through_the_dispatcher() {
         serde_json::to_value(mistcore::mcp::list_tools(&s)).expect("json")
     );
 
-    let out = dispatch(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "manageMcpTools", "arguments": {"enable_mcp_tools_categories": "orgs_sites"}}}).to_string(), &Headers::default(), &mut s, &Unreachable, confirmations()).await;
+    let out = dispatch(&json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"name": "manageMcpTools", "arguments": {"enable_mcp_tools_categories": "orgs_sites"}}}).to_string(), &Headers::default(), &mut s, &Unreachable, &mistcore::host::NoService, confirmations()).await;
     assert!(out.session_changed);
     assert!(s.enabled.contains("orgs_sites"));
 
@@ -97,6 +98,7 @@ async fn a_session_through_the_dispatcher() {
         &Headers::default(),
         &mut s,
         &Unreachable,
+        &mistcore::host::NoService,
         confirmations(),
     )
     .await
@@ -138,6 +140,7 @@ async fn exchange(headers: &Headers, message: Value) -> (u16, Value) {
         headers,
         &mut s,
         &Unreachable,
+        &mistcore::host::NoService,
         confirmations(),
     )
     .await;
@@ -258,6 +261,7 @@ async fn writes_without_elicitation_name_the_missing_capability() {
         &headers,
         &mut s,
         &Unreachable,
+        &mistcore::host::NoService,
         confirmations(),
     )
     .await;
@@ -273,6 +277,7 @@ async fn writes_without_elicitation_name_the_missing_capability() {
         &headers,
         &mut s,
         &Unreachable,
+        &mistcore::host::NoService,
         confirmations(),
     )
     .await;
@@ -301,6 +306,7 @@ async fn sessions_live_in_the_store_between_requests() {
     let host = Host {
         store: &store,
         transport: &Unreachable,
+        service: &mistcore::host::NoService,
         confirmations: confirmations(),
         new_session_id: &next,
     };

@@ -47,12 +47,11 @@ impl NativeService {
             state_key: process_state_key(),
             streams: WsStreams::new(stream_url),
             // MISTMCP_COMMAND_TIMEOUT: seconds a device command's output is read at most.
-            command_deadline: std::env::var("MISTMCP_COMMAND_TIMEOUT")
-                .ok()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .map_or(mistcore::stream::MAX_DURATION, |s| {
-                    Duration::from_secs(s.clamp(1, 600))
-                }),
+            command_deadline: mistcore::stream::command_deadline(
+                std::env::var("MISTMCP_COMMAND_TIMEOUT")
+                    .ok()
+                    .and_then(|s| s.trim().parse::<u64>().ok()),
+            ),
             // MISTMCP_CONFIRM_TIMEOUT: seconds a write confirmation waits for the human.
             confirm_timeout: std::env::var("MISTMCP_CONFIRM_TIMEOUT")
                 .ok()
@@ -209,22 +208,10 @@ impl WsStreams {
     /// or empty file refuses every shell command).
     pub fn new(stream_url: Option<String>) -> Self {
         let denylist = match std::env::var_os("MISTMCP_SHELL_DENYLIST") {
-            None => Some(
-                mistcore::devices::DEFAULT_SHELL_DENYLIST
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect(),
-            ),
+            None => Some(mistcore::devices::default_shell_denylist()),
             Some(path) => std::fs::read_to_string(path)
                 .ok()
-                .map(|text| {
-                    text.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                        .map(str::to_string)
-                        .collect::<Vec<_>>()
-                })
-                .filter(|l| !l.is_empty()),
+                .and_then(|text| mistcore::devices::shell_denylist_from_text(&text)),
         };
         WsStreams {
             stream_url: stream_url.filter(|u| !u.is_empty()),
@@ -284,29 +271,18 @@ impl DeviceStreams for WsStreams {
         let mut request = url
             .into_client_request()
             .map_err(|e| StreamError::Refused(format!("bad stream URL: {e}")))?;
-        // The token goes only to the cloud's own stream: the same origin (scheme, host and port)
-        // as the configured stream URL. Other URLs (a shell's, which carries its own JWT) get
-        // none, and must be encrypted unless the configured stream itself is plain `ws`.
-        let configured = url::Url::parse(&self.stream_url(credentials)).ok();
-        let target = url::Url::parse(url)
-            .map_err(|e| StreamError::Refused(format!("bad stream URL: {e}")))?;
-        let host = target.host_str().unwrap_or("").to_string();
-        let own = configured
-            .as_ref()
-            .is_some_and(|c| c.origin() == target.origin());
-        let plain_configured = configured.as_ref().is_some_and(|c| c.scheme() == "ws");
-        if !own && target.scheme() != "wss" && !plain_configured {
-            return Err(StreamError::Refused(format!(
-                "refused: the stream at {host} is neither the cloud's stream nor encrypted (wss)"
-            )));
-        }
-        if own && let Some(token) = &credentials.token {
+        // Which URLs may be opened, and which get the token: mistcore's one rule.
+        let target = mistcore::stream::stream_target(url, &self.stream_url(credentials))?;
+        let host = target.host;
+        if target.send_token
+            && let Some(token) = &credentials.token
+        {
             let value = format!("Token {}", token.expose())
                 .parse()
                 .map_err(|_| StreamError::Refused("the token cannot be sent in a header".into()))?;
             request.headers_mut().insert("authorization", value);
         }
-        let socket = tokio::time::timeout(Duration::from_secs(15), connect(request, &target))
+        let socket = tokio::time::timeout(Duration::from_secs(15), connect(request, &target.url))
             .await
             .map_err(|_| {
                 StreamError::Connect(format!(

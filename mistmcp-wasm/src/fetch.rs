@@ -170,6 +170,49 @@ pub struct JsClock;
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// A `setTimeout` as a future: ready once `duration` has passed; dropped before, it clears the
+/// timer (a stream read that got a message first leaves no timer behind).
+#[derive(Debug)]
+pub struct Timer {
+    handle: JsValue,
+    done: JsFuture,
+}
+
+impl Timer {
+    /// A timer of `duration`.
+    pub fn after(duration: Duration) -> Self {
+        let mut handle = JsValue::UNDEFINED;
+        let promise = Promise::new(&mut |resolve, _reject| {
+            handle = set_timeout(&resolve, duration.as_millis() as f64);
+        });
+        Timer {
+            handle,
+            done: JsFuture::from(promise),
+        }
+    }
+}
+
+impl std::future::Future for Timer {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        // A timer cannot fail; whatever it answers, the wait is over.
+        std::pin::Pin::new(&mut self.done).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.handle);
+    }
 }
 
 #[async_trait::async_trait(?Send)]
@@ -183,10 +226,6 @@ impl Clock for JsClock {
     }
 
     async fn sleep(&self, duration: Duration) {
-        let promise = Promise::new(&mut |resolve, _reject| {
-            set_timeout(&resolve, duration.as_millis() as f64);
-        });
-        // A timer cannot fail; whatever it answers, the wait is over.
-        let _ = JsFuture::from(promise).await;
+        Timer::after(duration).await;
     }
 }

@@ -1,13 +1,16 @@
 //! mistmcp on Workers-style edge hosts: the JS entry (`worker/worker.mjs`) hands each MCP
 //! message to [`handle`] with the request's configuration and the session's stored state;
-//! Mist is reached through the host's `fetch`.
+//! Mist is reached through the host's `fetch`, the Mist stream of device commands through
+//! WebSockets opened with it (`websocket.rs`).
 
 // The module only means something inside a JS host: on other targets the crate is empty, so
 // that `cargo test --workspace` builds natively.
 #![cfg(target_arch = "wasm32")]
 
 mod fetch;
+mod service;
 mod store;
+mod websocket;
 
 use mistcore::api::custom_base;
 use mistcore::jsonrpc::{Confirmations, Exchange, Headers, Host, serve};
@@ -56,8 +59,16 @@ struct RequestConfig {
     rate_limit: Option<u32>,
     /// The largest tool result in bytes (`MISTMCP_MAX_RESPONSE_BYTES`, 0: no limit).
     max_response_bytes: Option<usize>,
-    /// The largest answer read from Mist (`MISTMCP_MAX_UPSTREAM_BYTES`).
+    /// The largest answer read from Mist (`MISTMCP_MAX_UPSTREAM_BYTES`), also the most bytes a
+    /// device stream may hold unread.
     max_upstream_bytes: Option<usize>,
+    /// The Mist stream's URL (`MIST_WS_URL`), else derived from the cloud.
+    ws_url: Option<String>,
+    /// Seconds a device command's output is read at most (`MISTMCP_COMMAND_TIMEOUT`).
+    command_timeout: Option<u64>,
+    /// The shell deny-list, one entry per line (`MISTMCP_SHELL_DENYLIST`); the built-in one
+    /// when absent or empty.
+    shell_denylist: Option<String>,
     /// The secret of sessionless confirmations (`MISTMCP_CONFIRM_SECRET`), shared by isolates.
     confirm_secret: Option<String>,
     /// The SHA-256 of the server token the request presented, when the deployment has some.
@@ -69,6 +80,34 @@ type EdgeTransport = Resilient<fetch::FetchTransport, fetch::JsClock>;
 thread_local! {
     /// One transport per isolate, so that the rate budget spans its requests.
     static TRANSPORT: std::cell::OnceCell<std::rc::Rc<EdgeTransport>> = const { std::cell::OnceCell::new() };
+}
+
+/// The largest upstream answer (and unread stream bytes) of the deployment.
+fn max_upstream_bytes(config: &RequestConfig) -> usize {
+    config
+        .max_upstream_bytes
+        .filter(|b| *b > 0)
+        .unwrap_or(fetch::DEFAULT_MAX_UPSTREAM_BYTES)
+}
+
+/// What tool calls of this request may use beyond Mist: the command deadline and the stream.
+fn edge_service(config: &RequestConfig) -> service::EdgeService {
+    let denylist = match config
+        .shell_denylist
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
+        None => Some(mistcore::devices::default_shell_denylist()),
+        Some(text) => mistcore::devices::shell_denylist_from_text(text),
+    };
+    service::EdgeService {
+        streams: websocket::EdgeStreams {
+            stream_url: config.ws_url.clone().filter(|u| !u.is_empty()),
+            denylist,
+            max_queued_bytes: max_upstream_bytes(config),
+        },
+        command_deadline: mistcore::stream::command_deadline(config.command_timeout),
+    }
 }
 
 fn transport(config: &RequestConfig) -> std::rc::Rc<EdgeTransport> {
@@ -89,10 +128,7 @@ fn transport(config: &RequestConfig) -> std::rc::Rc<EdgeTransport> {
                 ..defaults
             };
             let fetch = fetch::FetchTransport {
-                max_body: config
-                    .max_upstream_bytes
-                    .filter(|b| *b > 0)
-                    .unwrap_or(fetch::DEFAULT_MAX_UPSTREAM_BYTES),
+                max_body: max_upstream_bytes(config),
             };
             std::rc::Rc::new(Resilient::new(fetch, fetch::JsClock, policy))
         })
@@ -229,9 +265,11 @@ pub async fn handle(
                 // request, so they can never confirm a write and never see one. Clients of
                 // protocol 2026-07-28 confirm through the answers (multi round-trip requests).
                 let state_key = state_key(&config);
+                let service = edge_service(&config);
                 let host = Host {
                     store: &sessions,
                     transport: transport.as_ref(),
+                    service: &service,
                     confirmations: Confirmations {
                         handshake: &NoConfirm,
                         state_key: &state_key,

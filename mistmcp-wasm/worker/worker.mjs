@@ -1,7 +1,8 @@
 // mistmcp on a Workers-style host (workerd, Cloudflare Workers): MCP streamable HTTP at /mcp,
 // answered with JSON (no SSE stream is offered: GET is 405). Each message goes to the wasm
 // module with the request's configuration and the session store; a session's state lives in a
-// Durable Object named by its Mcp-Session-Id, which forgets it after an idle time.
+// Durable Object named by its Mcp-Session-Id, which forgets it after an idle time. Device
+// commands open their WebSockets from the module, with this host's fetch.
 import { initSync, handle, close, origin_allowed } from "./mistmcp_wasm.js";
 import wasmModule from "./mistmcp_wasm_bg.wasm";
 
@@ -131,6 +132,11 @@ export default {
       rate_limit: env.MISTMCP_RATE_LIMIT ? Number(env.MISTMCP_RATE_LIMIT) : null,
       max_response_bytes: env.MISTMCP_MAX_RESPONSE_BYTES ? Number(env.MISTMCP_MAX_RESPONSE_BYTES) : null,
       max_upstream_bytes: env.MISTMCP_MAX_UPSTREAM_BYTES ? Number(env.MISTMCP_MAX_UPSTREAM_BYTES) : null,
+      // Device commands: the Mist stream's URL (else derived from the cloud), the longest a
+      // command's output is read, the shell deny-list (one entry per line; else the built-in one).
+      ws_url: env.MIST_WS_URL || null,
+      command_timeout: env.MISTMCP_COMMAND_TIMEOUT ? Number(env.MISTMCP_COMMAND_TIMEOUT) : null,
+      shell_denylist: env.MISTMCP_SHELL_DENYLIST || null,
       confirm_secret: env.MISTMCP_CONFIRM_SECRET || null,
       server_token: serverTokens.length ? await sha256Hex(strip(request.headers.get("authorization"))) : null,
       // Protocol 2026-07-28 ties these headers to the body; the module checks they agree.

@@ -526,7 +526,7 @@ pub enum CommandError {
     Failed(String),
     /// The host has no WebSockets to read the output from.
     #[error(
-        "device commands read their output from the Mist WebSocket stream, which this host (the edge module) cannot open: use the native mistmcp"
+        "device commands read their output from the Mist WebSocket stream, which this host cannot open"
     )]
     NoStreams,
 }
@@ -798,6 +798,27 @@ pub const DEFAULT_SHELL_DENYLIST: &[&str] = &[
     "deactivate",
     "activate",
 ];
+
+/// [`DEFAULT_SHELL_DENYLIST`] as the owned list [`check_shell_command`] takes.
+pub fn default_shell_denylist() -> Vec<String> {
+    DEFAULT_SHELL_DENYLIST
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// A deny-list written as text (`MISTMCP_SHELL_DENYLIST`: a file natively, a binding on the
+/// edge): one entry per line, blank lines and `#` comments ignored; `None` when it holds no
+/// entry, and then every shell command is refused.
+pub fn shell_denylist_from_text(text: &str) -> Option<Vec<String>> {
+    let entries: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    (!entries.is_empty()).then_some(entries)
+}
 
 /// The first words a remote shell accepts: read-only operational commands.
 pub const SHELL_VERBS: &[&str] = &["show", "ping", "traceroute"];
