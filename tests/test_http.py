@@ -4,12 +4,13 @@ head-of-line blocking, idle expiry, the session cap, sessionless clients."""
 from __future__ import annotations
 
 import json
+import time
 
 import anyio
 import httpx2
 import pytest
 
-from conftest import result_json, result_text
+from conftest import result_json, result_text, send_json
 from http_support import EchoMist, HttpServer, echo_mist, http_session
 
 pytestmark = pytest.mark.anyio
@@ -236,6 +237,76 @@ def test_simultaneous_initializes_fill_the_cap_exactly(mistmcp_bin, mist):
             assert initialize(c, url).status_code == 503
     finally:
         server.stop()
+
+
+class WlanMist(EchoMist):
+    """/api/v1/self as EchoMist; any WLAN list holds a PSK (a secret the model sees as a handle)."""
+
+    def do_GET(self):  # noqa: N802
+        if "/wlans" in self.path:
+            send_json(self, 200, [{"id": "w1", "ssid": "corp", "auth": {"type": "psk", "psk": "correct-horse-battery"}}])
+        else:
+            super().do_GET()
+
+
+def rpc(client: httpx2.Client, url: str, headers: dict, method: str, params: dict | None = None, id_: int = 1) -> dict:
+    """One JSON-RPC request in a session; its answer (from the SSE body)."""
+    message = {"jsonrpc": "2.0", "id": id_, "method": method, **({"params": params} if params else {})}
+    answer = client.post(url, json=message, headers=headers)
+    assert answer.status_code == 200, answer.text
+    for line in answer.text.splitlines():
+        if line.startswith("data:") and line[5:].strip():
+            data = json.loads(line[5:])
+            if data.get("id") == id_:
+                return data
+    raise AssertionError(f"no answer to {method}: {answer.text}")
+
+
+def test_idle_sessions_hibernate_and_wake_with_their_state(mistmcp_bin):
+    """Issue 18: a session idle past --session-hibernate-after gives up its worker; its next
+    request wakes it with its enabled categories and its secret handles; a call longer than the
+    hibernation delay is never cut; DELETE and the idle timeout still end it."""
+    from conftest import ORG_ID, serve_mock
+
+    with serve_mock(WlanMist) as mist:
+        server = HttpServer(mistmcp_bin, ["--api-url", mist, "--session-hibernate-after", "1s", "--session-idle-timeout", "30s"])
+        url = f"{server.url}?cloud=api.mist.com"
+        try:
+            with httpx2.Client(timeout=30) as c:
+                opened = c.post(url, json=INIT, headers={**HEADERS, "X-Mist-Token": "alice"})
+                sid = opened.headers["mcp-session-id"]
+                h = {**HEADERS, "X-Mist-Token": "alice", "Mcp-Session-Id": sid, "Mcp-Protocol-Version": "2025-06-18"}
+                c.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=h)
+                enabled = rpc(c, url, h, "tools/call", {"name": "manageMcpTools", "arguments": {"enable_mcp_tools_categories": ["orgs_sites"]}}, 2)
+                assert not enabled["result"].get("isError"), enabled
+                before = {t["name"] for t in rpc(c, url, h, "tools/list", id_=3)["result"]["tools"]}
+                wlans = {"name": "mist_call_operation", "arguments": {"operation_id": "listOrgWlans", "arguments": {"org_id": ORG_ID}}}
+                handle = rpc(c, url, h, "tools/call", wlans, 4)["result"]["content"][0]["text"]
+                assert "«secret:psk:" in handle and "correct-horse" not in handle
+                # Idle: the worker stops (the log says so at debug level).
+                for _ in range(100):
+                    if "idle sessions hibernated" in server.text():
+                        break
+                    time.sleep(0.1)
+                assert "idle sessions hibernated" in server.text()
+                # The next request wakes it with what it had.
+                after = {t["name"] for t in rpc(c, url, h, "tools/list", id_=5)["result"]["tools"]}
+                assert after == before and "listOrgSites" in after
+                again = rpc(c, url, h, "tools/call", wlans, 6)["result"]["content"][0]["text"]
+                assert again == handle, "the same handles: the session's key survived"
+                # A call of 5 s (token `slow`) in a session hibernating after 1 s is answered.
+                slow = c.post(url, json=INIT, headers={**HEADERS, "X-Mist-Token": "slow"})
+                hs = {**HEADERS, "X-Mist-Token": "slow", "Mcp-Session-Id": slow.headers["mcp-session-id"], "Mcp-Protocol-Version": "2025-06-18"}
+                c.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=hs)
+                me = rpc(c, url, hs, "tools/call", {"name": "getSelf", "arguments": {}}, 7)
+                assert "slow@example.com" in me["result"]["content"][0]["text"]
+                # DELETE ends a hibernating session: unknown afterwards.
+                time.sleep(2.5)
+                assert c.delete(url, headers=h).status_code == 200
+                gone = c.post(url, json={"jsonrpc": "2.0", "id": 8, "method": "ping"}, headers=h)
+                assert gone.status_code == 404
+        finally:
+            server.stop()
 
 
 def test_no_method_reaches_a_session_of_someone_else(mistmcp_bin, mist):

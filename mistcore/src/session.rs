@@ -6,6 +6,7 @@ use crate::catalog::{CATEGORIES, Category, category, closest};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// How many tools a session starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -219,7 +220,9 @@ pub struct Session {
     /// The mode the session started in.
     pub mode: ToolMode,
     /// The categories whose operation tools are listed.
-    pub enabled: BTreeSet<&'static str>,
+    /// Shared between the snapshots a session's calls work on (cloning a session per call must
+    /// not copy the 203 categories of the `all` mode).
+    pub enabled: Arc<BTreeSet<&'static str>>,
     /// Whether write operations may be offered.
     pub write_tools: bool,
     /// Whether writes run without a human confirmation.
@@ -271,7 +274,7 @@ impl Session {
         Ok(Session {
             official_set,
             mode: config.mode,
-            enabled,
+            enabled: Arc::new(enabled),
             write_tools: config.write_tools,
             skip_confirmation: config.skip_confirmation,
             response_format: config.response_format,
@@ -292,9 +295,10 @@ impl Session {
     /// Applies a change; returns true when the set of enabled categories changed.
     pub fn apply(&mut self, change: &CategoryChange) -> bool {
         let before = self.enabled.clone();
-        self.enabled.extend(change.enable.iter().copied());
+        let enabled = Arc::make_mut(&mut self.enabled);
+        enabled.extend(change.enable.iter().copied());
         for c in &change.disable {
-            self.enabled.remove(c);
+            enabled.remove(c);
         }
         before != self.enabled
     }

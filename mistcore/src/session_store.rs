@@ -31,11 +31,13 @@ impl StoredSession {
     /// Restores the kept state into `session` (categories the catalog no longer has are dropped).
     pub fn restore(&self, session: &mut Session) {
         let wanted: Vec<&str> = self.enabled.iter().map(String::as_str).collect();
-        session.enabled = wanted
-            .iter()
-            .filter_map(|c| resolve_categories(&[c]).ok())
-            .flatten()
-            .collect();
+        session.enabled = std::sync::Arc::new(
+            wanted
+                .iter()
+                .filter_map(|c| resolve_categories(&[c]).ok())
+                .flatten()
+                .collect(),
+        );
     }
 }
 

@@ -358,6 +358,7 @@ struct Figures {
     rss_before: (u64, u64),
     rss_open: (u64, u64),
     rss_peak: u64,
+    rss_asleep: (u64, u64),
     rss_closed: (u64, u64),
     errors: usize,
     lost: usize,
@@ -519,7 +520,13 @@ async fn level(
     sessions: usize,
     calls: usize,
 ) -> anyhow::Result<Figures> {
-    let server = start_server(binary, mock, &["--max-sessions", "1000"]).await?;
+    // Sessions idle 5 s hibernate: measured after the calls.
+    let server = start_server(
+        binary,
+        mock,
+        &["--max-sessions", "1000", "--session-hibernate-after", "5s"],
+    )
+    .await?;
     let pid = server.child.id();
     let url = format!(
         "http://127.0.0.1:{}/mcp?cloud=api.mist.com&mode={mode}",
@@ -536,9 +543,12 @@ async fn level(
     }
     let rss_before = settled_rss(pid, Duration::from_millis(2500)).await;
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(sessions)
-        .build()?;
+    let connections = || {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(sessions)
+            .build()
+    };
+    let client = connections()?;
     let opened = futures_util::future::join_all((0..sessions).map(|n| {
         let client = client.clone();
         let url = url.clone();
@@ -553,8 +563,12 @@ async fn level(
             None => refused_opens += 1,
         }
     }
-    let rss_open = settled_rss(pid, Duration::from_millis(300)).await;
+    // The sessions alone, without the client's connections (a cost per connection, not per
+    // session).
+    drop(client);
+    let rss_open = settled_rss(pid, Duration::from_millis(2500)).await;
 
+    let client = connections()?;
     let cpu_start = cpu_seconds(pid);
     let started = Instant::now();
     let runs = futures_util::future::join_all(ids.iter().map(|(n, sid)| {
@@ -575,6 +589,10 @@ async fn level(
         lost += x;
     }
     let rss_peak = rss_kib(pid, "VmHWM:");
+    // Every session idle, without connections: they hibernate after 5 s.
+    drop(client);
+    let rss_asleep = settled_rss(pid, Duration::from_millis(8000)).await;
+    let client = connections()?;
     futures_util::future::join_all(ids.iter().map(|(n, sid)| {
         let client = client.clone();
         let url = url.clone();
@@ -602,6 +620,7 @@ async fn level(
         rss_before,
         rss_open,
         rss_peak,
+        rss_asleep,
         rss_closed,
         errors,
         lost,
@@ -641,36 +660,48 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?;
     }
     println!(
-        "http load (getSelf against a mock; each row a fresh server; RSS before: after a warm-up session closed; closed: 3 s after the last session closed)"
+        "http load: getSelf against a mock, each row a fresh server. RSS before: after a warm-up session closed. KB per idle session: awake (just opened) and hibernating (idle 5 s, after the calls). Closed: 3 s after the last session closed."
     );
     println!(
-        "{:<8} {:>8} {:>6} {:>7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>7} {:>13} {:>15}",
+        "{:<8} {:>5} {:>6} {:>7} {:>6} {:>6} {:>7} {:>7} {:>13} {:>7} {:>12} {:>14} {:>4}",
         "mode",
-        "sessions",
+        "sess.",
         "calls",
         "calls/s",
         "p50",
         "p99",
-        "cpu/call",
+        "cpu/",
         "RSS",
-        "KB per",
+        "KB/idle sess.",
         "peak",
         "RSS closed",
-        "anonymous RSS"
+        "anonymous RSS",
+        "err."
     );
     println!(
-        "{:<8} {:>8} {:>6} {:>7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>7} {:>13} {:>15}",
-        "", "", "", "", "ms", "ms", "ms", "before", "session", "MB", "(vs before)", "before>closed"
+        "{:<8} {:>5} {:>6} {:>7} {:>6} {:>6} {:>7} {:>7} {:>13} {:>7} {:>12} {:>14}",
+        "",
+        "",
+        "",
+        "",
+        "ms",
+        "ms",
+        "call ms",
+        "before",
+        "awake asleep",
+        "MB",
+        "(vs before)",
+        "before>closed"
     );
     for (mode, sessions) in runs {
         // About 10,000 calls per row, at least 25 per session.
         let calls = (10_000 / sessions).clamp(25, 2_000);
         let f = level(binary, mock_addr, mode, sessions, calls).await?;
-        let per_session = (f.rss_open.0 as f64 - f.rss_before.0 as f64) / sessions as f64;
+        let per_session = |rss: u64| (rss as f64 - f.rss_before.0 as f64) / sessions as f64;
         let growth =
             |after: u64, before: u64| (after as f64 - before as f64) / before.max(1) as f64 * 100.0;
         println!(
-            "{:<8} {:>8} {:>6} {:>7.0} {:>6.2} {:>6.2} {:>8.3} {:>7.1}M {:>8.1} {:>6.1}M {:>6.1}M {:>+4.0}% {:>4.1}>{:.1}M {:+.0}% {:>3}{}",
+            "{:<8} {:>5} {:>6} {:>7.0} {:>6.2} {:>6.2} {:>7.3} {:>6.1}M {:>6.1} {:>6.1} {:>6.1}M {:>5.1}M {:>+4.0}% {:>4.1}>{:.1}M {:+4.0}% {:>3}{}",
             mode.split('&').next().unwrap_or(mode),
             sessions,
             f.calls,
@@ -679,7 +710,8 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
             f.p99.as_secs_f64() * 1000.0,
             f.cpu_per_call * 1000.0,
             f.rss_before.0 as f64 / 1024.0,
-            per_session,
+            per_session(f.rss_open.0),
+            per_session(f.rss_asleep.0),
             f.rss_peak as f64 / 1024.0,
             f.rss_closed.0 as f64 / 1024.0,
             growth(f.rss_closed.0, f.rss_before.0),

@@ -19,7 +19,7 @@ use rmcp::model::{
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// The session an HTTP request carries: built from its query and headers by the HTTP gate,
 /// taken by the handler at the session's first request.
@@ -32,6 +32,30 @@ pub struct RequestSession {
     /// Who sent the request: the server token's id and a hash of the Mist credentials. A session
     /// serves only the identity that created it.
     pub identity: String,
+    /// The state of the request's session, kept by the HTTP gate for the session's whole life
+    /// (a fresh one for a request outside any session).
+    pub cell: Arc<SessionCell>,
+}
+
+/// What a session keeps from one request to the next: its configuration and state (enabled
+/// categories, secret handles) and who opened it. The HTTP gate holds it, not rmcp's worker, so
+/// that a session that hibernated wakes with it.
+#[derive(Debug, Default)]
+pub struct SessionCell {
+    /// `None` until the first request of an HTTP session brings it.
+    session: Mutex<Option<Session>>,
+    /// The identity of the HTTP requests this session serves (set by its first request).
+    identity: Mutex<Option<String>>,
+    debug: std::sync::atomic::AtomicBool,
+}
+
+impl SessionCell {
+    fn lock(&self) -> MutexGuard<'_, Option<Session>> {
+        // A panic while holding the lock cannot leave a Session half-updated: keep serving.
+        self.session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// Cancelled when the HTTP client of a request has gone away (set by the HTTP gate).
@@ -40,11 +64,8 @@ pub struct ClientGone(pub tokio_util::sync::CancellationToken);
 
 /// Serves one MCP client: its session, and the transport that reaches Mist.
 pub struct MistServer {
-    /// `None` until the first request of an HTTP session brings it.
-    session: Mutex<Option<Session>>,
-    /// The identity of the HTTP requests this session serves (set by its first request).
-    identity: Mutex<Option<String>>,
-    debug: std::sync::atomic::AtomicBool,
+    /// The session's state: given at start (stdio), or by the first HTTP request.
+    cell: OnceLock<Arc<SessionCell>>,
     transport: Arc<dyn HttpTransport>,
     service: Arc<NativeService>,
 }
@@ -52,10 +73,12 @@ pub struct MistServer {
 impl MistServer {
     /// A server for one client whose session is known (stdio).
     pub fn new(session: Session, service: Arc<NativeService>) -> Self {
-        MistServer {
+        let cell = SessionCell {
             session: Mutex::new(Some(session)),
-            identity: Mutex::new(None),
-            debug: false.into(),
+            ..SessionCell::default()
+        };
+        MistServer {
+            cell: OnceLock::from(Arc::new(cell)),
             transport: service.transport(),
             service,
         }
@@ -64,19 +87,10 @@ impl MistServer {
     /// A server whose session comes with its first HTTP request ([`RequestSession`]).
     pub fn from_requests(service: Arc<NativeService>) -> Self {
         MistServer {
-            session: Mutex::new(None),
-            identity: Mutex::new(None),
-            debug: false.into(),
+            cell: OnceLock::new(),
             transport: service.transport(),
             service,
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Session>> {
-        // A panic while holding the lock cannot leave a Session half-updated: keep serving.
-        self.session
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A snapshot of the session, with what the client declared in `initialize`.
@@ -85,9 +99,18 @@ impl MistServer {
             .extensions
             .get::<http::request::Parts>()
             .and_then(|parts| parts.extensions.get::<RequestSession>());
-        let mut guard = self.lock();
+        let Some(cell) = from_request
+            .map(|request| self.cell.get_or_init(|| request.cell.clone()))
+            .or_else(|| self.cell.get())
+        else {
+            return Err(ErrorData::internal_error(
+                "no session configuration on this request",
+                None,
+            ));
+        };
+        let mut guard = cell.lock();
         if let Some(request) = from_request {
-            let mut identity = self.identity.lock().unwrap_or_else(|p| p.into_inner());
+            let mut identity = cell.identity.lock().unwrap_or_else(|p| p.into_inner());
             match identity.as_deref() {
                 None => *identity = Some(request.identity.clone()),
                 Some(owner) if owner != request.identity => {
@@ -99,7 +122,7 @@ impl MistServer {
                 Some(_) => {}
             }
             if guard.is_none() {
-                self.debug
+                cell.debug
                     .store(request.debug, std::sync::atomic::Ordering::Relaxed);
                 *guard = Some(request.session.clone());
             }
@@ -262,7 +285,7 @@ impl ServerHandler for MistServer {
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         let tool = ToolRef::lookup(name)?;
-        let guard = self.lock();
+        let guard = self.cell.get()?.lock();
         let session = guard.as_ref()?;
         mistcore::tools::is_visible(session, &tool).then(|| tool.definition_for(session))
     }
@@ -390,7 +413,10 @@ impl ServerHandler for MistServer {
             "tool call"
         );
         if let Some(change) = &outcome.change {
-            let changed = self.lock().as_mut().is_some_and(|s| s.apply(change));
+            let changed = self
+                .cell
+                .get()
+                .is_some_and(|cell| cell.lock().as_mut().is_some_and(|s| s.apply(change)));
             if changed && let Err(e) = context.peer.notify_tool_list_changed().await {
                 tracing::warn!("could not send tools/list_changed: {e}");
             }

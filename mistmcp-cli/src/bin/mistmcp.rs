@@ -167,6 +167,10 @@ struct Args {
     /// HTTP: close sessions idle this long (e.g. 30m, 2h).
     #[arg(long, env = "MISTMCP_SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = humantime::parse_duration)]
     session_idle_timeout: Duration,
+    /// HTTP: a session without a request this long gives up its worker (~85 KB) until its next
+    /// request, which wakes it with its state; `off` keeps every session awake.
+    #[arg(long, env = "MISTMCP_SESSION_HIBERNATE_AFTER", default_value = "60s", value_parser = parse_hibernate_after)]
+    session_hibernate_after: Hibernate,
     /// HTTP: most sessions at once.
     #[arg(long, env = "MISTMCP_MAX_SESSIONS", default_value_t = 100)]
     max_sessions: usize,
@@ -405,6 +409,7 @@ fn serve_http(args: Args, destination: config::ServerDestination) -> anyhow::Res
         host: args.host.clone(),
         port: args.port,
         idle_timeout: args.session_idle_timeout,
+        hibernate_after: args.session_hibernate_after.0,
         max_sessions: args.max_sessions.max(1),
         tokens_file,
         allow_unauthenticated: args.allow_unauthenticated,
@@ -537,4 +542,17 @@ fn init_logs(debug: bool, format: LogFormat) {
         LogFormat::Json => logs.json().flatten_event(true).init(),
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
     }
+}
+
+/// `--session-hibernate-after`: a duration, or `off`.
+#[derive(Debug, Clone, Copy)]
+struct Hibernate(Option<Duration>);
+
+fn parse_hibernate_after(value: &str) -> Result<Hibernate, String> {
+    if value.trim().eq_ignore_ascii_case("off") {
+        return Ok(Hibernate(None));
+    }
+    humantime::parse_duration(value.trim())
+        .map(|d| Hibernate(Some(d)))
+        .map_err(|e| format!("{e}: give a duration such as 60s or 5m, or off"))
 }

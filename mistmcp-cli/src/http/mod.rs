@@ -38,6 +38,9 @@ pub struct HttpOptions {
     pub port: u16,
     /// Idle time after which a session is closed.
     pub idle_timeout: Duration,
+    /// Time without a request after which a session's worker stops until its next request
+    /// (`None`: never).
+    pub hibernate_after: Option<Duration>,
     /// Most sessions at once.
     pub max_sessions: usize,
     /// The server token store, when one exists.
@@ -82,6 +85,10 @@ struct Gate {
     /// The open sessions and initializes in flight, under the cap; who opened each session,
     /// and which accept batches (protocol 2025-03-26).
     sessions: Arc<sessions::SessionSlots>,
+    /// rmcp's session manager (to stop the workers of idle sessions).
+    manager: Arc<sessions::CountedSessions>,
+    idle_timeout: Duration,
+    hibernate_after: Option<Duration>,
     /// The counters and session count of the health tool.
     service: Arc<NativeService>,
     /// Browser origins served besides the server's own (and loopback ones on loopback).
@@ -480,33 +487,51 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         &session.credentials,
     );
     let session_id = session_id(&parts.headers)?;
+    // The state of the request's session: the gate keeps it for the session's life.
+    let mut cell = Arc::default();
     // A new session only in a free slot.
     let mut reservation = None;
-    if let (Some(version), None) = (&initialize_version, session_id) {
-        reservation = Some(
-            gate.sessions
-                .reserve(&identity, version.as_deref())
-                .ok_or_else(|| {
-                    tracing::warn!(
-                        max = gate.sessions.max(),
-                        "session limit reached: refusing a new session"
-                    );
-                    Refusal::Unavailable(format!(
-                        "the server holds its maximum of {} sessions; retry later",
-                        gate.sessions.max()
-                    ))
-                })?,
-        );
-    }
-    // A session serves only who opened it, whatever the method (a POST of any kind, the GET
-    // stream, DELETE): anyone else is told it does not exist, before rmcp sees the request.
-    if let Some(id) = session_id
-        && !gate.sessions.admits(id, &identity)
-    {
-        tracing::warn!("refusing a request on a session opened with other credentials");
-        return Err(Refusal::NotFound(
-            "unknown session: initialize a session of your own".into(),
-        ));
+    // A request in a known session keeps it awake until its answer is sent.
+    let mut in_flight = None;
+    match (session_id, &initialize_version) {
+        (None, Some(version)) => {
+            reservation = Some(
+                gate.sessions
+                    .reserve(&identity, version.as_deref(), Arc::clone(&cell))
+                    .ok_or_else(|| {
+                        tracing::warn!(
+                            max = gate.sessions.max(),
+                            "session limit reached: refusing a new session"
+                        );
+                        Refusal::Unavailable(format!(
+                            "the server holds its maximum of {} sessions; retry later",
+                            gate.sessions.max()
+                        ))
+                    })?,
+            );
+        }
+        // A session serves only who opened it, whatever the method (a POST of any kind, the GET
+        // stream, DELETE): anyone else is told it does not exist, before rmcp sees the request.
+        (Some(id), _) => match gate.sessions.enter(id, &identity) {
+            Ok(Some(mut entered)) => {
+                // A session whose worker is stopping (hibernating) is woken after it stopped.
+                entered.ready().await;
+                cell = Arc::clone(&entered.cell);
+                in_flight = Some(entered);
+            }
+            Ok(None) => {
+                return Err(Refusal::NotFound(
+                    "unknown or expired session: initialize a new one".into(),
+                ));
+            }
+            Err(()) => {
+                tracing::warn!("refusing a request on a session opened with other credentials");
+                return Err(Refusal::NotFound(
+                    "unknown session: initialize a session of your own".into(),
+                ));
+            }
+        },
+        (None, None) => {}
     }
     // A request outside any session (protocol 2026-07-28) uses its caller's handles.
     if session.secrets.is_some() && initialize_version.is_none() && session_id.is_none() {
@@ -532,6 +557,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         session,
         debug,
         identity: identity.clone(),
+        cell,
     });
     // When the client goes away before the answer is complete, its call is cancelled (and
     // with it the request to Mist): the token is cancelled when the answer's body is dropped.
@@ -552,9 +578,14 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         }
     };
     if let Some((cloud, mode)) = opening
-        && response.headers().contains_key("mcp-session-id")
+        && let Some(id) = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
     {
-        let active = gate.sessions.open();
+        // The initialize's answer is in flight in its new session until sent.
+        in_flight = gate.sessions.enter(id, &identity).ok().flatten();
+        let (active, _) = gate.sessions.open();
         tracing::info!(active, max = gate.sessions.max(), %mode, %cloud, "new session");
         gate.service.set_sessions(active);
     }
@@ -565,7 +596,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
     let guard = gone.drop_guard();
     Ok(response.map(|body| {
         Body::from_stream(body.into_data_stream().map(move |chunk| {
-            let _alive = &guard;
+            let _alive = (&guard, &in_flight);
             chunk
         }))
     }))
@@ -608,7 +639,9 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     }
 
     let mut manager = LocalSessionManager::default();
-    manager.session_config.keep_alive = Some(opts.idle_timeout);
+    // Idle sessions hibernate and expire by the gate's clock, which sees requests in flight
+    // (rmcp's keep-alive would end a session in the middle of a long call).
+    manager.session_config.keep_alive = None;
     let slots = sessions::SessionSlots::new(opts.max_sessions);
     let sessions = Arc::new(sessions::CountedSessions::new(
         manager,
@@ -618,6 +651,8 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     tokio::spawn(opts.service.memory.clone().run());
     let mut config =
         StreamableHttpServerConfig::default().with_max_request_body_bytes(opts.max_body_bytes);
+    // What a hibernating session wakes with.
+    config.session_store = Some(Arc::new(sessions::Hibernation(slots.clone())));
     let hosts: Vec<String> = if !opts.allowed_hosts.is_empty() {
         opts.allowed_hosts.clone()
     } else if opts.host == "0.0.0.0" || opts.host == "::" {
@@ -655,6 +690,9 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         max_body_bytes: opts.max_body_bytes,
         body_timeout: opts.body_timeout,
         sessions: slots,
+        manager: sessions.clone(),
+        idle_timeout: opts.idle_timeout,
+        hibernate_after: opts.hibernate_after,
         service: opts.service.clone(),
         allowed_origins: opts.allowed_origins.clone(),
         loopback: is_loopback(&opts.host),
@@ -692,17 +730,31 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
     listener::serve(tcp, tls, app, opts.connections).await
 }
 
-/// Logs the number of sessions when it drops (idle sessions expiring, clients leaving).
+/// Once a second: hibernates the sessions idle since `--session-hibernate-after`, forgets those
+/// idle since `--session-idle-timeout`, and logs the number of sessions when it drops.
 async fn report_sessions(gate: Arc<Gate>) {
     let mut last = 0usize;
     loop {
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        let now = gate.sessions.open();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let due = gate.sessions.due(gate.hibernate_after, gate.idle_timeout);
+        if !due.hibernate.is_empty() {
+            tracing::debug!(count = due.hibernate.len(), "idle sessions hibernated");
+        }
+        for (id, stopping) in due.hibernate {
+            gate.manager.stop_worker(&id).await;
+            gate.sessions.stopped(&id);
+            drop(stopping);
+        }
+        for id in &due.expired {
+            gate.manager.stop_worker(id).await;
+        }
+        let (now, asleep) = gate.sessions.open();
         gate.service.set_sessions(now);
         if now < last {
             tracing::info!(
                 closed = last - now,
                 active = now,
+                hibernating = asleep,
                 "sessions closed or expired"
             );
         }
