@@ -71,9 +71,13 @@ fn main() {
     });
     let mut out = generate(&spec);
     out.push_str(&secret_candidates(&spec));
-    let out_path = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("catalog_data.rs");
-    std::fs::write(&out_path, out).expect("write the generated catalog");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    // The configuration schemas (0.4 MB of JSON, used only by the configuration workflows)
+    // are kept deflated: every start of the edge module reads and copies its data, used or not.
+    let schemas = miniz_oxide::deflate::compress_to_vec(schema_closure(&spec).as_bytes(), 9);
+    std::fs::write(out_dir.join("config_schemas.deflate"), schemas)
+        .expect("write the deflated configuration schemas");
+    std::fs::write(out_dir.join("catalog_data.rs"), out).expect("write the generated catalog");
 }
 
 /// Follows `$ref` pointers (`#/components/...`) until a concrete object.
@@ -358,7 +362,7 @@ fn generate(spec: &Value) -> String {
         .map(|(n, c)| format!("({n:?}, {c:?})"))
         .collect();
     writeln!(out, "/// `mist_get_configuration_object_schema` names and their component schemas.\npub static CONFIG_SCHEMAS: &[(&str, &str)] = &[{}];", pairs.join(", ")).ok();
-    writeln!(out, "/// Those component schemas and all they reference, as one JSON object (minified).\npub static CONFIG_SCHEMA_COMPONENTS: &str = {:?};", schema_closure(spec)).ok();
+    writeln!(out, "/// Those component schemas and all they reference, as one minified JSON object, deflated\n/// (raw DEFLATE): see [`config_schema_components`].\npub static CONFIG_SCHEMA_COMPONENTS_DEFLATED: &[u8] = include_bytes!(concat!(env!(\"OUT_DIR\"), \"/config_schemas.deflate\"));").ok();
 
     // Cloud hosts.
     let servers: Vec<String> = spec["servers"]

@@ -235,6 +235,20 @@ impl CloudHost {
 
 include!(concat!(env!("OUT_DIR"), "/catalog_data.rs"));
 
+/// The embedded configuration schemas could not be inflated (a broken build).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("embedded configuration schemas: {0}")]
+#[non_exhaustive]
+pub struct SchemaDataError(String);
+
+/// The component schemas of [`CONFIG_SCHEMAS`] and all they reference, as one minified JSON
+/// object: [`CONFIG_SCHEMA_COMPONENTS_DEFLATED`] inflated (about 0.4 MB; inflate once and keep).
+pub fn config_schema_components() -> Result<String, SchemaDataError> {
+    let bytes = miniz_oxide::inflate::decompress_to_vec(CONFIG_SCHEMA_COMPONENTS_DEFLATED)
+        .map_err(|e| SchemaDataError(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| SchemaDataError(e.to_string()))
+}
+
 /// Finds an operation by its exact operationId.
 pub fn operation(id: &str) -> Option<&'static Operation> {
     OPERATIONS

@@ -3,7 +3,7 @@
 use super::props::*;
 use super::{After, Args, Destructive, Plan, Source, Workflow};
 use crate::call::ToolError;
-use crate::catalog::{CONFIG_SCHEMA_COMPONENTS, CONFIG_SCHEMAS};
+use crate::catalog::{CONFIG_SCHEMAS, config_schema_components};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
 
@@ -957,8 +957,9 @@ fn components() -> Result<&'static Map<String, Value>, ToolError> {
     if let Some(m) = PARSED.get() {
         return Ok(m);
     }
-    let parsed: Map<String, Value> = serde_json::from_str(CONFIG_SCHEMA_COMPONENTS)
-        .map_err(|e| format!("embedded schemas: {e}"))?;
+    let text = config_schema_components().map_err(|e| e.to_string())?;
+    let parsed: Map<String, Value> =
+        serde_json::from_str(&text).map_err(|e| format!("embedded schemas: {e}"))?;
     Ok(PARSED.get_or_init(|| parsed))
 }
 
@@ -1048,4 +1049,20 @@ fn object_schema(a: &Args) -> Result<Value, ToolError> {
         "properties": compact,
         "x-hint": format!("{optional} optional field(s) shown in compact form (name, type, description). Pass verbose=true for the full schema."),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deflated_schemas_hold_every_named_component() {
+        let all = components().expect("the embedded schemas inflate and parse");
+        for (name, component) in CONFIG_SCHEMAS {
+            assert!(
+                all.contains_key(*component),
+                "{name}: {component} is missing"
+            );
+        }
+    }
 }
