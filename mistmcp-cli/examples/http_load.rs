@@ -111,46 +111,25 @@ async fn main() -> anyhow::Result<()> {
     });
     tokio::spawn(async move { axum::serve(mock, app).await });
 
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-        l.local_addr()?.port()
-    };
-    let mut command = if idle > 0 {
-        let mut c = Command::new("prlimit");
-        c.args(["--nofile=256:256", binary.as_str()]);
-        c
+    // With silent sockets held, the server runs with 256 descriptors.
+    let wrapper: &[&str] = if idle > 0 {
+        &["prlimit", "--nofile=256:256"]
     } else {
-        Command::new(&binary)
+        &[]
     };
-    let mut server = command
-        .args([
-            "-t",
-            "http",
-            "-p",
-            &port.to_string(),
-            "--api-url",
-            &format!("http://{mock_addr}"),
-            "--max-sessions",
-            "1000",
-        ])
-        .env("MISTMCP_LOG", "warn")
-        .env("MISTMCP_MAX_UPSTREAM_BYTES", UPSTREAM_CAP.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
+    let server = start_server(
+        &binary,
+        mock_addr,
+        &["--max-sessions", "1000"],
+        wrapper,
+        &[("MISTMCP_MAX_UPSTREAM_BYTES", UPSTREAM_CAP.to_string())],
+    )
+    .await?;
+    let port = server.port;
     let url = format!("http://127.0.0.1:{port}/mcp?cloud=api.mist.com");
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(sessions * 2)
         .build()?;
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     let mut held = Vec::with_capacity(idle);
     for _ in 0..idle {
@@ -158,7 +137,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let done = Arc::new(AtomicUsize::new(0));
-    let pid = server.id();
+    let pid = server.child.id();
     // RSS after warm-up: when a tenth of the calls are answered.
     let warm = {
         let done = done.clone();
@@ -209,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
     let rss = rss_kib(pid, "VmHWM:");
     let rss_end = rss_kib(pid, "VmRSS:");
     let rss_warm = warm.await.unwrap_or(0);
-    let _ = server.kill();
+    drop(server);
     latencies.sort();
     let pct = |p: f64| {
         latencies
@@ -378,16 +357,28 @@ impl Drop for Server {
     }
 }
 
+/// `binary -t http` on a free port against the mock, with `extra` flags, run through `wrapper`
+/// (a command and its arguments before the binary) and with `env`.
 async fn start_server(
     binary: &str,
     mock: std::net::SocketAddr,
     extra: &[&str],
+    wrapper: &[&str],
+    env: &[(&str, String)],
 ) -> anyhow::Result<Server> {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
     };
-    let child = Command::new(binary)
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    let child = command
         .args([
             "-t",
             "http",
@@ -398,6 +389,7 @@ async fn start_server(
         ])
         .args(extra)
         .env("MISTMCP_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
@@ -525,6 +517,8 @@ async fn level(
         binary,
         mock,
         &["--max-sessions", "1000", "--session-hibernate-after", "5s"],
+        &[],
+        &[],
     )
     .await?;
     let pid = server.child.id();
