@@ -76,12 +76,38 @@ fn present(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// A request's session, checked but not built yet: building it ([`ResolvedSession::session`])
+/// resolves its categories and makes the key of its secret handles, which a request in a session
+/// that exists does not need.
+#[derive(Debug, Clone)]
+pub struct ResolvedSession {
+    /// The configuration: the server's, with the request's mode and categories.
+    pub config: SessionConfig,
+    /// The token and the base URL its requests go to.
+    pub credentials: Credentials,
+}
+
+impl ResolvedSession {
+    /// The session (unknown categories are refused here).
+    pub fn session(self) -> Result<Session, RequestError> {
+        Ok(Session::new(&self.config, self.credentials)?)
+    }
+}
+
 /// The session of a request: the bound cloud and token win, the cloud is checked against the
 /// spec's clouds (never called otherwise), and the operator's `api_url` replaces it last.
 pub fn session_for(
     request: &SessionRequest<'_>,
     server: ServerSettings<'_>,
 ) -> Result<Session, RequestError> {
+    resolve(request, server)?.session()
+}
+
+/// The first half of [`session_for`]: the cloud, token, mode and categories of a request, checked.
+pub fn resolve(
+    request: &SessionRequest<'_>,
+    server: ServerSettings<'_>,
+) -> Result<ResolvedSession, RequestError> {
     let asked = present(request.cloud);
     // A bound cloud is taken as it is, empty or not: an empty one is refused, never replaced by
     // the cloud a client asks for (the bound token would go there).
@@ -118,7 +144,10 @@ pub fn session_for(
         token: token.map(Secret::new),
         base: server.api_url.cloned().unwrap_or(base),
     };
-    Ok(Session::new(&config, credentials)?)
+    Ok(ResolvedSession {
+        config,
+        credentials,
+    })
 }
 
 #[cfg(test)]

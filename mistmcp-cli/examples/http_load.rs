@@ -597,7 +597,8 @@ async fn level(
     .collect::<anyhow::Result<Vec<()>>>()?;
     // The client's keep-alive connections go too: nothing of the load is left open.
     drop(client);
-    let rss_closed = settled_rss(pid, Duration::from_secs(3)).await;
+    // The server's idle connections to Mist time out after 10 s.
+    let rss_closed = settled_rss(pid, Duration::from_secs(14)).await;
     latencies.sort();
     let pct = |p: f64| {
         latencies
@@ -629,7 +630,11 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
     let mock_addr = mock.local_addr()?;
     let app = axum::Router::new()
         .fallback(|| async { ([(http::header::CONTENT_TYPE, "application/json")], SELF) });
-    let mock = axum::serve::ListenerExt::tap_io(mock, |tcp| {
+    // Connections the server opened to Mist: reused ones cost no handshake.
+    let connections = Arc::new(AtomicUsize::new(0));
+    let opened = connections.clone();
+    let mock = axum::serve::ListenerExt::tap_io(mock, move |tcp| {
+        opened.fetch_add(1, Ordering::Relaxed);
         let _ = tcp.set_nodelay(true);
     });
     tokio::spawn(async move { axum::serve(mock, app).await });
@@ -654,7 +659,7 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
             .collect::<anyhow::Result<_>>()?;
     }
     println!(
-        "http load: getSelf against a mock, each row a fresh server. RSS before: after a warm-up session closed. KB per idle session: awake (just opened) and hibernating (idle 5 s, after the calls). Closed: 3 s after the last session closed."
+        "http load: getSelf against a mock, each row a fresh server. RSS before: after a warm-up session closed. KB per idle session: awake (just opened) and hibernating (idle 5 s, after the calls). Closed: 14 s after the last session closed (idle connections to Mist are kept 10 s)."
     );
     println!(
         "{:<8} {:>5} {:>6} {:>7} {:>6} {:>6} {:>7} {:>7} {:>13} {:>7} {:>12} {:>14} {:>4}",
@@ -690,12 +695,14 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
     for (mode, sessions) in runs {
         // About 10,000 calls per row, at least 25 per session.
         let calls = (10_000 / sessions).clamp(25, 2_000);
+        let connections_before = connections.load(Ordering::Relaxed);
         let f = level(binary, mock_addr, mode, sessions, calls).await?;
+        let upstream_connections = connections.load(Ordering::Relaxed) - connections_before;
         let per_session = |rss: u64| (rss as f64 - f.rss_before.0 as f64) / sessions as f64;
         let growth =
             |after: u64, before: u64| (after as f64 - before as f64) / before.max(1) as f64 * 100.0;
         println!(
-            "{:<8} {:>5} {:>6} {:>7.0} {:>6.2} {:>6.2} {:>7.3} {:>6.1}M {:>6.1} {:>6.1} {:>6.1}M {:>5.1}M {:>+4.0}% {:>4.1}>{:.1}M {:+4.0}% {:>3}{}",
+            "{:<8} {:>5} {:>6} {:>7.0} {:>6.2} {:>6.2} {:>7.3} {:>6.1}M {:>6.1} {:>6.1} {:>6.1}M {:>5.1}M {:>+4.0}% {:>4.1}>{:.1}M {:+4.0}% {:>3}{}{}",
             mode.split('&').next().unwrap_or(mode),
             sessions,
             f.calls,
@@ -713,6 +720,11 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
             f.rss_closed.1 as f64 / 1024.0,
             growth(f.rss_closed.1, f.rss_before.1),
             f.errors + f.lost,
+            if upstream_connections > 0 {
+                format!(" {upstream_connections} upstream connections")
+            } else {
+                String::new()
+            },
             if f.refused_opens > 0 {
                 format!(" ({} sessions refused)", f.refused_opens)
             } else {

@@ -16,27 +16,37 @@ pub struct Keeper {
 /// How long the server must be quiet after some activity before memory is given back.
 pub const QUIET: Duration = Duration::from_secs(1);
 
+/// When memory is given back a second time in a quiet period: after the connections to Mist
+/// kept for reuse have timed out ([`crate::transport::IDLE_CONNECTION_TIMEOUT`]).
+pub const LATER: Duration = Duration::from_secs(12);
+
 impl Keeper {
     /// Notes some activity: memory is given back after the next quiet interval.
     pub fn touch(&self) {
         self.activity.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Gives memory back after each burst of activity, once [`QUIET`] passed without any.
+    /// Gives memory back after each burst of activity, once [`QUIET`] passed without any, and
+    /// again at [`LATER`] (what was kept for a while after the burst is gone by then).
     pub async fn run(self: Arc<Self>) {
         let mut seen = self.activity.load(Ordering::Relaxed);
-        let mut freed = true;
+        // Quiet seconds since the last activity; `None` until some activity.
+        let mut quiet: Option<Duration> = None;
         loop {
             tokio::time::sleep(QUIET).await;
             let now = self.activity.load(Ordering::Relaxed);
             if now != seen {
                 seen = now;
-                freed = false;
-            } else if !freed {
+                quiet = Some(Duration::ZERO);
+                continue;
+            }
+            let Some(was) = quiet else { continue };
+            let is = was + QUIET;
+            if is == QUIET || is == LATER {
                 let released = give_back();
                 tracing::debug!(released, "gave free memory back to the system");
-                freed = true;
             }
+            quiet = (is < LATER).then_some(is);
         }
     }
 }

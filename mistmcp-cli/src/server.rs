@@ -25,8 +25,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 /// taken by the handler at the session's first request.
 #[derive(Debug, Clone)]
 pub struct RequestSession {
-    /// The session of the client.
-    pub session: Session,
+    /// The session of a request that may start one (an initialize, or a request outside any
+    /// session); `None` in a session the gate knows, whose cell holds it.
+    pub session: Option<Session>,
     /// Log every tool call of this session (query `debug=true`).
     pub debug: bool,
     /// Who sent the request: the server token's id and a hash of the Mist credentials. A session
@@ -124,7 +125,7 @@ impl MistServer {
             if guard.is_none() {
                 cell.debug
                     .store(request.debug, std::sync::atomic::Ordering::Relaxed);
-                *guard = Some(request.session.clone());
+                guard.clone_from(&request.session);
             }
         } else if guard.is_none() {
             return Err(ErrorData::internal_error(

@@ -19,7 +19,7 @@ use http::{HeaderMap, Method, StatusCode};
 use mistcore::envelope::{self, Incoming};
 use mistcore::origin::OriginPolicy;
 use mistcore::session::SessionConfig;
-use mistcore::session_request::{ServerSettings, SessionRequest, session_for};
+use mistcore::session_request::{ServerSettings, SessionRequest, resolve};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::json;
@@ -474,8 +474,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         default_cloud: gate.default_cloud.as_deref(),
         api_url: gate.api_url.as_ref(),
     };
-    let mut session =
-        session_for(&request, server).map_err(|e| Refusal::BadRequest(e.to_string()))?;
+    let resolved = resolve(&request, server).map_err(|e| Refusal::BadRequest(e.to_string()))?;
     let debug = param("debug").is_some_and(|d| d == "true" || d == "1");
     let Envelope {
         batch,
@@ -484,9 +483,19 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
 
     let identity = mistcore::session_request::caller_identity(
         bound.as_ref().map(|b| b.id.as_str()),
-        &session.credentials,
+        &resolved.credentials,
     );
     let session_id = session_id(&parts.headers)?;
+    // A session is built only for a request that may start one (an initialize, or a request
+    // outside any session): one in a known session finds its own in the gate's cell.
+    let mut session = match session_id {
+        None => Some(
+            resolved
+                .session()
+                .map_err(|e| Refusal::BadRequest(e.to_string()))?,
+        ),
+        Some(_) => None,
+    };
     // The state of the request's session: the gate keeps it for the session's life.
     let mut cell = Arc::default();
     // A new session only in a free slot.
@@ -534,7 +543,10 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         (None, None) => {}
     }
     // A request outside any session (protocol 2026-07-28) uses its caller's handles.
-    if session.secrets.is_some() && initialize_version.is_none() && session_id.is_none() {
+    if let Some(session) = &mut session
+        && session.secrets.is_some()
+        && initialize_version.is_none()
+    {
         session.secrets = Some(
             gate.redactors
                 .for_caller(&identity)
@@ -542,15 +554,10 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         );
     }
     // For the log line of a new session.
-    let opening = reservation.is_some().then(|| {
+    let opening = session.as_ref().filter(|_| reservation.is_some()).map(|s| {
         (
-            session
-                .credentials
-                .base
-                .host_str()
-                .unwrap_or("")
-                .to_string(),
-            session.mode,
+            s.credentials.base.host_str().unwrap_or("").to_string(),
+            s.mode,
         )
     });
     parts.extensions.insert(RequestSession {
