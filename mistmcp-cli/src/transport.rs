@@ -82,7 +82,7 @@ impl ReqwestTransport {
             })
             .as_ref()
             // No connection can be made without it (the connectivity tool says "not reachable").
-            .map_err(|problem| TransportError::Connect(problem.clone()))
+            .map_err(|problem| TransportError::Untrusted(problem.clone()))
     }
 }
 
@@ -162,7 +162,7 @@ impl HttpTransport for ReqwestTransport {
                     seconds: self.timeout.as_secs(),
                 }
             } else if let Some(problem) = crate::trust::certificate_problem(&e, &authority) {
-                TransportError::Connect(format!("{problem}{via}"))
+                TransportError::Untrusted(format!("{problem}{via}"))
             } else if e.is_connect() {
                 TransportError::Connect(format!("{}{via}", connect_problem(e)))
             } else if is_reset(&e) {
@@ -263,6 +263,31 @@ mod tests {
     use mistcore::resilience::{Policy, Resilient};
     use std::sync::Arc;
     use std::time::Duration;
+
+    /// Answers every request with a certificate error, counting them.
+    struct Untrusted(Arc<std::sync::atomic::AtomicUsize>);
+
+    #[async_trait::async_trait]
+    impl HttpTransport for Untrusted {
+        async fn send(&self, _: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Err(TransportError::Untrusted("invalid peer certificate".into()))
+        }
+    }
+
+    /// A certificate the host does not trust fails at once: a retry cannot change it.
+    #[tokio::test(start_paused = true)]
+    async fn a_certificate_error_is_not_retried() {
+        let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let client = Resilient::new(
+            Untrusted(sent.clone()),
+            TokioClock::default(),
+            Policy::default(),
+        );
+        let error = client.send(request()).await.expect_err("untrusted");
+        assert!(error.to_string().starts_with("cannot connect:"), "{error}");
+        assert_eq!(sent.load(std::sync::atomic::Ordering::Relaxed), 1);
+    }
 
     struct Answers;
 

@@ -94,6 +94,10 @@ pub enum TransportError {
     /// The connection could not be made (DNS, TCP, TLS, proxy).
     #[error("cannot connect: {0}")]
     Connect(String),
+    /// The server's certificate is not trusted, or the trusted certificates cannot be read: no
+    /// retry can help (reads are not retried), the text says what to configure.
+    #[error("cannot connect: {0}")]
+    Untrusted(String),
     /// The connection was closed or reset before the whole answer arrived.
     #[error("the connection was reset: {0}")]
     Reset(String),
@@ -434,7 +438,9 @@ impl ApiError {
         matches!(
             self,
             ApiError::Transport {
-                source: TransportError::Connect(_) | TransportError::Timeout { .. },
+                source: TransportError::Connect(_)
+                    | TransportError::Untrusted(_)
+                    | TransportError::Timeout { .. },
                 ..
             }
         )
