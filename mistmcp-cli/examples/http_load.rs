@@ -64,6 +64,14 @@ async fn mist_answer(n: usize, faults: usize, oversized: usize) -> axum::respons
     }
 }
 
+/// The latency below which a share `p` of the sorted `latencies` fall.
+fn percentile(latencies: &[Duration], p: f64) -> Duration {
+    latencies
+        .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
 fn rss_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
@@ -190,12 +198,7 @@ async fn main() -> anyhow::Result<()> {
     let rss_warm = warm.await.unwrap_or(0);
     drop(server);
     latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
+    let pct = |p: f64| percentile(&latencies, p);
     println!(
         "http: {sessions} sessions x {calls} calls = {} calls in {:.2} s: {:.0} calls/s, p50 {:.1} ms, p99 {:.1} ms, errors {errors}, lost {lost}, server peak RSS {:.1} MB",
         latencies.len(),
@@ -600,12 +603,7 @@ async fn level(
     // The server's idle connections to Mist time out after 10 s.
     let rss_closed = settled_rss(pid, Duration::from_secs(14)).await;
     latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
+    let pct = |p: f64| percentile(&latencies, p);
     Ok(Figures {
         calls: latencies.len(),
         seconds,
