@@ -309,6 +309,15 @@ def test_idle_sessions_hibernate_and_wake_with_their_state(mistmcp_bin):
             server.stop()
 
 
+def test_a_bad_hibernation_delay_is_refused_with_the_fix(mistmcp_bin):
+    import subprocess
+
+    bad = subprocess.run([mistmcp_bin, "-t", "http", "--session-hibernate-after", "soon"],
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "--session-hibernate-after" in bad.stderr and "60s or 5m, or off" in bad.stderr
+
+
 def test_no_method_reaches_a_session_of_someone_else(mistmcp_bin, mist):
     """Issue 14: with another's Mcp-Session-Id, no POST (a forged elicitation answer too), GET
     or DELETE reaches rmcp; the owner's session is untouched."""

@@ -18,7 +18,8 @@ pub const QUIET: Duration = Duration::from_secs(1);
 
 /// When memory is given back a second time in a quiet period: after the connections to Mist
 /// kept for reuse have timed out ([`crate::transport::IDLE_CONNECTION_TIMEOUT`]).
-pub const LATER: Duration = Duration::from_secs(12);
+pub const LATER: Duration =
+    Duration::from_secs(crate::transport::IDLE_CONNECTION_TIMEOUT.as_secs() + 2);
 
 impl Keeper {
     /// Notes some activity: memory is given back after the next quiet interval.
