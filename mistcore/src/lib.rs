@@ -25,6 +25,7 @@
 //! - [`envelope`]: the shape every JSON-RPC message must have, and batches;
 //! - [`framing`]: newline-delimited messages with a length cap, without I/O (stdio);
 //! - [`request_state`]: the `requestState` of sessionless confirmations, MAC'd and used once;
+//! - [`oauth`]: the HTTP frontends as an OAuth 2.1 protected resource (MCP authorization);
 //! - [`origin`]: which browser origins the HTTP frontends serve;
 //! - [`jsonrpc`]: a JSON-RPC dispatcher for hosts where rmcp's runtime cannot run.
 
@@ -40,6 +41,7 @@ pub mod host;
 pub mod jsonrpc;
 pub mod junos;
 pub mod mcp;
+pub mod oauth;
 pub mod origin;
 pub mod policy;
 pub mod redact;

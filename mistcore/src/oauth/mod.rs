@@ -1,0 +1,281 @@
+//! The HTTP frontends as an OAuth 2.1 protected resource (MCP authorization, 2025-11-25):
+//! the resource metadata (RFC 9728), the challenges of a refused request (RFC 6750), access
+//! tokens checked locally against the issuer's keys or by introspection (RFC 7662), scopes,
+//! and the rules that map an identity to Mist credentials. A user's access token is never
+//! sent anywhere but to its own issuer's introspection endpoint: Mist gets the rule's token.
+//!
+//! The frontends ask [`Authority::authenticate`] with the `Authorization` header, turn a
+//! [`Denied`] into its [`Challenge`], and ask [`Grant::may_call`] before a call that may write.
+
+pub mod config;
+mod discovery;
+mod token;
+
+pub use config::{ConfigError, IntrospectionConfig, IssuerConfig, OAuthConfig, Rule, Scopes};
+pub use discovery::{UNKNOWN_KID_COOLDOWN, Unreachable};
+pub use token::{Identity, MAX_TOKEN_BYTES, TokenError};
+
+use crate::api::HttpTransport;
+use serde_json::{Value, json};
+
+/// Who a request comes from and what it may do.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// Who the token names.
+    pub identity: Identity,
+    /// The rule that maps them.
+    pub rule: Rule,
+    /// The token carries the write scope.
+    pub write_scope: bool,
+}
+
+impl Grant {
+    /// A string that names the caller for session ownership: issuer and subject.
+    pub fn caller(&self) -> String {
+        format!("oauth:{}#{}", self.identity.issuer, self.identity.subject)
+    }
+
+    /// Whether a call that `writes` may go on; else the refusal that asks for the write scope.
+    pub fn may_call(&self, writes: bool, scopes: &Scopes) -> Result<(), Denied> {
+        if writes && !self.write_scope {
+            return Err(Denied::InsufficientScope {
+                needed: scopes.write.clone(),
+                why: "this tool may write, which needs the write scope".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Why a request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// No access token.
+    #[error("this server needs an OAuth access token (Authorization: Bearer)")]
+    NoToken,
+    /// The token is not valid here.
+    #[error("invalid access token: {0}")]
+    InvalidToken(String),
+    /// The token lacks a scope.
+    #[error("the access token lacks the scope {needed}: {why}")]
+    InsufficientScope {
+        /// The scope needed.
+        needed: String,
+        /// What needs it.
+        why: String,
+    },
+    /// A valid token of someone no rule maps.
+    #[error(
+        "signed in as {subject}, but this server maps no Mist credentials to you: ask its operator to add a rule for your subject or group"
+    )]
+    NotMapped {
+        /// The token's subject.
+        subject: String,
+    },
+    /// The identity provider could not be asked.
+    #[error("{0}; retry later")]
+    Unavailable(String),
+}
+
+/// How a refusal is answered: a status and its `WWW-Authenticate` header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    /// 401, 403 or 503.
+    pub status: u16,
+    /// The `WWW-Authenticate` value, when the status has one.
+    pub www_authenticate: Option<String>,
+    /// What the client is told, in the body.
+    pub message: String,
+}
+
+/// A quoted-string parameter of a challenge: printable ASCII, without `"` and `\`.
+fn quoted(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            c if c.is_ascii() && !c.is_ascii_control() => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+/// The configured resource server: the file, its issuers and what was learnt of them.
+pub struct Authority {
+    config: OAuthConfig,
+    issuers: Vec<discovery::Issuer>,
+    introspected: token::Introspected,
+}
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authority")
+            .field("resource", &self.config.resource)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authority {
+    /// The authority of a checked configuration.
+    pub fn new(config: OAuthConfig) -> Self {
+        let issuers = config
+            .issuers
+            .iter()
+            .cloned()
+            .map(discovery::Issuer::new)
+            .collect();
+        Authority {
+            config,
+            issuers,
+            introspected: token::Introspected::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &OAuthConfig {
+        &self.config
+    }
+
+    /// The protected resource metadata (RFC 9728).
+    pub fn metadata(&self) -> Value {
+        json!({
+            "resource": self.config.resource,
+            "authorization_servers": self.config.issuers.iter().map(|i| &i.issuer).collect::<Vec<_>>(),
+            "scopes_supported": [self.config.scopes.read, self.config.scopes.write],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "mistmcp: the Juniper Mist API",
+        })
+    }
+
+    /// Reads the issuers' metadata and keys now (at start, so that a wrong issuer shows at once).
+    pub async fn prefetch(
+        &self,
+        transport: &dyn HttpTransport,
+        now: u64,
+    ) -> Result<(), Unreachable> {
+        for issuer in &self.issuers {
+            issuer.endpoints(transport).await?;
+            if issuer.endpoints(transport).await?.jwks_uri.is_some() {
+                issuer.key(transport, None, now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the `Authorization` header of a request: a valid token, of a mapped identity,
+    /// with the read or the write scope. `secret` reads a variable (or binding) by name, for
+    /// the introspection client's secret; `now` is seconds since the epoch.
+    pub async fn authenticate(
+        &self,
+        transport: &dyn HttpTransport,
+        authorization: Option<&str>,
+        secret: &dyn Fn(&str) -> Option<String>,
+        now: u64,
+    ) -> Result<Grant, Denied> {
+        let token = bearer(authorization).ok_or(Denied::NoToken)?;
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Denied::InvalidToken(format!(
+                "the token is over {MAX_TOKEN_BYTES} bytes"
+            )));
+        }
+        let checked = if token::looks_like_jwt(token) {
+            token::verify_jwt(&self.config, &self.issuers, transport, token, now).await
+        } else {
+            token::introspect(
+                &self.config,
+                &self.issuers,
+                &self.introspected,
+                transport,
+                secret,
+                token,
+                now,
+            )
+            .await
+        };
+        let identity = checked.map_err(|e| match e {
+            TokenError::Invalid(why) => Denied::InvalidToken(why),
+            TokenError::Unreachable(u) => Denied::Unavailable(u.to_string()),
+        })?;
+        let scopes = &self.config.scopes;
+        let write_scope = identity.scopes.contains(&scopes.write);
+        if !write_scope && !identity.scopes.contains(&scopes.read) {
+            return Err(Denied::InsufficientScope {
+                needed: scopes.read.clone(),
+                why: "every request needs the read scope".into(),
+            });
+        }
+        let rule = self
+            .config
+            .rule_for(&identity.issuer, &identity.subject, &identity.groups)
+            .cloned()
+            .ok_or_else(|| Denied::NotMapped {
+                subject: identity.subject.clone(),
+            })?;
+        Ok(Grant {
+            identity,
+            rule,
+            write_scope,
+        })
+    }
+
+    /// The answer to a refusal, as the MCP authorization spec asks: 401 with the metadata's URL
+    /// (and the scope to ask for) when the token is missing or invalid, 403 `insufficient_scope`
+    /// naming the scopes needed.
+    pub fn challenge(&self, denied: &Denied) -> Challenge {
+        let metadata = self.config.metadata_url();
+        let scopes = &self.config.scopes;
+        let message = denied.to_string();
+        let (status, header) = match denied {
+            Denied::NoToken => (
+                401,
+                Some(format!(
+                    "Bearer resource_metadata=\"{metadata}\", scope=\"{}\"",
+                    quoted(&scopes.read)
+                )),
+            ),
+            Denied::InvalidToken(why) => (
+                401,
+                Some(format!(
+                    "Bearer error=\"invalid_token\", error_description=\"{}\", resource_metadata=\"{metadata}\", scope=\"{}\"",
+                    quoted(why),
+                    quoted(&scopes.read)
+                )),
+            ),
+            Denied::InsufficientScope { needed, why } => {
+                let wanted = if *needed == scopes.write {
+                    format!("{} {}", scopes.read, scopes.write)
+                } else {
+                    needed.clone()
+                };
+                (
+                    403,
+                    Some(format!(
+                        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{metadata}\", error_description=\"{}\"",
+                        quoted(&wanted),
+                        quoted(why)
+                    )),
+                )
+            }
+            // Signing in again would not help: no challenge a client would act on.
+            Denied::NotMapped { .. } => (403, None),
+            Denied::Unavailable(_) => (503, None),
+        };
+        Challenge {
+            status,
+            www_authenticate: header,
+            message,
+        }
+    }
+}
+
+/// The token of `Authorization: Bearer <token>` (the scheme is case-insensitive).
+pub fn bearer(authorization: Option<&str>) -> Option<&str> {
+    let value = authorization?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests;

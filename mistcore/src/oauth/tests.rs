@@ -1,0 +1,197 @@
+//! The token checks against an issuer served by a transport of our own (the integration tests
+//! use a real identity provider).
+
+use super::*;
+use crate::api::{HttpRequest, HttpResponse, TransportError};
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const ISSUER: &str = "https://idp.example.com";
+const RESOURCE: &str = "https://mcp.example.com/mcp";
+
+struct Idp {
+    jwks: Value,
+    jwks_requests: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl HttpTransport for Idp {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let body = match request.url.path() {
+            "/.well-known/openid-configuration" => {
+                json!({"issuer": ISSUER, "jwks_uri": format!("{ISSUER}/jwks")})
+            }
+            "/jwks" => {
+                self.jwks_requests.fetch_add(1, Ordering::SeqCst);
+                self.jwks.clone()
+            }
+            _ => {
+                return Ok(HttpResponse {
+                    status: 404,
+                    ..Default::default()
+                });
+            }
+        };
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: serde_json::to_vec(&body).expect("json"),
+        })
+    }
+}
+
+fn signing_key(seed: u8) -> (EncodingKey, Value) {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+    // PKCS#8 of an Ed25519 seed: a fixed prefix (RFC 8410) and the seed.
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&[seed; 32]);
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.verifying_key().to_bytes());
+    (
+        EncodingKey::from_ed_der(&der),
+        json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": format!("k{seed}"), "alg": "EdDSA", "use": "sig"}),
+    )
+}
+
+fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+fn claims(sub: &str, scope: &str) -> Value {
+    json!({"iss": ISSUER, "sub": sub, "aud": RESOURCE, "exp": now() + 300, "scope": scope, "groups": ["NOC"]})
+}
+
+fn sign(seed: u8, claims: &Value) -> String {
+    let (key, _) = signing_key(seed);
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(format!("k{seed}"));
+    jsonwebtoken::encode(&header, claims, &key).expect("signed")
+}
+
+fn authority() -> (Authority, Idp) {
+    let config = OAuthConfig::parse(&format!(
+        "resource = \"{RESOURCE}\"\nleeway_seconds = 5\n[[issuers]]\nissuer = \"{ISSUER}\"\n[[rules]]\ngroup = \"NOC\"\nmist_token_env = \"NOC\"\n"
+    ))
+    .expect("config");
+    let idp = Idp {
+        jwks: json!({"keys": [signing_key(1).1]}),
+        jwks_requests: AtomicUsize::new(0),
+    };
+    (Authority::new(config), idp)
+}
+
+async fn check(authority: &Authority, idp: &Idp, token: &str) -> Result<Grant, Denied> {
+    authority
+        .authenticate(idp, Some(&format!("Bearer {token}")), &|_| None, now())
+        .await
+}
+
+#[tokio::test]
+async fn a_valid_token_is_granted_and_scopes_decide_writes() {
+    let (authority, idp) = authority();
+    let grant = check(&authority, &idp, &sign(1, &claims("alice", "mist:read")))
+        .await
+        .expect("granted");
+    assert_eq!(grant.identity.subject, "alice");
+    assert!(!grant.write_scope);
+    let denied = grant
+        .may_call(true, &authority.config().scopes)
+        .expect_err("no write scope");
+    let challenge = authority.challenge(&denied);
+    assert_eq!(challenge.status, 403);
+    let header = challenge.www_authenticate.expect("a challenge");
+    assert!(header.contains("error=\"insufficient_scope\""), "{header}");
+    assert!(
+        header.contains("scope=\"mist:read mist:write\""),
+        "{header}"
+    );
+    assert!(grant.may_call(false, &authority.config().scopes).is_ok());
+    let none = check(&authority, &idp, &sign(1, &claims("alice", "openid"))).await;
+    assert!(matches!(none, Err(Denied::InsufficientScope { .. })));
+}
+
+#[tokio::test]
+async fn hostile_tokens_are_refused() {
+    let (authority, idp) = authority();
+    let mut other_audience = claims("alice", "mist:read");
+    other_audience["aud"] = json!("https://other.example.com/mcp");
+    let mut other_issuer = claims("alice", "mist:read");
+    other_issuer["iss"] = json!("https://evil.example.com");
+    let mut expired = claims("alice", "mist:read");
+    expired["exp"] = json!(now() - 60);
+    let good = sign(1, &claims("alice", "mist:read"));
+    let (head, rest) = good.split_once('.').expect("parts");
+    let (payload, _) = rest.split_once('.').expect("parts");
+    let bad_signature = format!("{head}.{payload}.{}", "A".repeat(86));
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "kid": "k1"})),
+        b64(&claims("alice", "mist:read"))
+    );
+    let hs256 = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims("alice", "mist:read"),
+        &EncodingKey::from_secret(b"the public key").expect("key"),
+    )
+    .expect("signed");
+    for (token, why) in [
+        (sign(1, &other_audience), "audience"),
+        (sign(1, &other_issuer), "issuer is not trusted"),
+        (sign(1, &expired), "expired"),
+        (bad_signature, "signature"),
+        (none, "header cannot be read"),
+        (hs256, "not accepted"),
+        (
+            "zq-9f3k-unguessable".to_string(),
+            "no issuer is configured for introspection",
+        ),
+    ] {
+        match check(&authority, &idp, &token).await {
+            Err(denied @ Denied::InvalidToken(_)) => {
+                assert!(denied.to_string().contains(why), "{denied} lacks {why}");
+                let c = authority.challenge(&denied);
+                assert_eq!(c.status, 401);
+                let header = c.www_authenticate.expect("a challenge");
+                assert!(header.contains("error=\"invalid_token\""));
+                assert!(header.contains(
+                    "resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\""
+                ));
+                assert!(!header.contains(&token), "the token is never echoed");
+            }
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+    let unmapped = check(&authority, &idp, &sign(1, &json!({"iss": ISSUER, "sub": "mallory", "aud": RESOURCE, "exp": now() + 60, "scope": "mist:read"}))).await;
+    assert!(matches!(unmapped, Err(Denied::NotMapped { .. })));
+    assert_eq!(
+        authority.challenge(&unmapped.expect_err("refused")).status,
+        403
+    );
+    assert!(matches!(
+        authority.authenticate(&idp, None, &|_| None, now()).await,
+        Err(Denied::NoToken)
+    ));
+}
+
+#[tokio::test]
+async fn an_unknown_key_id_refetches_once_then_cools_down() {
+    let (authority, mut idp) = authority();
+    check(&authority, &idp, &sign(1, &claims("a", "mist:read")))
+        .await
+        .expect("granted");
+    assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 1);
+    // A rotation: the new key is found by one refetch.
+    idp.jwks = json!({"keys": [signing_key(1).1, signing_key(2).1]});
+    check(&authority, &idp, &sign(2, &claims("a", "mist:read")))
+        .await
+        .expect("rotated key");
+    assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 2);
+    // A key the issuer does not have: refused, without asking again within the cooldown.
+    let forged = check(&authority, &idp, &sign(3, &claims("a", "mist:read"))).await;
+    assert!(matches!(forged, Err(Denied::InvalidToken(ref w)) if w.contains("key id")));
+    assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 2);
+}

@@ -1,0 +1,318 @@
+//! An access token checked: a JWT against its issuer's keys (signature, algorithm, issuer,
+//! audience, expiry), or an opaque token by the issuer's introspection (RFC 7662). Nothing of
+//! the token itself is kept or logged, only who it names.
+
+use super::config::OAuthConfig;
+use super::discovery::{Issuer, Unreachable, fetch_json};
+use crate::api::{HttpRequest, HttpTransport};
+use crate::catalog::Method;
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// The longest access token read (a JWT with many groups stays far below it).
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The signature algorithms accepted: asymmetric ones only (no `none`, no HMAC, whose key
+/// would be the public key an attacker knows).
+const ACCEPTED: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Who a valid token names, and what it grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The issuer.
+    pub issuer: String,
+    /// The subject (`sub`).
+    pub subject: String,
+    /// The groups of the issuer's groups claim.
+    pub groups: Vec<String>,
+    /// The scopes granted (`scope`, or `scp`).
+    pub scopes: Vec<String>,
+    /// When it expires (seconds since the epoch).
+    pub expires: u64,
+}
+
+/// Why a token is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// The token is not valid here; the text says why (without the token).
+    #[error("{0}")]
+    Invalid(String),
+    /// The issuer could not be asked.
+    #[error(transparent)]
+    Unreachable(#[from] Unreachable),
+}
+
+fn invalid(reason: impl Into<String>) -> TokenError {
+    TokenError::Invalid(reason.into())
+}
+
+/// A JWT has three base64url parts, the first a JSON header.
+pub(crate) fn looks_like_jwt(token: &str) -> bool {
+    let mut parts = token.split('.');
+    let header = parts.next().unwrap_or("");
+    parts.count() == 2
+        && base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .is_ok_and(|h| serde_json::from_slice::<Map<String, Value>>(&h).is_ok())
+}
+
+/// The unverified claims of a JWT, only to find its issuer.
+fn unverified_issuer(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(str::to_string)
+}
+
+/// The audiences a token may name: the resource, and the issuer's extra ones.
+fn audiences(config: &OAuthConfig, issuer: &Issuer) -> Vec<String> {
+    let mut all = vec![config.resource.clone()];
+    // `https://host/mcp/` and `https://host/mcp` are the same resource to a person.
+    let trimmed = config.resource.trim_end_matches('/').to_string();
+    if trimmed != config.resource {
+        all.push(trimmed);
+    } else {
+        all.push(format!("{trimmed}/"));
+    }
+    all.extend(issuer.config.audiences.iter().cloned());
+    all
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => s.split_whitespace().map(str::to_string).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn identity(issuer: &Issuer, claims: &Map<String, Value>) -> Result<Identity, TokenError> {
+    let subject = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid("the token names no subject (`sub`)"))?;
+    let mut scopes = strings(claims.get("scope"));
+    scopes.extend(strings(claims.get("scp")));
+    let groups = match claims.get(&issuer.config.groups_claim) {
+        // One group as a string is one group, even with spaces in its name.
+        Some(Value::String(g)) => vec![g.clone()],
+        other => strings(other),
+    };
+    Ok(Identity {
+        issuer: issuer.config.issuer.clone(),
+        subject: subject.to_string(),
+        groups,
+        scopes,
+        expires: claims.get("exp").and_then(Value::as_u64).unwrap_or(0),
+    })
+}
+
+/// Checks a JWT: the issuer it names must be trusted, its key must be one of that issuer's,
+/// its algorithm asymmetric and the key's, its audience this server, its time valid.
+pub(crate) async fn verify_jwt(
+    config: &OAuthConfig,
+    issuers: &[Issuer],
+    transport: &dyn HttpTransport,
+    token: &str,
+    now: u64,
+) -> Result<Identity, TokenError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| {
+        invalid("the token's header cannot be read (or its algorithm is not accepted)")
+    })?;
+    if !ACCEPTED.contains(&header.alg) {
+        return Err(invalid(format!(
+            "tokens signed with {:?} are not accepted: only asymmetric signatures (RS, PS, ES, EdDSA)",
+            header.alg
+        )));
+    }
+    let named = unverified_issuer(token).ok_or_else(|| invalid("the token names no issuer"))?;
+    let issuer = issuers
+        .iter()
+        .find(|i| i.config.issuer == named)
+        .ok_or_else(|| invalid("the token's issuer is not trusted by this server"))?;
+    let jwk = issuer
+        .key(transport, header.kid.as_deref(), now)
+        .await?
+        .ok_or_else(|| invalid("the token's key id is not among its issuer's keys"))?;
+    if jwk
+        .common
+        .key_algorithm
+        .is_some_and(|a| a.to_string() != format!("{:?}", header.alg))
+    {
+        return Err(invalid("the token's algorithm is not its key's"));
+    }
+    let key =
+        DecodingKey::from_jwk(&jwk).map_err(|_| invalid("the issuer's key cannot be used"))?;
+    let mut validation = Validation::new(header.alg);
+    validation.leeway = config.leeway_seconds;
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    validation.set_issuer(&[issuer.config.issuer.as_str()]);
+    validation.set_audience(&audiences(config, issuer));
+    let data =
+        jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            invalid(match e.kind() {
+                K::ExpiredSignature => "the token has expired",
+                K::ImmatureSignature => "the token is not valid yet",
+                K::InvalidAudience => {
+                    "the token is not for this server (its audience is another resource)"
+                }
+                K::InvalidIssuer => "the token's issuer is not trusted by this server",
+                K::InvalidSignature => "the token's signature is not valid",
+                K::InvalidAlgorithm | K::InvalidAlgorithmName => {
+                    "the token's algorithm is not its key's"
+                }
+                K::MissingRequiredClaim(_) => {
+                    "the token lacks a required claim (exp, iss, sub, aud)"
+                }
+                _ => "the token cannot be verified",
+            })
+        })?;
+    identity(issuer, &data.claims)
+}
+
+/// Introspection answers kept, by SHA-256 of the token.
+#[derive(Default)]
+pub(crate) struct Introspected {
+    answers: Mutex<HashMap<[u8; 32], (Identity, u64)>>,
+}
+
+/// The most introspection answers kept.
+const MAX_INTROSPECTED: usize = 4096;
+
+fn token_key(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+impl Introspected {
+    fn get(&self, token: &str, now: u64) -> Option<Identity> {
+        let answers = self.answers.lock().ok()?;
+        answers
+            .get(&token_key(token))
+            .filter(|(id, until)| now < *until && now < id.expires.max(1))
+            .map(|(id, _)| id.clone())
+    }
+
+    fn put(&self, token: &str, identity: &Identity, until: u64, now: u64) {
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() >= MAX_INTROSPECTED {
+                answers.retain(|_, (_, u)| *u > now);
+                if answers.len() >= MAX_INTROSPECTED {
+                    answers.clear();
+                }
+            }
+            answers.insert(token_key(token), (identity.clone(), until));
+        }
+    }
+}
+
+/// Checks an opaque token with the introspection endpoint of the issuers that have one;
+/// `secret` reads the client secret from its variable (or binding).
+pub(crate) async fn introspect(
+    config: &OAuthConfig,
+    issuers: &[Issuer],
+    cache: &Introspected,
+    transport: &dyn HttpTransport,
+    secret: &dyn Fn(&str) -> Option<String>,
+    token: &str,
+    now: u64,
+) -> Result<Identity, TokenError> {
+    if let Some(known) = cache.get(token, now) {
+        return Ok(known);
+    }
+    let mut tried = false;
+    for issuer in issuers {
+        let Some(client) = &issuer.config.introspection else {
+            continue;
+        };
+        tried = true;
+        let endpoint = issuer
+            .endpoints(transport)
+            .await?
+            .introspection
+            .ok_or_else(|| invalid("no introspection endpoint"))?;
+        let client_secret = secret(&client.client_secret_env).ok_or_else(|| Unreachable {
+            issuer: issuer.config.issuer.clone(),
+            reason: format!(
+                "the introspection client's secret variable {} is not set",
+                client.client_secret_env
+            ),
+        })?;
+        let form = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            form(&client.client_id),
+            form(&client_secret)
+        ));
+        let request = HttpRequest {
+            method: Method::Post,
+            url: endpoint,
+            headers: vec![
+                ("authorization".into(), format!("Basic {basic}")),
+                (
+                    "content-type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+                ("accept".into(), "application/json".into()),
+            ],
+            body: Some(format!("token={}&token_type_hint=access_token", form(token)).into_bytes()),
+        };
+        let answer = fetch_json(transport, &issuer.config.issuer, request).await?;
+        let Some(claims) = answer.as_object() else {
+            return Err(invalid("the introspection answer is not an object"));
+        };
+        if claims.get("active").and_then(Value::as_bool) != Some(true) {
+            // Another issuer may know it.
+            continue;
+        }
+        if let Some(iss) = claims.get("iss").and_then(Value::as_str)
+            && iss.trim_end_matches('/') != issuer.config.issuer.trim_end_matches('/')
+        {
+            return Err(invalid("the token's issuer is not trusted by this server"));
+        }
+        let accepted = audiences(config, issuer);
+        if !strings(claims.get("aud"))
+            .iter()
+            .any(|a| accepted.contains(a))
+        {
+            return Err(invalid(
+                "the token is not for this server (its audience is another resource)",
+            ));
+        }
+        let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
+        if exp == 0 || exp + config.leeway_seconds <= now {
+            return Err(invalid("the token has expired"));
+        }
+        let identity = identity(issuer, claims)?;
+        let until = (now + config.introspection_cache_seconds).min(exp);
+        cache.put(token, &identity, until, now);
+        return Ok(identity);
+    }
+    Err(invalid(if tried {
+        "the token is not active (revoked, expired or unknown to the identity provider)"
+    } else {
+        "the token is not a JWT, and no issuer is configured for introspection of opaque tokens"
+    }))
+}
