@@ -46,7 +46,7 @@ if [ ! -x .venv/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then
 fi
 
 if [ ! -x tests/node_modules/.bin/prism ] || [ tests/package.json -nt tests/node_modules/.stamp ]; then
-  echo "setup: installing the npm test parts (Prism, MCP SDK, conformance suite, workerd, wrangler)" >&2
+  echo "setup: installing the npm test parts (Prism, MCP SDK, conformance suite, workerd, wrangler, oidc-provider)" >&2
   (cd tests && npm install --no-audit --no-fund --loglevel=error >&2)
   touch tests/node_modules/.stamp
 fi

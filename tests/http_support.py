@@ -21,9 +21,10 @@ class HttpServer:
     """`mistmcp -t http` on a free port, its log in a file."""
 
     def __init__(self, binary: str, args: list[str], env: dict[str, str] | None = None, host: str = "127.0.0.1",
-                 wrapper: tuple[str, ...] = ()):
-        """`wrapper` goes before the command (`prlimit --nofile=256`, say)."""
-        self.port = free_port()
+                 wrapper: tuple[str, ...] = (), port: int | None = None):
+        """`wrapper` goes before the command (`prlimit --nofile=256`, say); `port` one chosen
+        before (a URL that must be known first, like an OAuth resource)."""
+        self.port = port or free_port()
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
         base_env = {"PATH": os.environ.get("PATH", ""), "HOME": tempfile.gettempdir(), "XDG_CONFIG_HOME": tempfile.mkdtemp()}
         base_env.update(env or {})

@@ -115,6 +115,16 @@ pub enum Refused {
         /// The write refused.
         subject: String,
     },
+    /// The caller's OAuth access token lacks the write scope.
+    #[error(
+        "{subject} is a write operation, and your access token lacks the scope {scope}: sign in again granting it (your identity provider decides who may have it)"
+    )]
+    MissingScope {
+        /// The write refused.
+        subject: String,
+        /// The scope needed.
+        scope: String,
+    },
     /// Strict security mode refuses, or could not check the token.
     #[error("{0}")]
     StrictSecurity(String),
@@ -167,6 +177,9 @@ pub struct Permissions<'a> {
     pub credentials: &'a Credentials,
     /// What a caller without a token is told (see `SessionConfig::missing_token_advice`).
     pub missing_token_advice: &'a str,
+    /// The OAuth scope this request's access token lacks for writes (`None`: it has it, or
+    /// the request came without OAuth).
+    pub missing_write_scope: Option<&'a str>,
 }
 
 impl Permissions<'_> {
@@ -185,6 +198,12 @@ pub fn permitted(session: Permissions<'_>, subject: &str) -> Result<(), Refused>
     if !session.write_tools {
         return Err(Refused::WritesOff {
             subject: subject.to_string(),
+        });
+    }
+    if let Some(scope) = session.missing_write_scope {
+        return Err(Refused::MissingScope {
+            subject: subject.to_string(),
+            scope: scope.to_string(),
         });
     }
     if !(session.can_confirm || session.skip_confirmation) {

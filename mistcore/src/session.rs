@@ -246,6 +246,9 @@ pub struct Session {
     /// Replaces secrets by handles in what the client sees, and puts them back in writes;
     /// `None` when the operator chose to show secrets.
     pub secrets: Option<crate::redact::Redactor>,
+    /// The OAuth write scope the current request's access token lacks (set per request by the
+    /// HTTP frontends; the write gate refuses writes while it is `Some`).
+    pub missing_write_scope: Option<String>,
 }
 
 impl Session {
@@ -289,6 +292,7 @@ impl Session {
             } else {
                 Some(crate::redact::Redactor::new()?)
             },
+            missing_write_scope: None,
         })
     }
 
@@ -323,6 +327,7 @@ impl Session {
             strict_security: self.strict_security,
             credentials: &self.credentials,
             missing_token_advice: self.missing_token_advice,
+            missing_write_scope: self.missing_write_scope.as_deref(),
         }
     }
 

@@ -36,6 +36,8 @@ pub struct RequestSession {
     /// The state of the request's session, kept by the HTTP gate for the session's whole life
     /// (a fresh one for a request outside any session).
     pub cell: Arc<SessionCell>,
+    /// The OAuth write scope this request's access token lacks: its calls may not write.
+    pub missing_write_scope: Option<String>,
 }
 
 /// What a session keeps from one request to the next: its configuration and state (enabled
@@ -141,7 +143,11 @@ impl MistServer {
             .client_capabilities()
             .is_some_and(|c| c.elicitation.is_some());
         session.client.sessionless = stateless_request(context);
-        Ok(session.clone())
+        let mut snapshot = session.clone();
+        // The scopes are the request's, not the session's: a token refreshed with the write
+        // scope may write in the same session.
+        snapshot.missing_write_scope = from_request.and_then(|r| r.missing_write_scope.clone());
+        Ok(snapshot)
     }
 }
 

@@ -174,7 +174,7 @@ impl OAuthConfig {
     /// Reads and checks the TOML text of the file.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let config: OAuthConfig =
-            toml::from_str(text).map_err(|e| ConfigError(format!("{}", e.message())))?;
+            toml::from_str(text).map_err(|e| ConfigError(e.to_string().trim_end().to_string()))?;
         config.check()?;
         Ok(config)
     }

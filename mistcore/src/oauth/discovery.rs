@@ -14,8 +14,8 @@ use url::Url;
 pub(crate) const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 /// Keys are fetched again after this many seconds even when every key id is known.
 const KEYS_TTL: u64 = 3600;
-/// After a refetch for an unknown key id, further unknown ids are refused without asking the
-/// issuer again for this many seconds (forged key ids cannot make the server flood the IdP).
+/// After a refetch that did not find an unknown key id, further unknown ids are refused without
+/// asking the issuer again for this many seconds (forged key ids cannot make the server flood the IdP).
 pub const UNKNOWN_KID_COOLDOWN: u64 = 30;
 
 /// Why the issuer could not be asked.
@@ -192,7 +192,7 @@ impl Issuer {
     }
 
     /// The key `kid` (or the only key, for a token that names none). An unknown id makes the
-    /// server fetch the keys again (a rotation), unless it did so for another unknown id within
+    /// server fetch the keys again (a rotation), unless a refetch found no key within
     /// [`UNKNOWN_KID_COOLDOWN`] seconds.
     pub async fn key(
         &self,
@@ -219,9 +219,12 @@ impl Issuer {
         if stale || cooling {
             return Ok(None);
         }
-        cache.unknown_refetch_at = Some(now);
         self.refresh(transport, &mut cache, now).await?;
-        Ok(cache.set.as_ref().and_then(find))
+        let found = cache.set.as_ref().and_then(find);
+        // Only a refetch that did not find the key starts the cooldown: a rotation found is
+        // not held against the next one.
+        cache.unknown_refetch_at = found.is_none().then_some(now);
+        Ok(found)
     }
 
     async fn refresh(

@@ -168,7 +168,7 @@ impl Authority {
         &self,
         transport: &dyn HttpTransport,
         authorization: Option<&str>,
-        secret: &dyn Fn(&str) -> Option<String>,
+        secret: &(dyn Fn(&str) -> Option<String> + Sync),
         now: u64,
     ) -> Result<Grant, Denied> {
         let token = bearer(authorization).ok_or(Denied::NoToken)?;
@@ -218,18 +218,21 @@ impl Authority {
     }
 
     /// The answer to a refusal, as the MCP authorization spec asks: 401 with the metadata's URL
-    /// (and the scope to ask for) when the token is missing or invalid, 403 `insufficient_scope`
+    /// (and the scopes to ask for) when the token is missing or invalid, 403 `insufficient_scope`
     /// naming the scopes needed.
     pub fn challenge(&self, denied: &Denied) -> Challenge {
         let metadata = self.config.metadata_url();
         let scopes = &self.config.scopes;
         let message = denied.to_string();
+        // Both scopes are asked for at sign-in: the identity provider grants each user what its
+        // policy allows (clients that cannot step up on a 403 get the write scope at once).
+        let all = format!("{} {}", scopes.read, scopes.write);
         let (status, header) = match denied {
             Denied::NoToken => (
                 401,
                 Some(format!(
                     "Bearer resource_metadata=\"{metadata}\", scope=\"{}\"",
-                    quoted(&scopes.read)
+                    quoted(&all)
                 )),
             ),
             Denied::InvalidToken(why) => (
@@ -237,7 +240,7 @@ impl Authority {
                 Some(format!(
                     "Bearer error=\"invalid_token\", error_description=\"{}\", resource_metadata=\"{metadata}\", scope=\"{}\"",
                     quoted(why),
-                    quoted(&scopes.read)
+                    quoted(&all)
                 )),
             ),
             Denied::InsufficientScope { needed, why } => {

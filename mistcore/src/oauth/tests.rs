@@ -190,8 +190,12 @@ async fn an_unknown_key_id_refetches_once_then_cools_down() {
         .await
         .expect("rotated key");
     assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 2);
-    // A key the issuer does not have: refused, without asking again within the cooldown.
+    // A key the issuer does not have: one refetch, refused; another unknown key within the
+    // cooldown is refused without asking again.
     let forged = check(&authority, &idp, &sign(3, &claims("a", "mist:read"))).await;
     assert!(matches!(forged, Err(Denied::InvalidToken(ref w)) if w.contains("key id")));
-    assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 2);
+    assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 3);
+    let again = check(&authority, &idp, &sign(4, &claims("a", "mist:read"))).await;
+    assert!(matches!(again, Err(Denied::InvalidToken(_))));
+    assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 3);
 }

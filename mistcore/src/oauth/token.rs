@@ -235,7 +235,7 @@ pub(crate) async fn introspect(
     issuers: &[Issuer],
     cache: &Introspected,
     transport: &dyn HttpTransport,
-    secret: &dyn Fn(&str) -> Option<String>,
+    secret: &(dyn Fn(&str) -> Option<String> + Sync),
     token: &str,
     now: u64,
 ) -> Result<Identity, TokenError> {

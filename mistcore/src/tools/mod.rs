@@ -201,6 +201,28 @@ pub fn operation_allowed(session: &Session, op: &Operation) -> Result<(), crate:
     Ok(())
 }
 
+/// Whether a `tools/call` of `name` with `arguments` may write: what the HTTP frontends ask
+/// before the call, to answer a token without the write scope with a 403 that asks for it (the
+/// write gate refuses such a write too, [`crate::policy::permitted`]). When in doubt, yes.
+pub fn call_may_write(name: &str, arguments: Option<&Value>) -> bool {
+    let arg = |key: &str| arguments.and_then(|a| a.get(key)).and_then(Value::as_str);
+    match ToolRef::lookup(name) {
+        None => false,
+        Some(ToolRef::Call) => arg("operation_id")
+            .and_then(operation)
+            .is_some_and(|op| op.is_write()),
+        Some(ToolRef::Workflow(w)) if w.name == "mist_utilities" => {
+            arg("utility").is_some_and(|u| {
+                crate::devices::UTILITIES
+                    .iter()
+                    .any(|x| x.name == u && x.write)
+            })
+        }
+        Some(ToolRef::Junos(j)) => j.may_change(),
+        Some(tool) => tool.is_write(),
+    }
+}
+
 /// Whether a session may run a write; the error says what would allow it (the first step of
 /// the write gate, [`crate::policy`]).
 pub fn write_allowed(session: &Session, what: &str) -> Result<(), crate::policy::Refused> {

@@ -177,6 +177,10 @@ struct Args {
     /// The server token store (default: ~/.config/mistmcp/tokens.json); also after `tokens`.
     #[arg(long, env = "MISTMCP_TOKENS_FILE", global = true)]
     tokens_file: Option<PathBuf>,
+    /// HTTP: accept OAuth access tokens of the identity providers this file names (MCP
+    /// authorization), mapped by its rules to Mist credentials; server tokens keep working.
+    #[arg(long, env = "MISTMCP_OAUTH_CONFIG")]
+    oauth_config: Option<PathBuf>,
     /// HTTP: serve a non-loopback address without server tokens.
     #[arg(long, env = "MISTMCP_ALLOW_UNAUTHENTICATED", value_parser = clap::builder::FalseyValueParser::new())]
     allow_unauthenticated: bool,
@@ -412,6 +416,12 @@ fn serve_http(args: Args, destination: config::ServerDestination) -> anyhow::Res
         hibernate_after: args.session_hibernate_after.0,
         max_sessions: args.max_sessions.max(1),
         tokens_file,
+        oauth: args
+            .oauth_config
+            .as_deref()
+            .map(mistmcp_cli::http::OAuthGate::load)
+            .transpose()?
+            .map(Arc::new),
         allow_unauthenticated: args.allow_unauthenticated,
         allowed_origins: args.allowed_origins.clone(),
         allowed_hosts: args.allowed_hosts.clone(),

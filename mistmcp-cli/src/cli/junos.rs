@@ -386,6 +386,7 @@ async fn authorize(global: &ArgMatches, write: &policy::Write) -> Result<(), Str
         strict_security: false,
         credentials: &credentials,
         missing_token_advice: "",
+        missing_write_scope: None,
     };
     let limits = mistcore::security::Limits::default();
     let gate = policy::Gate {

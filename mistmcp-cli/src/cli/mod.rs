@@ -1013,6 +1013,7 @@ impl Ctx {
             strict_security,
             credentials: &self.credentials,
             missing_token_advice: TOKEN_ADVICE,
+            missing_write_scope: None,
         };
         let gate = policy::Gate {
             permissions,

@@ -1,10 +1,13 @@
 //! MCP over streamable HTTP for a team: rmcp's service behind an axum gate that checks the
-//! server's own tokens, reads each request's Mist credentials and configuration, validates the
+//! server's own tokens or OAuth access tokens, reads each request's Mist credentials and configuration, validates the
 //! cloud, caps sessions and body sizes.
 
 mod batch;
 pub mod listener;
+mod oauth;
 mod sessions;
+
+pub use oauth::OAuthGate;
 
 use crate::server::{ClientGone, MistServer, RequestSession};
 use crate::service::NativeService;
@@ -45,6 +48,8 @@ pub struct HttpOptions {
     pub max_sessions: usize,
     /// The server token store, when one exists.
     pub tokens_file: Option<PathBuf>,
+    /// OAuth access tokens accepted (`--oauth-config`), beside server tokens.
+    pub oauth: Option<Arc<OAuthGate>>,
     /// Serve a non-loopback address without server tokens.
     pub allow_unauthenticated: bool,
     /// Accepted `Origin`s (empty: any request without a foreign Origin check).
@@ -73,6 +78,7 @@ pub struct HttpOptions {
 
 struct Gate {
     tokens: Option<TokenStore>,
+    oauth: Option<Arc<OAuthGate>>,
     defaults: SessionConfig,
     junos_known_hosts: Option<PathBuf>,
     /// The Junos inventories bound to server tokens, by token id: read once, shared by the
@@ -112,6 +118,8 @@ type McpService = StreamableHttpService<MistServer, sessions::CountedSessions>;
 enum Refusal {
     /// 401, with `WWW-Authenticate: Bearer`.
     Unauthorized(String),
+    /// An OAuth refusal: 401 or 403 with its `WWW-Authenticate` challenge, or 503.
+    Challenge(mistcore::oauth::Challenge),
     /// 403.
     Forbidden(String),
     /// 400 with a JSON error.
@@ -152,6 +160,19 @@ impl IntoResponse for Refusal {
                     http::header::WWW_AUTHENTICATE,
                     http::HeaderValue::from_static("Bearer"),
                 );
+                r
+            }
+            Refusal::Challenge(challenge) => {
+                let status =
+                    StatusCode::from_u16(challenge.status).unwrap_or(StatusCode::UNAUTHORIZED);
+                let mut r = error(status, challenge.message);
+                if let Some(value) = challenge
+                    .www_authenticate
+                    .and_then(|v| http::HeaderValue::from_str(&v).ok())
+                {
+                    r.headers_mut()
+                        .insert(http::header::WWW_AUTHENTICATE, value);
+                }
                 r
             }
             Refusal::Forbidden(message) => error(StatusCode::FORBIDDEN, message),
@@ -227,15 +248,15 @@ fn strip_scheme(value: &str) -> &str {
     value
 }
 
-/// Reads `MIST_APITOKEN` and `MIST_HOST` of a bound env file without touching the process environment.
-fn bound_credentials(entry: &TokenEntry) -> Result<(Option<String>, Option<String>), String> {
-    let Some(path) = &entry.mist_env_file else {
-        return Ok((None, None));
-    };
+/// Reads `MIST_APITOKEN` and `MIST_HOST` of an env file bound to `owner` (a server token, an
+/// OAuth rule) without touching the process environment.
+fn env_file_credentials(
+    path: &std::path::Path,
+    owner: &str,
+) -> Result<(Option<String>, Option<String>), String> {
     let unreadable = |e: dotenvy::Error| {
         format!(
-            "server token `{}`: cannot read its Mist env file {}: {e}",
-            entry.id,
+            "{owner}: cannot read its Mist env file {}: {e}",
             path.display()
         )
     };
@@ -251,29 +272,30 @@ fn bound_credentials(entry: &TokenEntry) -> Result<(Option<String>, Option<Strin
     Ok((token, host))
 }
 
-/// The Junos inventory bound to a server token, read at its first use.
+/// The Junos inventory bound to a server token or an OAuth rule (`owner`), read at its first
+/// use and shared by all of its sessions.
 fn bound_junos(
     gate: &Gate,
-    entry: &TokenEntry,
+    owner: &str,
     path: &std::path::Path,
 ) -> Result<mistcore::junos::JunosDevices, Refusal> {
     let mut cache = gate
         .junos
         .lock()
         .map_err(|_| Refusal::Internal("the Junos inventories are unavailable".into()))?;
-    if let Some(devices) = cache.get(&entry.id) {
+    if let Some(devices) = cache.get(owner) {
         return Ok(devices.clone());
     }
     let devices = crate::netconf::ChildRenderer::of_this_binary()
         .and_then(|r| crate::netconf::devices(path, gate.junos_known_hosts.as_deref(), Arc::new(r)))
         .map_err(|e| {
-            tracing::error!("server token `{}`: {e:#}", entry.id);
+            tracing::error!("{owner}: {e:#}");
             Refusal::Internal(
-            "the Junos device inventory bound to this server token cannot be read; ask the operator"
-                .into(),
-        )
+                "the Junos device inventory bound to your access cannot be read; ask the operator"
+                    .into(),
+            )
         })?;
-    cache.insert(entry.id.clone(), devices.clone());
+    cache.insert(owner.to_string(), devices.clone());
     Ok(devices)
 }
 
@@ -314,22 +336,112 @@ fn check_origin(gate: &Gate, headers: &HeaderMap) -> Result<(), Refusal> {
     )))
 }
 
-/// The server's own token, when the server has a store: the entry it matches.
-fn server_token(gate: &Gate, headers: &HeaderMap) -> Result<Option<TokenEntry>, Refusal> {
-    let Some(store) = &gate.tokens else {
-        return Ok(None);
+/// Who a request comes from, as its `Authorization` header shows.
+enum Caller {
+    /// A server without access control (loopback, or `--allow-unauthenticated`).
+    Open,
+    /// One of the server's own tokens.
+    ServerToken(TokenEntry),
+    /// An OAuth access token of a mapped identity.
+    OAuth(Box<mistcore::oauth::Grant>),
+}
+
+/// The caller: a server token when the header holds one, else an OAuth access token when the
+/// server takes them, else the refusal.
+async fn caller(gate: &Gate, headers: &HeaderMap) -> Result<Caller, Refusal> {
+    let presented = header(headers, "authorization").map(strip_scheme);
+    if let Some(store) = &gate.tokens
+        && let Some(entry) = presented.and_then(|p| store.verify(p))
+    {
+        return Ok(Caller::ServerToken(entry));
+    }
+    if let Some(oauth) = &gate.oauth {
+        return oauth
+            .authenticate(headers)
+            .await
+            .map(|grant| Caller::OAuth(Box::new(grant)))
+            .map_err(Refusal::Challenge);
+    }
+    match (&gate.tokens, presented) {
+        (None, _) => Ok(Caller::Open),
+        (Some(_), None) => Err(Refusal::Unauthorized(
+            "this server requires `Authorization: Bearer <server token>`; the Mist token goes in X-Authorization or X-Mist-Token".into(),
+        )),
+        (Some(_), Some(_)) => Err(Refusal::Unauthorized("invalid or revoked server token".into())),
+    }
+}
+
+/// What the operator bound to a caller: Mist credentials, a Junos inventory, the session's
+/// limits. One shape for server tokens and OAuth rules.
+#[derive(Default)]
+struct Binding {
+    /// Names the caller in the identity of its sessions.
+    id: Option<String>,
+    token: Option<String>,
+    host: Option<String>,
+    /// The inventory's path, and whose it is (the key of the gate's cache).
+    junos: Option<(String, PathBuf)>,
+    show_secrets: bool,
+    mode: Option<String>,
+    categories: Option<String>,
+    /// Write tools are not withheld by the binding.
+    writes: bool,
+    /// The OAuth write scope the access token lacks.
+    missing_write_scope: Option<String>,
+}
+
+fn binding(gate: &Gate, caller: &Caller) -> Result<Binding, Refusal> {
+    let unreadable = |e: String| {
+        tracing::error!("{e}");
+        Refusal::Internal(
+            "the Mist credentials bound to your access cannot be read; ask the operator".into(),
+        )
     };
-    let presented = header(headers, "authorization")
-        .map(strip_scheme)
-        .ok_or_else(|| {
-            Refusal::Unauthorized(
-                "this server requires `Authorization: Bearer <server token>`; the Mist token goes in X-Authorization or X-Mist-Token".into(),
-            )
-        })?;
-    store
-        .verify(presented)
-        .map(Some)
-        .ok_or_else(|| Refusal::Unauthorized("invalid or revoked server token".into()))
+    Ok(match caller {
+        Caller::Open => Binding {
+            writes: true,
+            ..Binding::default()
+        },
+        Caller::ServerToken(entry) => {
+            let owner = format!("server token `{}`", entry.id);
+            let (token, host) = match &entry.mist_env_file {
+                Some(path) => env_file_credentials(path, &owner).map_err(unreadable)?,
+                None => (None, None),
+            };
+            Binding {
+                id: Some(entry.id.clone()),
+                token,
+                host,
+                junos: entry.junos_devices.clone().map(|p| (owner, p)),
+                show_secrets: entry.show_secrets,
+                writes: true,
+                ..Binding::default()
+            }
+        }
+        Caller::OAuth(grant) => {
+            let oauth = gate
+                .oauth
+                .as_ref()
+                .ok_or_else(|| Refusal::Internal("OAuth is not configured".into()))?;
+            let rule = &grant.rule;
+            let (token, host) = oauth.credentials(rule).map_err(unreadable)?;
+            Binding {
+                id: Some(grant.caller()),
+                token,
+                host,
+                junos: rule
+                    .junos_devices
+                    .as_ref()
+                    .map(|p| (format!("OAuth rule {}", rule.label()), oauth.path(p))),
+                show_secrets: rule.show_secrets,
+                mode: rule.mode.clone(),
+                categories: rule.categories.as_ref().map(|c| c.join(",")),
+                writes: rule.writes,
+                missing_write_scope: (!grant.write_scope)
+                    .then(|| oauth.config().scopes.write.clone()),
+            }
+        }
+    })
 }
 
 /// The Mist token a request brings: X-Mist-Token, X-Authorization, then Authorization when it
@@ -339,8 +451,8 @@ fn mist_token(gate: &Gate, headers: &HeaderMap) -> Option<String> {
     header(headers, "x-mist-token")
         .or_else(|| header(headers, "x-authorization"))
         .or_else(|| {
-            gate.tokens
-                .is_none()
+            // An OAuth access token is never a Mist token: it is not passed on.
+            (gate.tokens.is_none() && gate.oauth.is_none())
                 .then(|| header(headers, "authorization"))
                 .flatten()
         })
@@ -354,6 +466,20 @@ struct Envelope {
     batch: Option<Vec<serde_json::Value>>,
     /// `Some` for an `initialize`, with the version it asks for.
     initialize_version: Option<Option<String>>,
+    /// A `tools/call` in it may write.
+    writes: bool,
+}
+
+/// Whether a message is a `tools/call` that may write.
+fn may_write(message: &serde_json::Value) -> bool {
+    message.get("method").and_then(|m| m.as_str()) == Some("tools/call")
+        && mistcore::tools::call_may_write(
+            message
+                .pointer("/params/name")
+                .and_then(|n| n.as_str())
+                .unwrap_or(""),
+            message.pointer("/params/arguments"),
+        )
 }
 
 fn read_envelope(
@@ -364,6 +490,7 @@ fn read_envelope(
     let mut envelope = Envelope {
         batch: None,
         initialize_version: None,
+        writes: false,
     };
     if parts.method != Method::POST {
         return Ok(envelope);
@@ -379,6 +506,7 @@ fn read_envelope(
                     .answer
                     .map_or(Refusal::Accepted, |answer| Refusal::Rpc(status, answer)));
             }
+            envelope.writes = may_write(&message);
             if message.get("method").and_then(|m| m.as_str()) == Some("initialize") {
                 envelope.initialize_version = Some(
                     message
@@ -401,6 +529,7 @@ fn read_envelope(
                     envelope::batch_refused(negotiated),
                 ));
             }
+            envelope.writes = items.iter().any(may_write);
             envelope.batch = Some(items);
         }
     }
@@ -418,18 +547,11 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
     // Who may ask at all is checked before the body is read (a stranger makes the server buffer
     // nothing); those refusals close the connection, whose unread body cannot be reused.
     check_origin(gate, &parts.headers).map_err(Refusal::closing)?;
-    let bound = server_token(gate, &parts.headers).map_err(Refusal::closing)?;
+    let caller = caller(gate, &parts.headers)
+        .await
+        .map_err(Refusal::closing)?;
     let bytes = read_body(body, gate.max_body_bytes, gate.body_timeout).await?;
-    let (bound_token, bound_host) = match bound.as_ref().map(bound_credentials).transpose() {
-        Ok(b) => b.unwrap_or_default(),
-        Err(e) => {
-            tracing::error!("{e}");
-            return Err(Refusal::Internal(
-                "the Mist credentials bound to this server token cannot be read; ask the operator"
-                    .into(),
-            ));
-        }
-    };
+    let bound = binding(gate, &caller)?;
 
     // Cloud, mode and categories from the query: the one request-to-session step.
     let query: Vec<(String, String)> = parts
@@ -449,25 +571,31 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
             .filter(|v| !v.is_empty())
     };
     let mut defaults = gate.defaults.clone();
-    // Secrets are shown only where the operator chose it: for the server, or for a token.
-    defaults.show_secrets |= bound.as_ref().is_some_and(|entry| entry.show_secrets);
-    if let Some(entry) = &bound
-        && let Some(path) = &entry.junos_devices
-    {
-        defaults.junos = Some(bound_junos(gate, entry, path)?);
+    // Secrets are shown only where the operator chose it: for the server, a token or a rule.
+    defaults.show_secrets |= bound.show_secrets;
+    defaults.write_tools &= bound.writes;
+    if let Some((owner, path)) = &bound.junos {
+        defaults.junos = Some(bound_junos(gate, owner, path)?);
     }
-    defaults.missing_token_advice = if gate.tokens.is_some() {
+    defaults.missing_token_advice = if gate.oauth.is_some() {
+        "ask the operator to bind Mist credentials to your identity in the OAuth configuration"
+    } else if gate.tokens.is_some() {
         "send it with each request in the X-Mist-Token (or X-Authorization) header, or ask the operator to bind one to your server token (mistmcp tokens create --mist-env-file)"
     } else {
         "send it with each request in the `Authorization: Bearer <Mist token>` header (or X-Mist-Token)"
     };
     let request = SessionRequest {
         cloud: param("cloud"),
-        mode: param("mode"),
-        categories: param("categories"),
-        token: mist_token(gate, &parts.headers),
-        bound_cloud: bound_host.as_deref(),
-        bound_token,
+        // A rule's mode and categories are the operator's: the query does not change them.
+        mode: bound.mode.as_deref().or(param("mode")),
+        categories: bound.categories.as_deref().or(param("categories")),
+        token: match caller {
+            // A user signed in with OAuth never brings a Mist token.
+            Caller::OAuth(_) => None,
+            _ => mist_token(gate, &parts.headers),
+        },
+        bound_cloud: bound.host.as_deref(),
+        bound_token: bound.token.clone(),
     };
     let server = ServerSettings {
         defaults: &defaults,
@@ -479,12 +607,20 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
     let Envelope {
         batch,
         initialize_version,
+        writes,
     } = read_envelope(gate, &parts, &bytes)?;
+    // A call that may write needs the write scope: the 403 tells the client which to ask for
+    // (where writes are on at all: else the session's own refusal says so).
+    if writes
+        && defaults.write_tools
+        && let (Caller::OAuth(grant), Some(oauth)) = (&caller, &gate.oauth)
+        && let Some(challenge) = oauth.write_refused(grant)
+    {
+        return Err(Refusal::Challenge(challenge));
+    }
 
-    let identity = mistcore::session_request::caller_identity(
-        bound.as_ref().map(|b| b.id.as_str()),
-        &resolved.credentials,
-    );
+    let identity =
+        mistcore::session_request::caller_identity(bound.id.as_deref(), &resolved.credentials);
     let session_id = session_id(&parts.headers)?;
     // A session is built only for a request that may start one (an initialize, or a request
     // outside any session): one in a known session finds its own in the gate's cell.
@@ -565,6 +701,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         debug,
         identity: identity.clone(),
         cell,
+        missing_write_scope: bound.missing_write_scope.clone(),
     });
     // When the client goes away before the answer is complete, its call is cancelled (and
     // with it the request to Mist): the token is cancelled when the answer's body is dropped.
@@ -593,7 +730,12 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         // The initialize's answer is in flight in its new session until sent.
         in_flight = gate.sessions.enter(id, &identity).ok().flatten();
         let (active, _) = gate.sessions.open();
-        tracing::info!(active, max = gate.sessions.max(), %mode, %cloud, "new session");
+        match &caller {
+            Caller::OAuth(grant) => {
+                tracing::info!(active, max = gate.sessions.max(), %mode, %cloud, subject = %grant.identity.subject, "new session")
+            }
+            _ => tracing::info!(active, max = gate.sessions.max(), %mode, %cloud, "new session"),
+        }
         gate.service.set_sessions(active);
     }
     // A closed session is answered 200: clients (the Python SDK) count a 202 as a failure.
@@ -619,7 +761,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         Some(path) if path.exists() => Some(TokenStore::open(path)?),
         _ => None,
     };
-    if tokens.is_none() && !is_loopback(&opts.host) {
+    if tokens.is_none() && opts.oauth.is_none() && !is_loopback(&opts.host) {
         if !opts.allow_unauthenticated {
             bail!(
                 "refusing to serve {} without access control: create a server token (`mistmcp tokens create --id <name>`) or pass --allow-unauthenticated",
@@ -687,8 +829,12 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         sessions.clone(),
         config,
     );
+    if let Some(oauth) = &opts.oauth {
+        oauth.prefetch().await;
+    }
     let gate_state = Arc::new(Gate {
         tokens,
+        oauth: opts.oauth.clone(),
         defaults: opts.defaults.clone(),
         junos_known_hosts: opts.junos_known_hosts.clone(),
         junos: Default::default(),
@@ -711,6 +857,11 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         .route_service("/mcp", service.clone())
         .route_service("/mcp/", service)
         .layer(middleware::from_fn_with_state(gate_state.clone(), gate));
+    // The resource metadata is public: outside the gate.
+    let app = match &opts.oauth {
+        Some(oauth) => app.merge(oauth::metadata_routes(oauth.clone())),
+        None => app,
+    };
 
     tracing::info!(
         idle_timeout = %humantime::format_duration(opts.idle_timeout),
