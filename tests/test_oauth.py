@@ -292,3 +292,33 @@ def test_server_tokens_keep_working_beside_oauth(mistmcp_bin, prism, tmp_path):
         assert s.post(None, INIT).status_code == 401
     finally:
         s.stop()
+
+
+def test_a_bad_configuration_is_refused_at_start_and_validated(mistmcp_bin, setup, tmp_path):
+    import os
+    import subprocess
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+
+    def run(config, *extra, more_env=None):
+        return subprocess.run([mistmcp_bin, "-t", "http", "-p", str(free_port()), "--oauth-config", str(config), *extra],
+                              capture_output=True, text=True, timeout=60, env={**env, **(more_env or {})})
+
+    cases = {
+        'resource = "http://mcp.example.com/mcp"\n[[issuers]]\nissuer = "https://idp.example.com"\n': "must be an https URL",
+        'resource = "https://mcp.example.com/mcp"\nissuers = []\n': "no [[issuers]]",
+        f'resource = "https://mcp.example.com/mcp"\n[[issuers]]\nissuer = "{setup.idp.issuer}"\n'
+        '[[rules]]\ngroup = "NOC"\nmist_token_env = "X"\nmode = "bogus"\n': "rule 1 (group NOC)",
+    }
+    for text, needle in cases.items():
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        done = run(bad)
+        assert done.returncode != 0 and needle in done.stderr, (needle, done.stderr)
+        assert done.stdout == ""
+
+    good = write_config(tmp_path, setup.resource, setup.idp.issuer)
+    checked = run(good, "--validate-config", more_env={"NOC_MIST_TOKEN": "x"})
+    assert checked.returncode == 0, checked.stderr
+    assert "OAuth configuration valid" in checked.stdout and "2 rule(s)" in checked.stdout
+    missing = run(good, "--validate-config")
+    assert missing.returncode != 0 and "NOC_MIST_TOKEN" in missing.stderr

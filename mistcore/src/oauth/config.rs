@@ -233,6 +233,14 @@ impl OAuthConfig {
                     rule.label()
                 )));
             }
+            if let Some(mode) = &rule.mode {
+                mode.parse::<crate::session::ToolMode>()
+                    .map_err(|e| ConfigError(format!("rule {n} ({}): {e}", rule.label())))?;
+            }
+            if let Some(categories) = &rule.categories {
+                crate::session::resolve_categories(categories)
+                    .map_err(|e| ConfigError(format!("rule {n} ({}): {e}", rule.label())))?;
+            }
             if let Some(issuer) = &rule.issuer
                 && !self.issuers.iter().any(|i| &i.issuer == issuer)
             {

@@ -311,7 +311,8 @@ fn main() -> anyhow::Result<()> {
         api_url: api_url_flag.clone().or(environment.api_url),
         ..environment
     };
-    if args.transport == Transport::Http {
+    // The checks run the same for both transports (they serve nothing).
+    if args.transport == Transport::Http && !(args.validate_config || args.security_check) {
         init_logs(args.debug, args.log_format);
         let destination = config::server_destination(chosen, environment)?;
         return serve_http(args, destination);
@@ -473,15 +474,25 @@ enum LogFormat {
 /// `--security-check` and `--validate-config`: report on stdout, exit code says the outcome.
 fn check(args: &Args, resolved: &config::Resolved) -> anyhow::Result<()> {
     let credentials = resolved.credentials.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // A team server with OAuth may have no Mist token of its own: its rules hold them.
+    if args.validate_config
+        && let Some(path) = &args.oauth_config
+    {
+        let oauth = mistmcp_cli::http::OAuthGate::load(path)?;
+        println!("{}", runtime.block_on(oauth.check())?);
+        if credentials.token.is_none() && !args.security_check {
+            return Ok(());
+        }
+    }
     if credentials.token.is_none() {
         anyhow::bail!("MIST_APITOKEN is not set: the checks need a token");
     }
     let limits = security_limits()?;
     let transport = mist_transport(args.policy())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     if args.validate_config {
         Session::new(&session_config(args)?, credentials.clone())?;
         let me = runtime.block_on(mistmcp_cli::checks::fetch_self(&transport, &credentials))?;

@@ -782,6 +782,7 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
                 .map(|p| p.display().to_string())
                 .unwrap_or_default()
         ),
+        None if opts.oauth.is_some() => {}
         None => {
             tracing::info!("no server token store: loopback clients only need their Mist token")
         }

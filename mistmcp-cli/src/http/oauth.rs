@@ -70,6 +70,23 @@ impl OAuthGate {
         }
     }
 
+    /// `--validate-config`: every issuer answers, every rule's Mist credentials can be read.
+    pub async fn check(&self) -> anyhow::Result<String> {
+        self.authority
+            .prefetch(self.transport.as_ref(), now())
+            .await
+            .map_err(anyhow::Error::msg)?;
+        for rule in &self.config().rules {
+            self.credentials(rule).map_err(anyhow::Error::msg)?;
+        }
+        Ok(format!(
+            "OAuth configuration valid: resource {}, {} issuer(s) reachable, {} rule(s) with readable Mist credentials",
+            self.config().resource,
+            self.config().issuers.len(),
+            self.config().rules.len()
+        ))
+    }
+
     /// The request's access token, checked: the grant, or the challenge to answer.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Grant, Challenge> {
         let authorization = headers
