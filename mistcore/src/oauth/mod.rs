@@ -196,8 +196,8 @@ impl Authority {
             TokenError::Unreachable(u) => Denied::Unavailable(u.to_string()),
         })?;
         let scopes = &self.config.scopes;
-        let write_scope = identity.scopes.contains(&scopes.write);
-        if !write_scope && !identity.scopes.contains(&scopes.read) {
+        let write_scope = has_scope(&identity.scopes, &scopes.write);
+        if !write_scope && !has_scope(&identity.scopes, &scopes.read) {
             return Err(Denied::InsufficientScope {
                 needed: scopes.read.clone(),
                 why: "every request needs the read scope".into(),
@@ -268,6 +268,16 @@ impl Authority {
             message,
         }
     }
+}
+
+/// Whether a token's scopes hold `wanted`: as it is, or by its last path segment, as identity
+/// providers write the scopes of an API in tokens (`api://mist/mist.read` asked, `mist.read`
+/// granted: Entra ID).
+fn has_scope(granted: &[String], wanted: &str) -> bool {
+    let short = wanted.rsplit_once('/').map(|(_, s)| s);
+    granted
+        .iter()
+        .any(|g| g == wanted || short.is_some_and(|s| !s.is_empty() && g == s))
 }
 
 /// The token of `Authorization: Bearer <token>` (the scheme is case-insensitive).

@@ -199,3 +199,13 @@ async fn an_unknown_key_id_refetches_once_then_cools_down() {
     assert!(matches!(again, Err(Denied::InvalidToken(_))));
     assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 3);
 }
+
+#[test]
+fn scopes_match_as_asked_or_by_their_last_segment() {
+    let granted = vec!["mist.read".to_string(), "openid".to_string()];
+    assert!(has_scope(&granted, "mist.read"));
+    assert!(has_scope(&granted, "api://0b6c-app/mist.read"));
+    assert!(!has_scope(&granted, "api://0b6c-app/mist.write"));
+    assert!(!has_scope(&granted, "mist:read"));
+    assert!(!has_scope(&["x".to_string()], "api://app/"));
+}
