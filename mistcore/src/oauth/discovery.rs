@@ -247,6 +247,17 @@ impl Issuer {
             .iter()
             .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
             .filter(|k| k.is_supported())
+            // An encryption key never verifies a signature; an HMAC secret has no place in a
+            // public set (and would let a token be signed with what everyone can read).
+            .filter(|k| {
+                !matches!(
+                    k.common.public_key_use,
+                    Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+                ) && !matches!(
+                    k.algorithm,
+                    jsonwebtoken::jwk::AlgorithmParameters::OctetKey(_)
+                )
+            })
             .collect();
         cache.set = Some(JwkSet { keys });
         cache.fetched_at = now;

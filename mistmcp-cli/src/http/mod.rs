@@ -830,8 +830,9 @@ pub async fn serve(opts: HttpOptions) -> anyhow::Result<()> {
         sessions.clone(),
         config,
     );
-    if let Some(oauth) = &opts.oauth {
-        oauth.prefetch().await;
+    if let Some(oauth) = opts.oauth.clone() {
+        // In the background: a slow identity provider does not delay serving.
+        tokio::spawn(async move { oauth.prefetch().await });
     }
     let gate_state = Arc::new(Gate {
         tokens,
