@@ -134,6 +134,10 @@ def test_metadata_and_the_401_challenge(setup):
         assert meta["authorization_servers"] == [setup.idp.issuer]
         assert meta["scopes_supported"] == ["mist:read", "mist:write"]
         assert doc.headers["access-control-allow-origin"] == "*"
+        preflight = httpx2.options(f"http://127.0.0.1:{setup.port}{path}", timeout=10,
+                                   headers={"Origin": "https://claude.ai", "Access-Control-Request-Method": "GET",
+                                            "Access-Control-Request-Headers": "mcp-protocol-version"})
+        assert preflight.status_code == 204 and preflight.headers["access-control-allow-origin"] == "*"
     for method in ["POST", "GET", "DELETE"]:
         r = httpx2.request(method, setup.url, headers=HEADERS, json=INIT if method == "POST" else None, timeout=10)
         assert r.status_code == 401, (method, r.text)
@@ -193,6 +197,10 @@ def test_scopes_rules_and_hostile_tokens(setup, tmp_path):
     c = challenge(refused)
     assert c["error"] == "insufficient_scope" and c["scope"] == "mist:read mist:write"
     assert c["resource_metadata"].endswith("/.well-known/oauth-protected-resource/mcp")
+    # The rule's Mist token goes to the rule's cloud only: naming another is refused.
+    elsewhere = httpx2.post(f"{setup.url}?cloud=api.eu.mist.com", json=INIT,
+                            headers={**HEADERS, "Authorization": f"Bearer {alice}"}, timeout=30)
+    assert elsewhere.status_code == 400 and "bound to the cloud api.mist.com" in elsewhere.json()["error"]
     # Reads go on in the same session.
     read = setup.post(alice, call(3, "getSelf", {}), sid)
     assert read.status_code == 200 and "error" not in sse_json(read), read.text
@@ -267,6 +275,16 @@ def test_opaque_tokens_by_introspection(mistmcp_bin, prism, tmp_path):
         assert bob.count(".") != 2
         assert s.post(bob, INIT).status_code == 200
         assert s.idp.stats()["introspection_requests"] >= 1
+        # A made-up token asked ten times costs the IdP one introspection.
+        before = s.idp.stats()["introspection_requests"]
+        for _ in range(10):
+            r = s.post("made-up-opaque-token-0123456789", INIT)
+            assert r.status_code == 401 and challenge(r)["error"] == "invalid_token"
+        assert s.idp.stats()["introspection_requests"] == before + 1
+        # A refresh token is active at the IdP, but it is no access token.
+        refresh = s.idp.token_for("bob").get("refresh_token")
+        if refresh:
+            assert s.post(refresh, INIT).status_code == 401
         s.idp.revoke_all()
         time.sleep(1.5)  # introspection_cache_seconds = 1
         r = s.post(bob, INIT)

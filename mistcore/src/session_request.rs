@@ -39,7 +39,9 @@ pub struct ServerSettings<'a> {
 #[non_exhaustive]
 pub enum RequestError {
     /// The request names another cloud than the one bound to its server token.
-    #[error("this server token is bound to the cloud {bound}")]
+    #[error(
+        "the Mist credentials of your access are bound to the cloud {bound}: leave `cloud` out of the URL or name that one"
+    )]
     OtherCloud {
         /// The bound cloud.
         bound: String,

@@ -13,11 +13,26 @@
 //! 429 with `Retry-After: 0` (retried), an HTML 500 page or truncated JSON (tool errors), or
 //! slowly (200 ms); the run then checks that every request got exactly one answer, and compares
 //! the server's RSS after warm-up (10 % of the calls) with its RSS at the end.
+//!
+//! `http_load verify OAUTH_CONFIG [count]` (with `HTTP_LOAD_BEARER`): the server's own check of
+//! an access token (`OAuthGate::authenticate`, keys fetched once and cached) `count` times in a
+//! row, printing the wall and CPU time of one.
+//!
+//! The environment adds, for every mode (scripts/bench_oauth.py):
+//! - `HTTP_LOAD_BEARER=TOKEN`: `Authorization: Bearer TOKEN` on every request (an OAuth access
+//!   token for a server run with `--oauth-config`; the Mist token header is still sent, and
+//!   ignored by such a server, so that both runs send the same requests but that header);
+//! - `HTTP_LOAD_SERVER_ARGS="--flag value ..."`: more arguments of the server (split at spaces);
+//!   the server inherits the environment (the variable a rule reads its Mist token from, say);
+//! - `HTTP_LOAD_MIST_TOKEN=TOKEN`: this Mist token in every session instead of one per session
+//!   (`t0`, `t1`, ...), as an OAuth rule binds one to every session of a user;
+//! - `HTTP_LOAD_CALLS_ONLY=1` (`levels`): the calls only, without the memory readings and the
+//!   waits they need (about 27 s per row): the memory columns show `-`.
 
 use axum::response::IntoResponse;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 const SELF: &str = r#"{"email":"bench@example.com","privileges":[{"scope":"org","org_id":"6748cfa6-4e12-11e6-9188-0242ac110007","role":"admin"}]}"#;
@@ -64,6 +79,39 @@ async fn mist_answer(n: usize, faults: usize, oversized: usize) -> axum::respons
     }
 }
 
+/// `Authorization: Bearer <HTTP_LOAD_BEARER>`, when set.
+static BEARER: LazyLock<Option<String>> = LazyLock::new(|| {
+    std::env::var("HTTP_LOAD_BEARER")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("Bearer {t}"))
+});
+
+/// `HTTP_LOAD_SERVER_ARGS`, split at spaces.
+static SERVER_ARGS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    std::env::var("HTTP_LOAD_SERVER_ARGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+});
+
+/// The Mist token of session `n`: `HTTP_LOAD_MIST_TOKEN` for all, else one per session.
+fn mist_token(n: impl std::fmt::Display) -> String {
+    std::env::var("HTTP_LOAD_MIST_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| format!("t{n}"))
+}
+
+/// The request with the bearer token when there is one.
+fn authorized(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match BEARER.as_deref() {
+        Some(value) => request.header("authorization", value),
+        None => request,
+    }
+}
+
 /// The latency below which a share `p` of the sorted `latencies` fall.
 fn percentile(latencies: &[Duration], p: f64) -> Duration {
     latencies
@@ -93,6 +141,13 @@ async fn main() -> anyhow::Result<()> {
             .cloned()
             .unwrap_or_else(|| "target/release/mistmcp".into());
         return levels(&binary, &args[3.min(args.len())..]).await;
+    }
+    if args.get(1).is_some_and(|a| a == "verify") {
+        let config = args
+            .get(2)
+            .ok_or_else(|| anyhow::anyhow!("usage: http_load verify OAUTH_CONFIG [count]"))?;
+        let count = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+        return verify(std::path::Path::new(config), count).await;
     }
     let sessions: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(50);
     let calls: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(200);
@@ -240,10 +295,10 @@ async fn session(
     let accept = "application/json, text/event-stream";
     let init = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "load", "version": "0"}}});
-    let r = client
-        .post(url)
+    let token = mist_token(n);
+    let r = authorized(client.post(url))
         .header("accept", accept)
-        .header("x-mist-token", format!("t{n}"))
+        .header("x-mist-token", &token)
         .header("content-type", "application/json")
         .body(init.to_string())
         .send()
@@ -255,11 +310,10 @@ async fn session(
         .map(str::to_string)
         .ok_or_else(|| anyhow::anyhow!("no session id: {}", r.status()))?;
     r.text().await?;
-    client
-        .post(url)
+    authorized(client.post(url))
         .header("accept", accept)
         .header("mcp-session-id", &sid)
-        .header("x-mist-token", format!("t{n}"))
+        .header("x-mist-token", &token)
         .header("content-type", "application/json")
         .body(
             serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"})
@@ -273,12 +327,11 @@ async fn session(
     for i in 1..=calls {
         let call = serde_json::json!({"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": {"name": "getSelf", "arguments": {}}});
         let t = Instant::now();
-        let body = client
-            .post(url)
+        let body = authorized(client.post(url))
             .header("accept", accept)
             .header("mcp-session-id", &sid)
             // A session serves only the credentials that opened it.
-            .header("x-mist-token", format!("t{n}"))
+            .header("x-mist-token", &token)
             .header("content-type", "application/json")
             .body(call.to_string())
             .send()
@@ -391,6 +444,7 @@ async fn start_server(
             &format!("http://{mock}"),
         ])
         .args(extra)
+        .args(SERVER_ARGS.iter())
         .env("MISTMCP_LOG", "warn")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
@@ -418,8 +472,7 @@ async fn post(
     sid: Option<&str>,
     message: &serde_json::Value,
 ) -> anyhow::Result<(Option<String>, reqwest::StatusCode, String)> {
-    let mut request = client
-        .post(url)
+    let mut request = authorized(client.post(url))
         .header("accept", "application/json, text/event-stream")
         .header("x-mist-token", token)
         .header("content-type", "application/json")
@@ -458,8 +511,7 @@ async fn open(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Resul
 
 /// Closes a session (DELETE).
 async fn close(client: &reqwest::Client, url: &str, token: &str, sid: &str) -> anyhow::Result<()> {
-    client
-        .delete(url)
+    authorized(client.delete(url))
         .header("x-mist-token", token)
         .header("mcp-session-id", sid)
         .header("mcp-protocol-version", "2025-06-18")
@@ -507,14 +559,17 @@ async fn settled_rss(pid: u32, wait: Duration) -> (u64, u64) {
 }
 
 /// One run: a fresh server in `mode`, `sessions` sessions opened at once and left idle, then
-/// `calls` calls in each at once, then every session closed.
+/// `calls` calls in each at once, then every session closed. `calls_only`: no waits for the
+/// memory to settle (its readings are then meaningless).
 async fn level(
     binary: &str,
     mock: std::net::SocketAddr,
     mode: &str,
     sessions: usize,
     calls: usize,
+    calls_only: bool,
 ) -> anyhow::Result<Figures> {
+    let wait = |d: Duration| if calls_only { Duration::ZERO } else { d };
     // Sessions idle 5 s hibernate: measured after the calls.
     let server = start_server(
         binary,
@@ -538,7 +593,7 @@ async fn level(
         call_many(&client, &url, "warm", &sid, 50).await?;
         close(&client, &url, "warm", &sid).await?;
     }
-    let rss_before = settled_rss(pid, Duration::from_millis(2500)).await;
+    let rss_before = settled_rss(pid, wait(Duration::from_millis(2500))).await;
 
     let connections = || {
         reqwest::Client::builder()
@@ -549,7 +604,7 @@ async fn level(
     let opened = futures_util::future::join_all((0..sessions).map(|n| {
         let client = client.clone();
         let url = url.clone();
-        async move { open(&client, &url, &format!("t{n}")).await }
+        async move { open(&client, &url, &mist_token(n)).await }
     }))
     .await;
     let mut ids = Vec::with_capacity(sessions);
@@ -563,7 +618,7 @@ async fn level(
     // The sessions alone, without the client's connections (a cost per connection, not per
     // session).
     drop(client);
-    let rss_open = settled_rss(pid, Duration::from_millis(2500)).await;
+    let rss_open = settled_rss(pid, wait(Duration::from_millis(2500))).await;
 
     let client = connections()?;
     let cpu_start = cpu_seconds(pid);
@@ -572,7 +627,7 @@ async fn level(
         let client = client.clone();
         let url = url.clone();
         let sid = sid.clone();
-        let token = format!("t{n}");
+        let token = mist_token(n);
         tokio::spawn(async move { call_many(&client, &url, &token, &sid, calls).await })
     }))
     .await;
@@ -588,12 +643,12 @@ async fn level(
     let rss_peak = rss_kib(pid, "VmHWM:");
     // Every session idle, without connections: they hibernate after 5 s.
     drop(client);
-    let rss_asleep = settled_rss(pid, Duration::from_millis(8000)).await;
+    let rss_asleep = settled_rss(pid, wait(Duration::from_millis(8000))).await;
     let client = connections()?;
     futures_util::future::join_all(ids.iter().map(|(n, sid)| {
         let client = client.clone();
         let url = url.clone();
-        async move { close(&client, &url, &format!("t{n}"), sid).await }
+        async move { close(&client, &url, &mist_token(n), sid).await }
     }))
     .await
     .into_iter()
@@ -601,7 +656,7 @@ async fn level(
     // The client's keep-alive connections go too: nothing of the load is left open.
     drop(client);
     // The server's idle connections to Mist time out after 10 s.
-    let rss_closed = settled_rss(pid, Duration::from_secs(14)).await;
+    let rss_closed = settled_rss(pid, wait(Duration::from_secs(14))).await;
     latencies.sort();
     let pct = |p: f64| percentile(&latencies, p);
     Ok(Figures {
@@ -656,9 +711,30 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
             })
             .collect::<anyhow::Result<_>>()?;
     }
+    let calls_only = std::env::var("HTTP_LOAD_CALLS_ONLY").is_ok_and(|v| !v.is_empty() && v != "0");
     println!(
         "http load: getSelf against a mock, each row a fresh server. RSS before: after a warm-up session closed. KB per idle session: awake (just opened) and hibernating (idle 5 s, after the calls). Closed: 14 s after the last session closed (idle connections to Mist are kept 10 s)."
     );
+    if BEARER.is_some() || !SERVER_ARGS.is_empty() || calls_only {
+        println!(
+            "with{}{}{}",
+            if BEARER.is_some() {
+                " Authorization: Bearer (HTTP_LOAD_BEARER) on every request;"
+            } else {
+                ""
+            },
+            if SERVER_ARGS.is_empty() {
+                String::new()
+            } else {
+                format!(" server arguments {};", SERVER_ARGS.join(" "))
+            },
+            if calls_only {
+                " calls only (HTTP_LOAD_CALLS_ONLY): no memory readings"
+            } else {
+                ""
+            },
+        );
+    }
     println!(
         "{:<8} {:>5} {:>6} {:>7} {:>6} {:>6} {:>7} {:>7} {:>13} {:>7} {:>12} {:>14} {:>4}",
         "mode",
@@ -694,13 +770,32 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
         // About 10,000 calls per row, at least 25 per session.
         let calls = (10_000 / sessions).clamp(25, 2_000);
         let connections_before = connections.load(Ordering::Relaxed);
-        let f = level(binary, mock_addr, mode, sessions, calls).await?;
+        let f = level(binary, mock_addr, mode, sessions, calls, calls_only).await?;
         let upstream_connections = connections.load(Ordering::Relaxed) - connections_before;
         let per_session = |rss: u64| (rss as f64 - f.rss_before.0 as f64) / sessions as f64;
         let growth =
             |after: u64, before: u64| (after as f64 - before as f64) / before.max(1) as f64 * 100.0;
+        let memory = if calls_only {
+            format!(
+                "{:>7} {:>6} {:>6} {:>7} {:>6} {:>5} {:>4} {:>9}",
+                "-", "-", "-", "-", "-", "-", "-", "-"
+            )
+        } else {
+            format!(
+                "{:>6.1}M {:>6.1} {:>6.1} {:>6.1}M {:>5.1}M {:>+4.0}% {:>4.1}>{:.1}M {:+4.0}%",
+                f.rss_before.0 as f64 / 1024.0,
+                per_session(f.rss_open.0),
+                per_session(f.rss_asleep.0),
+                f.rss_peak as f64 / 1024.0,
+                f.rss_closed.0 as f64 / 1024.0,
+                growth(f.rss_closed.0, f.rss_before.0),
+                f.rss_before.1 as f64 / 1024.0,
+                f.rss_closed.1 as f64 / 1024.0,
+                growth(f.rss_closed.1, f.rss_before.1),
+            )
+        };
         println!(
-            "{:<8} {:>5} {:>6} {:>7.0} {:>6.2} {:>6.2} {:>7.3} {:>6.1}M {:>6.1} {:>6.1} {:>6.1}M {:>5.1}M {:>+4.0}% {:>4.1}>{:.1}M {:+4.0}% {:>3}{}{}",
+            "{:<8} {:>5} {:>6} {:>7.0} {:>6.2} {:>6.2} {:>7.3} {memory} {:>3}{}{}",
             mode.split('&').next().unwrap_or(mode),
             sessions,
             f.calls,
@@ -708,15 +803,6 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
             f.p50.as_secs_f64() * 1000.0,
             f.p99.as_secs_f64() * 1000.0,
             f.cpu_per_call * 1000.0,
-            f.rss_before.0 as f64 / 1024.0,
-            per_session(f.rss_open.0),
-            per_session(f.rss_asleep.0),
-            f.rss_peak as f64 / 1024.0,
-            f.rss_closed.0 as f64 / 1024.0,
-            growth(f.rss_closed.0, f.rss_before.0),
-            f.rss_before.1 as f64 / 1024.0,
-            f.rss_closed.1 as f64 / 1024.0,
-            growth(f.rss_closed.1, f.rss_before.1),
             f.errors + f.lost,
             if upstream_connections > 0 {
                 format!(" {upstream_connections} upstream connections")
@@ -732,6 +818,47 @@ async fn levels(binary: &str, chosen: &[String]) -> anyhow::Result<()> {
     }
     println!(
         "targets: >= 10,000 calls/s at 50 sessions with p99 <= 20 ms, cpu <= 0.12 ms/call in every mode, <= 50 KB per idle session, RSS after close within 20 % of before"
+    );
+    Ok(())
+}
+
+/// `http_load verify`: the server's own check of the access token in `HTTP_LOAD_BEARER`, with
+/// the configuration it would run with (keys fetched once, then cached), `count` times in a
+/// row; prints the wall time of one (the median of 20 rounds, and the fastest) and its CPU time.
+async fn verify(config: &std::path::Path, count: usize) -> anyhow::Result<()> {
+    let value = BEARER
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("verify needs the access token in HTTP_LOAD_BEARER"))?;
+    let gate = mistmcp_cli::http::OAuthGate::load(config)?;
+    gate.prefetch().await;
+    let mut headers = http::HeaderMap::new();
+    headers.insert(http::header::AUTHORIZATION, value.parse()?);
+    // The first also proves the token good (and fetches the keys if the prefetch could not).
+    if let Err(challenge) = gate.authenticate(&headers).await {
+        anyhow::bail!("the token is refused: {challenge:?}");
+    }
+    let rounds = 20;
+    let per_round = (count / rounds).max(1);
+    let pid = std::process::id();
+    // CPU over the whole run: /proc counts it in 10 ms ticks.
+    let cpu_start = cpu_seconds(pid);
+    let mut wall = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..per_round {
+            std::hint::black_box(gate.authenticate(&headers).await)
+                .map_err(|c| anyhow::anyhow!("the token is refused: {c:?}"))?;
+        }
+        wall.push(t.elapsed().as_secs_f64() / per_round as f64);
+    }
+    let cpu = (cpu_seconds(pid) - cpu_start) / (per_round * rounds) as f64;
+    wall.sort_by(f64::total_cmp);
+    println!(
+        "OAuthGate::authenticate of one JWT, {} checks in {rounds} rounds, keys cached: wall median {:.1} µs (fastest round {:.1} µs), CPU {:.1} µs",
+        per_round * rounds,
+        wall[rounds / 2] * 1e6,
+        wall[0] * 1e6,
+        cpu * 1e6,
     );
     Ok(())
 }

@@ -241,6 +241,13 @@ impl OAuthConfig {
                 crate::session::resolve_categories(categories)
                     .map_err(|e| ConfigError(format!("rule {n} ({}): {e}", rule.label())))?;
             }
+            if rule.issuer.is_none() && self.issuers.len() > 1 {
+                return Err(ConfigError(format!(
+                    "rule {n} ({}) names no `issuer`, and {} issuers are trusted: say whose subject or group it means, or a user of one could take the access of another's",
+                    rule.label(),
+                    self.issuers.len()
+                )));
+            }
             if let Some(issuer) = &rule.issuer
                 && !self.issuers.iter().any(|i| &i.issuer == issuer)
             {
@@ -367,6 +374,10 @@ mode = "minimal"
             (
                 GOOD.replace("writes = true", "write = true"),
                 "unknown field",
+            ),
+            (
+                format!("{GOOD}[[issuers]]\nissuer = \"https://other.example.com\"\n"),
+                "names no `issuer`",
             ),
             (
                 format!("{GOOD}[scopes]\nread = \"x\"\nwrite = \"x\"\n"),

@@ -85,36 +85,115 @@ fn metadata_urls(issuer: &Url) -> Vec<Url> {
     .collect()
 }
 
-/// One trusted issuer, with what was learnt of it.
+/// One trusted issuer, with what was learnt of it. Known keys are answered from the cache
+/// without waiting for anything; fetches go one at a time, outside the cache's lock, and a
+/// fetch that failed or found nothing is not repeated within a cooldown: a stranger's forged
+/// key ids, or an identity provider that hangs, hold up only the one request that fetches.
 pub(crate) struct Issuer {
     pub config: IssuerConfig,
-    endpoints: Mutex<Option<Endpoints>>,
-    keys: Mutex<KeyCache>,
+    endpoints: std::sync::Mutex<EndpointState>,
+    keys: std::sync::Mutex<KeyCache>,
+    /// Taken by the one request that fetches (metadata or keys).
+    fetching: Mutex<()>,
+}
+
+#[derive(Default)]
+struct EndpointState {
+    known: Option<Endpoints>,
+    /// When the metadata was last asked for in vain (then not again for a while).
+    failed: Option<(u64, Unreachable)>,
 }
 
 #[derive(Default)]
 struct KeyCache {
     set: Option<JwkSet>,
     fetched_at: u64,
-    unknown_refetch_at: Option<u64>,
+    /// Unknown key ids make no fetch before this time.
+    quiet_until: u64,
+    /// Counts fetches, so that a request that waited for another's fetch does not fetch again.
+    generation: u64,
+    /// Why the last fetch failed, for the requests of its cooldown when no key is known.
+    failure: Option<Unreachable>,
+}
+
+impl KeyCache {
+    /// The answer from what is cached: the key, else nothing or the last failure.
+    fn answer(&self, find: impl Fn(&JwkSet) -> Option<Jwk>) -> Result<Option<Jwk>, Unreachable> {
+        match (&self.set, &self.failure) {
+            (Some(set), _) => Ok(find(set)),
+            (None, Some(failure)) => Err(failure.clone()),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// Seconds the metadata is not asked for again after it could not be read.
+const METADATA_RETRY: u64 = 5;
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The data under these locks is replaced whole: a panic cannot leave it half-written.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Issuer {
     pub fn new(config: IssuerConfig) -> Self {
         Issuer {
             config,
-            endpoints: Mutex::new(None),
-            keys: Mutex::new(KeyCache::default()),
+            endpoints: std::sync::Mutex::default(),
+            keys: std::sync::Mutex::default(),
+            fetching: Mutex::new(()),
         }
     }
 
-    /// The issuer's endpoints: configured ones, else from its metadata (read once; a failure is
-    /// not remembered, so the next request tries again).
-    pub async fn endpoints(&self, transport: &dyn HttpTransport) -> Result<Endpoints, Unreachable> {
-        let mut known = self.endpoints.lock().await;
-        if let Some(e) = known.as_ref() {
-            return Ok(e.clone());
+    /// The issuer's endpoints: configured ones, else from its metadata (read once; after a
+    /// failure, not asked again for [`METADATA_RETRY`] seconds).
+    pub async fn endpoints(
+        &self,
+        transport: &dyn HttpTransport,
+        now: u64,
+    ) -> Result<Endpoints, Unreachable> {
+        if let Some(known) = self.cached_endpoints(now) {
+            return known;
         }
+        let _turn = self.fetching.lock().await;
+        self.endpoints_in_turn(transport, now).await
+    }
+
+    /// What is known of the endpoints, or the failure of a moment ago.
+    fn cached_endpoints(&self, now: u64) -> Option<Result<Endpoints, Unreachable>> {
+        let state = lock(&self.endpoints);
+        if let Some(e) = &state.known {
+            return Some(Ok(e.clone()));
+        }
+        state
+            .failed
+            .as_ref()
+            .filter(|(at, _)| now.saturating_sub(*at) < METADATA_RETRY)
+            .map(|(_, e)| Err(e.clone()))
+    }
+
+    /// [`Self::endpoints`] for a request that holds the turn to fetch.
+    async fn endpoints_in_turn(
+        &self,
+        transport: &dyn HttpTransport,
+        now: u64,
+    ) -> Result<Endpoints, Unreachable> {
+        if let Some(known) = self.cached_endpoints(now) {
+            return known;
+        }
+        let read = self.read_endpoints(transport).await;
+        let mut state = lock(&self.endpoints);
+        match &read {
+            Ok(e) => state.known = Some(e.clone()),
+            Err(e) => state.failed = Some((now, e.clone())),
+        }
+        read
+    }
+
+    async fn read_endpoints(
+        &self,
+        transport: &dyn HttpTransport,
+    ) -> Result<Endpoints, Unreachable> {
         let configured_jwks = self.config.jwks_uri.as_deref();
         let configured_introspection = self
             .config
@@ -154,12 +233,10 @@ impl Issuer {
                     })?,
             ),
         };
-        let endpoints = Endpoints {
+        Ok(Endpoints {
             jwks_uri,
             introspection,
-        };
-        *known = Some(endpoints.clone());
-        Ok(endpoints)
+        })
     }
 
     fn unreachable(&self, reason: String) -> Unreachable {
@@ -191,8 +268,9 @@ impl Issuer {
         Err(last.unwrap_or_else(|| self.unreachable("no metadata URL".into())))
     }
 
-    /// The key `kid` (or the only key, for a token that names none). An unknown id makes the
-    /// server fetch the keys again (a rotation), unless a refetch found no key within
+    /// The key `kid` (or the only key, for a token that names none). Keys are fetched when none
+    /// are known or they are older than an hour (a failed refresh keeps the old ones), and for
+    /// an unknown id (a rotation), unless a fetch failed or found nothing within
     /// [`UNKNOWN_KID_COOLDOWN`] seconds.
     pub async fn key(
         &self,
@@ -200,41 +278,83 @@ impl Issuer {
         kid: Option<&str>,
         now: u64,
     ) -> Result<Option<Jwk>, Unreachable> {
-        let mut cache = self.keys.lock().await;
-        let stale = cache.set.is_none() || now.saturating_sub(cache.fetched_at) >= KEYS_TTL;
-        if stale {
-            self.refresh(transport, &mut cache, now).await?;
-        }
         let find = |set: &JwkSet| match kid {
             Some(kid) => set.find(kid).cloned(),
             None if set.keys.len() == 1 => set.keys.first().cloned(),
             None => None,
         };
-        if let Some(key) = cache.set.as_ref().and_then(find) {
-            return Ok(Some(key));
+        // What the cache says without waiting: the key, or whether a fetch may help.
+        let generation = {
+            let cache = lock(&self.keys);
+            let fresh = cache.set.is_some() && now.saturating_sub(cache.fetched_at) < KEYS_TTL;
+            if fresh && let Some(key) = cache.set.as_ref().and_then(find) {
+                return Ok(Some(key));
+            }
+            if now < cache.quiet_until {
+                return cache.answer(find);
+            }
+            cache.generation
+        };
+        let _turn = self.fetching.lock().await;
+        {
+            // Another request fetched while this one waited: its answer stands.
+            let cache = lock(&self.keys);
+            if cache.generation != generation {
+                return cache.answer(find);
+            }
         }
-        let cooling = cache
-            .unknown_refetch_at
-            .is_some_and(|at| now.saturating_sub(at) < UNKNOWN_KID_COOLDOWN);
-        if stale || cooling {
-            return Ok(None);
+        let fetched = self.fetch_keys(transport, now).await;
+        let mut cache = lock(&self.keys);
+        cache.generation += 1;
+        match fetched {
+            Ok(set) => {
+                let found = find(&set);
+                cache.set = Some(set);
+                cache.fetched_at = now;
+                cache.failure = None;
+                // A rotation found is not held against the next one.
+                cache.quiet_until = if found.is_some() {
+                    0
+                } else {
+                    now + UNKNOWN_KID_COOLDOWN
+                };
+                Ok(found)
+            }
+            Err(e) => {
+                cache.quiet_until = now + UNKNOWN_KID_COOLDOWN;
+                cache.failure = Some(e.clone());
+                match &cache.set {
+                    // Keys past their hour still verify while the issuer cannot be reached.
+                    Some(old) => Ok(find(old)),
+                    None => Err(e),
+                }
+            }
         }
-        self.refresh(transport, &mut cache, now).await?;
-        let found = cache.set.as_ref().and_then(find);
-        // Only a refetch that did not find the key starts the cooldown: a rotation found is
-        // not held against the next one.
-        cache.unknown_refetch_at = found.is_none().then_some(now);
-        Ok(found)
     }
 
-    async fn refresh(
+    /// Reads the keys now (at start), without a cooldown after.
+    pub async fn prefetch(
         &self,
         transport: &dyn HttpTransport,
-        cache: &mut KeyCache,
         now: u64,
     ) -> Result<(), Unreachable> {
+        let _turn = self.fetching.lock().await;
+        let set = self.fetch_keys(transport, now).await?;
+        let mut cache = lock(&self.keys);
+        cache.generation += 1;
+        cache.set = Some(set);
+        cache.fetched_at = now;
+        cache.failure = None;
+        Ok(())
+    }
+
+    async fn fetch_keys(
+        &self,
+        transport: &dyn HttpTransport,
+        now: u64,
+    ) -> Result<JwkSet, Unreachable> {
         let uri = self
-            .endpoints(transport)
+            .endpoints_in_turn(transport, now)
             .await?
             .jwks_uri
             .ok_or_else(|| self.unreachable("its metadata names no jwks_uri".into()))?;
@@ -259,9 +379,7 @@ impl Issuer {
                 )
             })
             .collect();
-        cache.set = Some(JwkSet { keys });
-        cache.fetched_at = now;
-        Ok(())
+        Ok(JwkSet { keys })
     }
 }
 

@@ -153,9 +153,8 @@ impl Authority {
         now: u64,
     ) -> Result<(), Unreachable> {
         for issuer in &self.issuers {
-            issuer.endpoints(transport).await?;
-            if issuer.endpoints(transport).await?.jwks_uri.is_some() {
-                issuer.key(transport, None, now).await?;
+            if issuer.endpoints(transport, now).await?.jwks_uri.is_some() {
+                issuer.prefetch(transport, now).await?;
             }
         }
         Ok(())
@@ -223,7 +222,13 @@ impl Authority {
     pub fn challenge(&self, denied: &Denied) -> Challenge {
         let metadata = self.config.metadata_url();
         let scopes = &self.config.scopes;
-        let message = denied.to_string();
+        let message = match denied {
+            // Where the server looked for the IdP is the operator's business (it is logged).
+            Denied::Unavailable(_) => {
+                "the identity provider cannot be reached to check your token; retry later".into()
+            }
+            other => other.to_string(),
+        };
         // Both scopes are asked for at sign-in: the identity provider grants each user what its
         // policy allows (clients that cannot step up on a 403 get the write scope at once).
         let all = format!("{} {}", scopes.read, scopes.write);

@@ -13,6 +13,8 @@ const RESOURCE: &str = "https://mcp.example.com/mcp";
 struct Idp {
     jwks: Value,
     jwks_requests: AtomicUsize,
+    /// The JWKS answers 500.
+    failing: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -24,6 +26,12 @@ impl HttpTransport for Idp {
             }
             "/jwks" => {
                 self.jwks_requests.fetch_add(1, Ordering::SeqCst);
+                if self.failing.load(Ordering::SeqCst) {
+                    return Ok(HttpResponse {
+                        status: 500,
+                        ..Default::default()
+                    });
+                }
                 self.jwks.clone()
             }
             _ => {
@@ -79,6 +87,7 @@ fn authority() -> (Authority, Idp) {
     let idp = Idp {
         jwks: json!({"keys": [signing_key(1).1]}),
         jwks_requests: AtomicUsize::new(0),
+        failing: Default::default(),
     };
     (Authority::new(config), idp)
 }
@@ -208,4 +217,40 @@ fn scopes_match_as_asked_or_by_their_last_segment() {
     assert!(!has_scope(&granted, "api://0b6c-app/mist.write"));
     assert!(!has_scope(&granted, "mist:read"));
     assert!(!has_scope(&["x".to_string()], "api://app/"));
+}
+
+#[tokio::test]
+async fn an_issuer_that_fails_is_not_asked_again_and_old_keys_still_verify() {
+    let (authority, idp) = authority();
+    let token = sign(1, &claims("a", "mist:read"));
+    check(&authority, &idp, &token).await.expect("granted");
+    idp.failing.store(true, Ordering::SeqCst);
+    // Forged key ids while the issuer fails: one fetch, then the cooldown.
+    for n in 0..20 {
+        let forged = check(
+            &authority,
+            &idp,
+            &sign(3 + (n % 2), &claims("a", "mist:read")),
+        )
+        .await;
+        assert!(matches!(forged, Err(Denied::InvalidToken(_))), "{forged:?}");
+    }
+    assert_eq!(idp.jwks_requests.load(Ordering::SeqCst), 2);
+    // An hour later the keys are stale and the refresh fails: the known key still verifies.
+    let later = now() + 2 * 3600;
+    let grant = authority
+        .authenticate(&idp, Some(&format!("Bearer {token}")), &|_| None, later)
+        .await;
+    assert!(grant.is_ok(), "{grant:?}");
+    // Where the server looked for the IdP is not the client's business.
+    let unavailable = authority.challenge(&Denied::Unavailable(
+        "the identity provider https://idp.example.com cannot be reached: http://10.0.0.7/keys"
+            .into(),
+    ));
+    assert_eq!(unavailable.status, 503);
+    assert!(
+        !unavailable.message.contains("10.0.0.7"),
+        "{}",
+        unavailable.message
+    );
 }

@@ -192,14 +192,32 @@ pub(crate) async fn verify_jwt(
     identity(issuer, &data.claims)
 }
 
-/// Introspection answers kept, by SHA-256 of the token.
+/// Introspection answers kept, by SHA-256 of the token: the identities of active tokens, and
+/// for a while the tokens refused (a stranger repeating a made-up token costs one request to
+/// the issuer); and the introspections in flight, capped.
 #[derive(Default)]
 pub(crate) struct Introspected {
     answers: Mutex<HashMap<[u8; 32], (Identity, u64)>>,
+    refused: Mutex<HashMap<[u8; 32], u64>>,
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
-/// The most introspection answers kept.
+/// The most introspection answers kept (of each kind).
 const MAX_INTROSPECTED: usize = 4096;
+/// Seconds a token the issuer refused is refused without asking again (at least).
+const REFUSALS_KEPT: u64 = 60;
+/// The most introspection requests at once: made-up tokens cannot make the server flood the
+/// issuer with its client's credentials (beyond it, a 503).
+const MAX_INTROSPECTIONS_IN_FLIGHT: usize = 8;
+
+/// Holds one of the introspections in flight.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
 
 fn token_key(token: &str) -> [u8; 32] {
     use sha2::Digest;
@@ -213,6 +231,31 @@ impl Introspected {
             .get(&token_key(token))
             .filter(|(id, until)| now < *until && now < id.expires.max(1))
             .map(|(id, _)| id.clone())
+    }
+
+    fn was_refused(&self, token: &str, now: u64) -> bool {
+        self.refused
+            .lock()
+            .is_ok_and(|r| r.get(&token_key(token)).is_some_and(|until| now < *until))
+    }
+
+    fn refuse(&self, token: &str, until: u64, now: u64) {
+        if let Ok(mut refused) = self.refused.lock() {
+            if refused.len() >= MAX_INTROSPECTED {
+                refused.retain(|_, u| *u > now);
+                if refused.len() >= MAX_INTROSPECTED {
+                    refused.clear();
+                }
+            }
+            refused.insert(token_key(token), until);
+        }
+    }
+
+    fn start(&self) -> Option<InFlight<'_>> {
+        use std::sync::atomic::Ordering;
+        let before = self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let guard = InFlight(&self.in_flight);
+        (before < MAX_INTROSPECTIONS_IN_FLIGHT).then_some(guard)
     }
 
     fn put(&self, token: &str, identity: &Identity, until: u64, now: u64) {
@@ -242,14 +285,27 @@ pub(crate) async fn introspect(
     if let Some(known) = cache.get(token, now) {
         return Ok(known);
     }
+    const INACTIVE: &str =
+        "the token is not active (revoked, expired or unknown to the identity provider)";
+    if cache.was_refused(token, now) {
+        return Err(invalid(INACTIVE));
+    }
+    // An inactive token never turns active: its refusal is kept longer than an answer.
+    let refused_until = now + config.introspection_cache_seconds.max(REFUSALS_KEPT);
     let mut tried = false;
     for issuer in issuers {
         let Some(client) = &issuer.config.introspection else {
             continue;
         };
         tried = true;
+        let Some(_slot) = cache.start() else {
+            return Err(TokenError::Unreachable(Unreachable {
+                issuer: issuer.config.issuer.clone(),
+                reason: format!("over {MAX_INTROSPECTIONS_IN_FLIGHT} introspections in flight"),
+            }));
+        };
         let endpoint = issuer
-            .endpoints(transport)
+            .endpoints(transport, now)
             .await?
             .introspection
             .ok_or_else(|| invalid("no introspection endpoint"))?;
@@ -287,6 +343,13 @@ pub(crate) async fn introspect(
             // Another issuer may know it.
             continue;
         }
+        // A refresh token is active too, but it is no access token.
+        if let Some(kind) = claims.get("token_type").and_then(Value::as_str)
+            && !["bearer", "access_token"].contains(&kind.to_ascii_lowercase().as_str())
+        {
+            cache.refuse(token, refused_until, now);
+            return Err(invalid("the token is not an access token"));
+        }
         if let Some(iss) = claims.get("iss").and_then(Value::as_str)
             && iss.trim_end_matches('/') != issuer.config.issuer.trim_end_matches('/')
         {
@@ -297,6 +360,7 @@ pub(crate) async fn introspect(
             .iter()
             .any(|a| accepted.contains(a))
         {
+            cache.refuse(token, refused_until, now);
             return Err(invalid(
                 "the token is not for this server (its audience is another resource)",
             ));
@@ -310,8 +374,11 @@ pub(crate) async fn introspect(
         cache.put(token, &identity, until, now);
         return Ok(identity);
     }
+    if tried {
+        cache.refuse(token, refused_until, now);
+    }
     Err(invalid(if tried {
-        "the token is not active (revoked, expired or unknown to the identity provider)"
+        INACTIVE
     } else {
         "the token is not a JWT, and no issuer is configured for introspection of opaque tokens"
     }))

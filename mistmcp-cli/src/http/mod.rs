@@ -425,6 +425,11 @@ fn binding(gate: &Gate, caller: &Caller) -> Result<Binding, Refusal> {
                 .ok_or_else(|| Refusal::Internal("OAuth is not configured".into()))?;
             let rule = &grant.rule;
             let (token, host) = oauth.credentials(rule).map_err(unreadable)?;
+            // The rule's token goes to the rule's cloud, else the server's: never to one the
+            // user names.
+            let host = host
+                .or_else(|| gate.default_cloud.clone())
+                .or_else(|| Some("api.mist.com".to_string()));
             Binding {
                 id: Some(grant.caller()),
                 token,
@@ -732,7 +737,7 @@ async fn admit(gate: &Gate, req: Request, next: Next) -> Result<Response, Refusa
         let (active, _) = gate.sessions.open();
         match &caller {
             Caller::OAuth(grant) => {
-                tracing::info!(active, max = gate.sessions.max(), %mode, %cloud, subject = %grant.identity.subject, "new session")
+                tracing::info!(active, max = gate.sessions.max(), %mode, %cloud, subject = %grant.identity.subject, issuer = %grant.identity.issuer, "new session")
             }
             _ => tracing::info!(active, max = gate.sessions.max(), %mode, %cloud, "new session"),
         }

@@ -159,6 +159,24 @@ pub fn metadata_routes(gate: Arc<OAuthGate>) -> axum::Router {
             axum::routing::get(move || {
                 let gate = gate.clone();
                 async move { gate.metadata_response() }
+            })
+            // A browser client's preflight (it may add MCP-Protocol-Version).
+            .options(|| async {
+                let mut r = StatusCode::NO_CONTENT.into_response();
+                let h = r.headers_mut();
+                h.insert(
+                    http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    http::HeaderValue::from_static("*"),
+                );
+                h.insert(
+                    http::header::ACCESS_CONTROL_ALLOW_METHODS,
+                    http::HeaderValue::from_static("GET, OPTIONS"),
+                );
+                h.insert(
+                    http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    http::HeaderValue::from_static("*"),
+                );
+                r
             }),
         );
     }
