@@ -155,6 +155,25 @@ async def test_parity_with_the_native_server(edge, mistmcp_bin, prism):
 
 
 
+def test_a_session_serves_only_the_caller_that_opened_it(edge):
+    """As natively: a session id presented with other credentials is unknown (404), and only its
+    own caller closes it."""
+    url = f"{edge}?cloud=api.mist.com"
+    with httpx2.Client(timeout=30) as c:
+        def post(token, body, sid):
+            return c.post(url, json=body, headers={**HEADERS, "X-Mist-Token": token, "Mcp-Session-Id": sid})
+
+        sid = c.post(url, json=INIT, headers={**HEADERS, "X-Mist-Token": "owner-a"}).headers["mcp-session-id"]
+        ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+        assert post("owner-a", ping, sid).status_code == 200
+        assert post("owner-b", ping, sid).status_code == 404
+        assert c.delete(url, headers={"X-Mist-Token": "owner-b", "Mcp-Session-Id": sid}).status_code == 404
+        assert post("owner-a", ping, sid).status_code == 200
+        assert c.delete(url, headers={"X-Mist-Token": "owner-a", "Mcp-Session-Id": sid}).status_code == 200
+        assert post("owner-a", ping, sid).status_code == 404
+        assert c.get(url, headers={"X-Mist-Token": "owner-a"}).status_code == 405
+
+
 def test_server_tokens_and_foreign_hosts(prism):
     import hashlib
 

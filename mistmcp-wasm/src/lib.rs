@@ -19,9 +19,8 @@ use mistcore::request_state::StateKey;
 use mistcore::resilience::Clock;
 use mistcore::resilience::{Policy, Resilient};
 use mistcore::response_budget::DEFAULT_MAX_RESPONSE_BYTES;
-use mistcore::session::{Session, SessionConfig};
-use mistcore::session_request::{ServerSettings, SessionRequest};
-use mistcore::session_store::SessionStore;
+use mistcore::session::SessionConfig;
+use mistcore::session_request::{ResolvedSession, ServerSettings, SessionRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -73,6 +72,8 @@ struct RequestConfig {
     confirm_secret: Option<String>,
     /// The SHA-256 of the server token the request presented, when the deployment has some.
     server_token: Option<String>,
+    /// The HTTP method: POST (a message), DELETE (the session closed); POST when absent.
+    method: Option<String>,
 }
 
 type EdgeTransport = Resilient<fetch::FetchTransport, fetch::JsClock>;
@@ -166,24 +167,43 @@ thread_local! {
     static REDACTORS: mistcore::redact::Redactors = mistcore::redact::Redactors::new(256);
 }
 
-/// The answer to the JS entry: an HTTP status, the JSON-RPC answer (if any), and the
-/// `Mcp-Session-Id` of a session this request opened.
+/// The answer to the JS entry: an HTTP status, its extra headers, the JSON body (if any), and
+/// the `Mcp-Session-Id` of a session this request opened.
 #[derive(Debug, Serialize)]
 struct Answer {
     status: u16,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    headers: Vec<(String, String)>,
     body: Option<Value>,
     session_id: Option<String>,
 }
 
-fn bad_request(message: String) -> Answer {
-    Answer {
-        status: 400,
-        body: Some(json!({ "error": message })),
-        session_id: None,
+impl Answer {
+    /// An answer without a body.
+    fn empty(status: u16) -> Self {
+        Answer {
+            status,
+            headers: Vec::new(),
+            body: None,
+            session_id: None,
+        }
+    }
+
+    /// `{"error": message}` with `status`.
+    fn error(status: u16, message: impl Into<String>) -> Self {
+        Answer {
+            body: Some(json!({ "error": message.into() })),
+            ..Answer::empty(status)
+        }
     }
 }
 
-fn session_for(config: &RequestConfig) -> Result<Session, String> {
+fn bad_request(message: String) -> Answer {
+    Answer::error(400, message)
+}
+
+/// The request's session, checked but not built (its credentials name the caller).
+fn resolve(config: &RequestConfig) -> Result<ResolvedSession, String> {
     let api_url = match config.api_url.as_deref().filter(|u| !u.is_empty()) {
         Some(url) => Some(custom_base(url).map_err(|e| e.to_string())?),
         None => None,
@@ -212,12 +232,13 @@ fn session_for(config: &RequestConfig) -> Result<Session, String> {
         default_cloud: None,
         api_url: api_url.as_ref(),
     };
-    mistcore::session_request::session_for(&request, server).map_err(|e| e.to_string())
+    mistcore::session_request::resolve(&request, server).map_err(|e| e.to_string())
 }
 
-/// Handles one MCP message. `config` is the JSON of the request's configuration, `session_id`
-/// the request's `Mcp-Session-Id`, `sessions` the host's session store (see [`JsSessionStore`]).
-/// Returns the JSON of `{status, body, session_id}`.
+/// Handles one request to `/mcp`: a POST's MCP message, a DELETE that closes its session (any
+/// other method is 405). `message` is the POST's body, `config` the JSON of the request's
+/// configuration, `session_id` the request's `Mcp-Session-Id`, `sessions` the host's session
+/// store (see [`JsSessionStore`]). Returns the JSON of `{status, headers, body, session_id}`.
 #[wasm_bindgen]
 pub async fn handle(
     message: String,
@@ -227,90 +248,111 @@ pub async fn handle(
 ) -> String {
     let answer = match serde_json::from_str::<RequestConfig>(&config) {
         Err(e) => bad_request(format!("bad configuration from the host: {e}")),
-        Ok(config) => match session_for(&config) {
-            Err(e) => bad_request(e),
-            Ok(mut session) => {
-                if session.secrets.is_some() {
-                    let caller = format!(
-                        "{}/{}",
-                        mistcore::session_request::caller_identity(
-                            config.server_token.as_deref(),
-                            &session.credentials
-                        ),
-                        session_id.as_deref().unwrap_or("")
-                    );
-                    match REDACTORS.with(|r| r.for_caller(&caller)) {
-                        Ok(r) => session.secrets = Some(r),
-                        Err(e) => {
-                            return answer_json(&Answer {
-                                status: 500,
-                                body: Some(json!({ "error": e.to_string() })),
-                                session_id: None,
-                            });
-                        }
-                    }
-                }
-                let headers = Headers {
-                    protocol_version: config.protocol_version.clone(),
-                    method: config.mcp_method.clone(),
-                    name: config.mcp_name.clone(),
-                };
-                let transport = transport(&config);
-                let exchange = Exchange {
-                    message: &message,
-                    headers: &headers,
-                    session_id: session_id.as_deref(),
-                };
-                // Handshake clients get JSON answers here: no stream carries an elicitation
-                // request, so they can never confirm a write and never see one. Clients of
-                // protocol 2026-07-28 confirm through the answers (multi round-trip requests).
-                let state_key = state_key(&config);
-                let service = edge_service(&config);
-                let host = Host {
-                    store: &sessions,
-                    transport: transport.as_ref(),
-                    service: &service,
-                    confirmations: Confirmations {
-                        handshake: &NoConfirm,
-                        state_key: &state_key,
-                        server_token: config.server_token.as_deref(),
-                        now: fetch::JsClock.unix_seconds(),
-                    },
-                    new_session_id: &random_uuid,
-                };
-                let mut served = serve(exchange, session, host).await;
-                // Answers here are single JSON documents: no stream carries notifications, so
-                // the tool list is not announced as changing (clients list it again).
-                if let Some(tools) = served
-                    .response
-                    .as_mut()
-                    .and_then(|r| r.pointer_mut("/result/capabilities/tools"))
-                {
-                    *tools = json!({});
-                }
-                Answer {
-                    status: served.status,
-                    body: served.response,
-                    session_id: served.new_session_id,
-                }
-            }
-        },
+        Ok(config) => serve_request(&message, &config, session_id.as_deref(), &sessions).await,
     };
     answer_json(&answer)
+}
+
+async fn serve_request(
+    message: &str,
+    config: &RequestConfig,
+    session_id: Option<&str>,
+    sessions: &JsSessionStore,
+) -> Answer {
+    let method = config.method.as_deref().unwrap_or("POST");
+    if method != "POST" && method != "DELETE" {
+        return Answer {
+            headers: vec![("allow".into(), "POST, DELETE".into())],
+            ..Answer::empty(405)
+        };
+    }
+    let resolved = match resolve(config) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    // A session serves only the caller that opened it.
+    let owner = mistcore::session_request::caller_identity(
+        config.server_token.as_deref(),
+        &resolved.credentials,
+    );
+    let store = store::Owned {
+        store: sessions,
+        owner: &owner,
+    };
+    if method == "DELETE" {
+        let Some(id) = session_id else {
+            return bad_request("DELETE needs an Mcp-Session-Id".into());
+        };
+        return match store.close(id).await {
+            Ok(true) => Answer::empty(200),
+            Ok(false) => Answer::error(404, "unknown or expired session"),
+            Err(e) => Answer::error(503, format!("{e}: try again")),
+        };
+    }
+    let mut session = match resolved.session() {
+        Ok(s) => s,
+        Err(e) => return bad_request(e.to_string()),
+    };
+    if session.secrets.is_some() {
+        let caller = format!("{owner}/{}", session_id.unwrap_or(""));
+        match REDACTORS.with(|r| r.for_caller(&caller)) {
+            Ok(r) => session.secrets = Some(r),
+            Err(e) => return Answer::error(500, e.to_string()),
+        }
+    }
+    let headers = Headers {
+        protocol_version: config.protocol_version.clone(),
+        method: config.mcp_method.clone(),
+        name: config.mcp_name.clone(),
+    };
+    let transport = transport(config);
+    let exchange = Exchange {
+        message,
+        headers: &headers,
+        session_id,
+    };
+    // Handshake clients get JSON answers here: no stream carries an elicitation request, so
+    // they can never confirm a write and never see one. Clients of protocol 2026-07-28 confirm
+    // through the answers (multi round-trip requests).
+    let state_key = state_key(config);
+    let service = edge_service(config);
+    let host = Host {
+        store: &store,
+        transport: transport.as_ref(),
+        service: &service,
+        confirmations: Confirmations {
+            handshake: &NoConfirm,
+            state_key: &state_key,
+            server_token: config.server_token.as_deref(),
+            now: fetch::JsClock.unix_seconds(),
+        },
+        new_session_id: &random_uuid,
+    };
+    let mut served = serve(exchange, session, host).await;
+    // Answers here are single JSON documents: no stream carries notifications, so the tool
+    // list is not announced as changing (clients list it again).
+    if let Some(tools) = served
+        .response
+        .as_mut()
+        .and_then(|r| r.pointer_mut("/result/capabilities/tools"))
+    {
+        *tools = json!({});
+    }
+    // A notification or a client's response: accepted, nothing to answer.
+    if served.status == 202 {
+        return Answer::empty(202);
+    }
+    Answer {
+        status: served.status,
+        headers: Vec::new(),
+        body: served.response,
+        session_id: served.new_session_id,
+    }
 }
 
 fn answer_json(answer: &Answer) -> String {
     serde_json::to_string(answer)
         .unwrap_or_else(|_| r#"{"status":500,"body":null,"session_id":null}"#.into())
-}
-
-/// Forgets the session `session_id` (an HTTP DELETE by its client).
-#[wasm_bindgen]
-pub async fn close(session_id: String, sessions: JsSessionStore) -> Result<(), JsValue> {
-    sessions
-        .remove(&session_id)
-        .await
-        .map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// Whether a browser request with this `Origin` is served: listed (comma-separated

@@ -3,7 +3,7 @@
 // module with the request's configuration and the session store; a session's state lives in a
 // Durable Object named by its Mcp-Session-Id, which forgets it after an idle time. Device
 // commands open their WebSockets from the module, with this host's fetch.
-import { initSync, handle, close, origin_allowed } from "./mistmcp_wasm.js";
+import { initSync, handle, origin_allowed } from "./mistmcp_wasm.js";
 import wasmModule from "./mistmcp_wasm_bg.wasm";
 
 initSync({ module: wasmModule });
@@ -11,6 +11,14 @@ initSync({ module: wasmModule });
 const MAX_BODY = 1 << 20;
 const json = (status, body, headers = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+// The module's answer: {status, headers, body, session_id}.
+function reply(answer) {
+  const headers = Object.fromEntries(answer.headers || []);
+  if (answer.session_id) headers["mcp-session-id"] = answer.session_id;
+  if (answer.body === null || answer.body === undefined) return new Response(null, { status: answer.status, headers });
+  return json(answer.status, answer.body, headers);
+}
 
 const strip = (raw) => (raw ? raw.replace(/^(bearer|token)\s+/i, "").trim() : null);
 
@@ -109,17 +117,13 @@ export default {
       }
     }
     const sid = request.headers.get("mcp-session-id");
-    if (request.method === "DELETE") {
-      if (!sid) return json(400, { error: "DELETE needs an Mcp-Session-Id" });
-      await close(sid, sessionStore(env));
-      return new Response(null, { status: 200 });
+    let body = "";
+    if (request.method === "POST") {
+      body = await request.text();
+      if (body.length > MAX_BODY) return json(413, { error: `request body over ${MAX_BODY} bytes` });
     }
-    if (request.method !== "POST") {
-      return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
-    }
-    const body = await request.text();
-    if (body.length > MAX_BODY) return json(413, { error: `request body over ${MAX_BODY} bytes` });
     const config = {
+      method: request.method,
       token: mistToken(request.headers, serverTokens.length > 0),
       cloud: url.searchParams.get("cloud") || env.MIST_HOST || null,
       api_url: env.MIST_API_URL || null,
@@ -144,8 +148,7 @@ export default {
       mcp_method: request.headers.get("mcp-method"),
       mcp_name: request.headers.get("mcp-name"),
     };
-    const answer = JSON.parse(await handle(body, JSON.stringify(config), sid, sessionStore(env)));
-    if (answer.status === 202) return new Response(null, { status: 202 });
-    return json(answer.status, answer.body, answer.session_id ? { "mcp-session-id": answer.session_id } : {});
+    // POST and DELETE (which closes the caller's own session) are the module's; others are 405.
+    return reply(JSON.parse(await handle(body, JSON.stringify(config), sid, sessionStore(env))));
   },
 };
