@@ -43,7 +43,8 @@ def edge_dir(upstream: str, **settings: str) -> Path:
               "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": "",
               "@WRITE_TOOLS@": "false", "@CONFIRM_SECRET@": "",
               "@MAX_UPSTREAM_BYTES@": "", "@SHOW_SECRETS@": "false",
-              "@MIST_WS_URL@": "", "@COMMAND_TIMEOUT@": "", "@SHELL_DENYLIST@": ""}
+              "@MIST_WS_URL@": "", "@COMMAND_TIMEOUT@": "", "@SHELL_DENYLIST@": "",
+              "@OAUTH_CONFIG@": "", "@EXTRA_BINDINGS@": ""}
     values.update(settings)
     for key, value in values.items():
         config = config.replace(key, value)
@@ -52,16 +53,18 @@ def edge_dir(upstream: str, **settings: str) -> Path:
 
 
 @contextlib.contextmanager
-def workerd(work: Path, seconds: float = 60, binary: bool = False):
+def workerd(work: Path, seconds: float = 60, binary: bool = False, env: dict[str, str] | None = None):
     """Runs `workerd serve` in `work` (its output in workerd.log) until it reports, on its control
     descriptor, the port it listens on; yields (process, port), stops it after. `binary`: serve
-    config.bin, the config encoded by `workerd compile --config-only`, instead of the text."""
+    config.bin, the config encoded by `workerd compile --config-only`, instead of the text. `env`:
+    more environment variables (for `fromEnvironment` bindings)."""
     read_end, write_end = os.pipe()
     log = open(work / "workerd.log", "w")
     config = ["--binary", "config.bin"] if binary else ["config.capnp"]
     try:
         proc = subprocess.Popen([str(WORKERD), "serve", *config, "--experimental", f"--control-fd={write_end}"],
-                                cwd=work, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,))
+                                cwd=work, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,),
+                                env={**os.environ, **(env or {})})
     finally:
         os.close(write_end)
     try:

@@ -8,6 +8,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod fetch;
+mod oauth;
 mod service;
 mod store;
 mod websocket;
@@ -27,8 +28,9 @@ use std::time::Duration;
 use store::{JsSessionStore, random_uuid};
 use wasm_bindgen::prelude::*;
 
-/// What the JS entry read from the request and the environment.
-#[derive(Debug, Default, Deserialize)]
+/// What the JS entry read from the request and the environment. No `Debug`: it holds the
+/// request's tokens.
+#[derive(Default, Deserialize)]
 struct RequestConfig {
     /// The Mist token (from `Authorization: Bearer`, `X-Authorization` or `X-Mist-Token`).
     token: Option<String>,
@@ -74,6 +76,9 @@ struct RequestConfig {
     server_token: Option<String>,
     /// The HTTP method: POST (a message), DELETE (the session closed); POST when absent.
     method: Option<String>,
+    /// The `Authorization` header, for the module to check as an OAuth access token (when the
+    /// deployment has `MISTMCP_OAUTH_CONFIG` and the header is not one of its server tokens).
+    authorization: Option<String>,
 }
 
 type EdgeTransport = Resilient<fetch::FetchTransport, fetch::JsClock>;
@@ -202,30 +207,118 @@ fn bad_request(message: String) -> Answer {
     Answer::error(400, message)
 }
 
-/// The request's session, checked but not built (its credentials name the caller).
-fn resolve(config: &RequestConfig) -> Result<ResolvedSession, String> {
-    let api_url = match config.api_url.as_deref().filter(|u| !u.is_empty()) {
-        Some(url) => Some(custom_base(url).map_err(|e| e.to_string())?),
-        None => None,
-    };
-    let defaults = SessionConfig {
-        write_tools: config.write_tools,
+/// Who a request comes from, beyond its Mist token.
+enum Caller {
+    /// Anyone (the deployment has no access control), or one of its server tokens (checked by
+    /// the JS entry; `RequestConfig::server_token`).
+    Open,
+    /// An OAuth access token of a mapped identity.
+    OAuth(Box<mistcore::oauth::Grant>),
+}
+
+/// What the operator bound to a caller: Mist credentials and the session's limits (one shape
+/// for server tokens and OAuth rules, as natively).
+struct Binding {
+    /// Names the caller in the identity of its sessions: the server token's hash, or the OAuth
+    /// issuer and subject.
+    id: Option<String>,
+    token: Option<String>,
+    host: Option<String>,
+    mode: Option<String>,
+    categories: Option<String>,
+    /// Write tools are not withheld by the binding.
+    writes: bool,
+    show_secrets: bool,
+    /// The OAuth write scope the access token lacks.
+    missing_write_scope: Option<String>,
+    /// The caller signed in with OAuth: no Mist token of the request is used.
+    oauth: bool,
+}
+
+fn binding(
+    config: &RequestConfig,
+    caller: &Caller,
+    gate: Option<&oauth::EdgeOAuth>,
+    env: &JsValue,
+) -> Result<Binding, Answer> {
+    Ok(match (caller, gate) {
+        (Caller::OAuth(grant), Some(gate)) => {
+            let rule = &grant.rule;
+            let (token, host) = gate.credentials(rule, env).map_err(|e| {
+                oauth::log_error(&e);
+                Answer::error(
+                    500,
+                    "the Mist credentials bound to your access cannot be read; ask the operator",
+                )
+            })?;
+            Binding {
+                id: Some(grant.caller()),
+                token: Some(token),
+                host,
+                mode: rule.mode.clone(),
+                categories: rule.categories.as_ref().map(|c| c.join(",")),
+                writes: rule.writes,
+                show_secrets: rule.show_secrets,
+                missing_write_scope: (!grant.write_scope)
+                    .then(|| gate.config().scopes.write.clone()),
+                oauth: true,
+            }
+        }
+        _ => Binding {
+            id: config.server_token.clone(),
+            token: None,
+            host: None,
+            mode: None,
+            categories: None,
+            writes: true,
+            show_secrets: false,
+            missing_write_scope: None,
+            oauth: false,
+        },
+    })
+}
+
+/// The session's configuration: the deployment's, with what the caller's binding says.
+fn session_config(config: &RequestConfig, bound: &Binding) -> SessionConfig {
+    SessionConfig {
+        write_tools: config.write_tools && bound.writes,
         max_response_bytes: match config.max_response_bytes {
             Some(0) => None,
             Some(n) => Some(n),
             None => Some(DEFAULT_MAX_RESPONSE_BYTES),
         },
-        show_secrets: config.show_secrets,
-        missing_token_advice: "send it with each request in the `Authorization: Bearer <Mist token>` header (X-Mist-Token or X-Authorization when the server has tokens of its own)",
+        // Secrets are shown only where the operator chose it: the deployment, or a rule.
+        show_secrets: config.show_secrets || bound.show_secrets,
+        missing_token_advice: if bound.oauth {
+            "ask the operator to bind Mist credentials to your identity in the OAuth configuration"
+        } else {
+            "send it with each request in the `Authorization: Bearer <Mist token>` header (X-Mist-Token or X-Authorization when the server has tokens of its own)"
+        },
         ..Default::default()
+    }
+}
+
+/// The request's session, checked but not built (its credentials name the caller).
+fn resolve(config: &RequestConfig, bound: &Binding) -> Result<ResolvedSession, String> {
+    let api_url = match config.api_url.as_deref().filter(|u| !u.is_empty()) {
+        Some(url) => Some(custom_base(url).map_err(|e| e.to_string())?),
+        None => None,
     };
-    // The worker resolves the cloud (query, else MIST_HOST) and the token (its header rules).
+    let defaults = session_config(config, bound);
+    // The worker resolves the cloud (query, else MIST_HOST) and the token (its header rules);
+    // a rule's cloud, token, mode and categories are the operator's and win.
     let request = SessionRequest {
         cloud: config.cloud.as_deref(),
-        mode: config.mode.as_deref(),
-        categories: config.categories.as_deref(),
-        token: config.token.clone(),
-        ..Default::default()
+        mode: bound.mode.as_deref().or(config.mode.as_deref()),
+        categories: bound.categories.as_deref().or(config.categories.as_deref()),
+        // A user signed in with OAuth never brings a Mist token.
+        token: if bound.oauth {
+            None
+        } else {
+            config.token.clone()
+        },
+        bound_cloud: bound.host.as_deref(),
+        bound_token: bound.token.clone(),
     };
     let server = ServerSettings {
         defaults: &defaults,
@@ -235,20 +328,55 @@ fn resolve(config: &RequestConfig) -> Result<ResolvedSession, String> {
     mistcore::session_request::resolve(&request, server).map_err(|e| e.to_string())
 }
 
+/// Whether a message (or a batch) holds a `tools/call` that may write.
+fn may_write(message: &str) -> bool {
+    let one = |m: &Value| {
+        m.get("method").and_then(Value::as_str) == Some("tools/call")
+            && mistcore::tools::call_may_write(
+                m.pointer("/params/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
+                m.pointer("/params/arguments"),
+            )
+    };
+    match serde_json::from_str::<Value>(message) {
+        Ok(Value::Array(items)) => items.iter().any(one),
+        Ok(m) => one(&m),
+        Err(_) => false,
+    }
+}
+
+/// An OAuth refusal: its status, `WWW-Authenticate` challenge and message.
+fn challenged(challenge: mistcore::oauth::Challenge) -> Answer {
+    Answer {
+        headers: challenge
+            .www_authenticate
+            .map(|h| ("www-authenticate".to_string(), h))
+            .into_iter()
+            .collect(),
+        ..Answer::error(challenge.status, challenge.message)
+    }
+}
+
 /// Handles one request to `/mcp`: a POST's MCP message, a DELETE that closes its session (any
 /// other method is 405). `message` is the POST's body, `config` the JSON of the request's
 /// configuration, `session_id` the request's `Mcp-Session-Id`, `sessions` the host's session
-/// store (see [`JsSessionStore`]). Returns the JSON of `{status, headers, body, session_id}`.
+/// store (see [`JsSessionStore`]), `env` the deployment's bindings, of which the module reads
+/// `MISTMCP_OAUTH_CONFIG` and the secret bindings its rules name (see `oauth.rs`). Returns the
+/// JSON of `{status, headers, body, session_id}`.
 #[wasm_bindgen]
 pub async fn handle(
     message: String,
     config: String,
     session_id: Option<String>,
     sessions: JsSessionStore,
+    env: JsValue,
 ) -> String {
     let answer = match serde_json::from_str::<RequestConfig>(&config) {
         Err(e) => bad_request(format!("bad configuration from the host: {e}")),
-        Ok(config) => serve_request(&message, &config, session_id.as_deref(), &sessions).await,
+        Ok(config) => {
+            serve_request(&message, &config, session_id.as_deref(), &sessions, &env).await
+        }
     };
     answer_json(&answer)
 }
@@ -258,7 +386,29 @@ async fn serve_request(
     config: &RequestConfig,
     session_id: Option<&str>,
     sessions: &JsSessionStore,
+    env: &JsValue,
 ) -> Answer {
+    // Who asks: with OAuth on, a request that presented no server token needs an access token
+    // (before anything else, as natively: GET and DELETE too).
+    let loaded = oauth::load(env);
+    let gate = match loaded.as_deref() {
+        None => None,
+        Some(Ok(gate)) => Some(gate),
+        // Logged once, when the isolate read it.
+        Some(Err(e)) => return Answer::error(500, e.clone()),
+    };
+    let caller = match gate {
+        Some(gate) if config.server_token.is_none() => {
+            match gate
+                .authenticate(config.authorization.as_deref(), env)
+                .await
+            {
+                Ok(grant) => Caller::OAuth(Box::new(grant)),
+                Err(challenge) => return challenged(challenge),
+            }
+        }
+        _ => Caller::Open,
+    };
     let method = config.method.as_deref().unwrap_or("POST");
     if method != "POST" && method != "DELETE" {
         return Answer {
@@ -266,15 +416,28 @@ async fn serve_request(
             ..Answer::empty(405)
         };
     }
-    let resolved = match resolve(config) {
+    let bound = match binding(config, &caller, gate, env) {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
+    let resolved = match resolve(config, &bound) {
         Ok(r) => r,
         Err(e) => return bad_request(e),
     };
+    // A call that may write needs the write scope: the 403 tells the client which to ask for
+    // (where writes are on at all: else the session's own refusal says so).
+    if method == "POST"
+        && resolved.config.write_tools
+        && let (Caller::OAuth(grant), Some(gate)) = (&caller, gate)
+        && !grant.write_scope
+        && may_write(message)
+        && let Some(challenge) = gate.write_refused(grant)
+    {
+        return challenged(challenge);
+    }
     // A session serves only the caller that opened it.
-    let owner = mistcore::session_request::caller_identity(
-        config.server_token.as_deref(),
-        &resolved.credentials,
-    );
+    let owner =
+        mistcore::session_request::caller_identity(bound.id.as_deref(), &resolved.credentials);
     let store = store::Owned {
         store: sessions,
         owner: &owner,
@@ -293,6 +456,8 @@ async fn serve_request(
         Ok(s) => s,
         Err(e) => return bad_request(e.to_string()),
     };
+    // The write gate's safety net: a write is refused without the scope, whatever the call.
+    session.missing_write_scope = bound.missing_write_scope.clone();
     if session.secrets.is_some() {
         let caller = format!("{owner}/{}", session_id.unwrap_or(""));
         match REDACTORS.with(|r| r.for_caller(&caller)) {
@@ -323,7 +488,8 @@ async fn serve_request(
         confirmations: Confirmations {
             handshake: &NoConfirm,
             state_key: &state_key,
-            server_token: config.server_token.as_deref(),
+            // A confirmation counts only for the caller it was given to.
+            server_token: bound.id.as_deref(),
             now: fetch::JsClock.unix_seconds(),
         },
         new_session_id: &random_uuid,
@@ -353,6 +519,26 @@ async fn serve_request(
 fn answer_json(answer: &Answer) -> String {
     serde_json::to_string(answer)
         .unwrap_or_else(|_| r#"{"status":500,"body":null,"session_id":null}"#.into())
+}
+
+/// The answer to a GET of `path` outside `/mcp` when the deployment has `MISTMCP_OAUTH_CONFIG`
+/// (`env` its bindings): the protected resource metadata (RFC 9728) on its paths, readable by
+/// any origin; a 500 saying why when the configuration cannot be used; `undefined` for any
+/// other path. Returns the JSON of `{status, headers, body}`.
+#[wasm_bindgen]
+pub fn oauth_metadata(path: &str, env: JsValue) -> Option<String> {
+    let answer = match oauth::load(&env)?.as_ref() {
+        Ok(gate) => Answer {
+            headers: vec![("access-control-allow-origin".into(), "*".into())],
+            body: Some(gate.metadata(path)?),
+            ..Answer::empty(200)
+        },
+        Err(e) if path.starts_with("/.well-known/oauth-protected-resource") => {
+            Answer::error(500, e.clone())
+        }
+        Err(_) => return None,
+    };
+    Some(answer_json(&answer))
 }
 
 /// Whether a browser request with this `Origin` is served: listed (comma-separated
