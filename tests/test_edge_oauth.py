@@ -381,6 +381,26 @@ def test_opaque_tokens_by_introspection(prism, tmp_path):
         s.stop()
 
 
+def test_an_unreachable_identity_provider_is_a_503(tmp_path):
+    """The keys cannot be fetched: 503 without a challenge (signing in again would not help), the
+    reason in the body and the log; when the IdP is back, the next request is served."""
+    with echo_mist() as mist:
+        s = EdgeOAuth(tmp_path, mist)
+        try:
+            token = forge(s.key, token_claims(s.idp, "bob", scope="mist:read"))
+            port = s.idp.port
+            s.idp.stop()
+            r = s.post(token, INIT)
+            assert r.status_code == 503 and "www-authenticate" not in r.headers, r.text
+            assert "cannot be reached" in r.json()["error"] and "retry later" in r.json()["error"]
+            s.idp = start_idp(tmp_path / "again", s.resource, USERS, {"keys": [s.key]}, port=port)
+            assert s.post(token, INIT).status_code == 200
+            assert "cannot be reached" in s.log()
+            assert_no_token_in(s.log(), [token])
+        finally:
+            s.stop()
+
+
 def test_server_tokens_keep_working_beside_oauth(tmp_path):
     import hashlib
 
