@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Prints the figures of the edge module in real workerd: module size raw/gzip; cold start (workerd
-start to the first MCP answer, median of 10) with where it goes; and per request, the wall time and
-the CPU time workerd spent (its /proc utime+stime over 500 requests), for a tools/list and for tool
-calls. Run it with scripts/bench.sh (which builds target/edge/ first), with the project's .venv
+start to the first MCP answer, median of 10) with where it goes, and with OAuth on; and per request,
+the wall time and the CPU time workerd spent (its /proc utime+stime over 500 requests), for a
+tools/list and for tool calls, and for a tools/list with an OAuth access token. Run it with scripts/bench.sh (which builds target/edge/ first), with the project's .venv
 python.
 
 The cold start is measured in the self-hosted deployment the README recommends, the config
@@ -15,7 +15,11 @@ worker (+ the first MCP request: the module's work, seen on a sessionless tools/
 session's Durable Object, seen on an initialize); then the real worker from its text config (+
 workerd parsing the module's bytes out of a text file); and the encoded config with the Durable
 Objects' storage in memory instead of on disk (no SQLite files: sessions are then lost when
-workerd stops, as on the native server). Each run is timed from the process start
+workerd stops, as on the native server); and that with OAuth on (MISTMCP_OAUTH_CONFIG, the IdP of
+the tests, tests/oauth_idp.mjs, on loopback): a first request without a token (the configuration
+read, a 401), and one with an access token, which also reads the issuer's metadata and keys with
+fetch and verifies the token (RS256) in wasm.
+Each run is timed from the process start
 to the port reported on workerd's control descriptor (listening) and to the first answer; the
 copy of the files into a fresh directory and the encoding of the config (a deployment's build
 step) are timed apart and are not part of the cold start. The cold start is the median; the
@@ -41,6 +45,7 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from test_edge import EDGE, WORKERD, edge_dir, workerd  # noqa: E402  (the tests' way to run workerd)
+from test_edge_oauth import capnp_text, oauth_toml  # noqa: E402
 
 INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}}
@@ -73,12 +78,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
-def post(conn: http.client.HTTPConnection, message: dict, session: str | None = None) -> bytes:
-    headers = dict(HEADERS, **({"Mcp-Session-Id": session} if session else {}))
+def post(conn: http.client.HTTPConnection, message: dict, session: str | None = None,
+         headers: dict | None = None, expect: int = 200) -> bytes:
+    headers = dict(headers or HEADERS, **({"Mcp-Session-Id": session} if session else {}))
     conn.request("POST", "/mcp?cloud=api.mist.com", body=json.dumps(message), headers=headers)
     answer = conn.getresponse()
     body = answer.read()
-    if answer.status != 200:
+    if answer.status != expect:
         raise RuntimeError(f"HTTP {answer.status}: {body[:200]!r}")
     return body
 
@@ -119,6 +125,37 @@ class Variant:
     config: Callable[[str], str] | None = None  # an edit of the filled config
     message: dict | None = None  # the first request: a GET without, an MCP POST with
     binary: bool = False  # serve the config encoded by `workerd compile --config-only`
+    oauth: bool = False  # MISTMCP_OAUTH_CONFIG set
+    token: bool = True  # with OAuth on, the request carries an access token (else it is a 401)
+
+
+@dataclasses.dataclass
+class OAuthSetup:
+    """The IdP of the tests and what a worker with OAuth on needs: its config's placeholders, and
+    the headers of a request with an access token (one token for every run: its audience is
+    the configured resource, whatever port workerd listens on)."""
+
+    settings: dict[str, str]
+    headers: dict[str, str]
+    anonymous: dict[str, str]  # the same without the token
+    stop: Callable[[], None]
+
+
+def oauth_setup() -> OAuthSetup:
+    import tempfile
+
+    from oauth_support import rsa_jwk, start_idp
+
+    resource = "http://127.0.0.1:8787/mcp"
+    key, _ = rsa_jwk("bench")
+    users = {"bench": {"groups": ["Bench"], "scopes": ["mist:read", "mist:write"]}}
+    idp = start_idp(Path(tempfile.mkdtemp()), resource, users, {"keys": [key]}, access_token_ttl=3600)
+    token = idp.token_for("bench")["access_token"]
+    rules = '[[rules]]\ngroup = "Bench"\nmist_token_env = "BENCH_MIST_TOKEN"\nmist_host = "api.mist.com"\n'
+    settings = {"@OAUTH_CONFIG@": capnp_text(oauth_toml(resource, idp.issuer, rules=rules)),
+                "@EXTRA_BINDINGS@": '(name = "BENCH_MIST_TOKEN", text = "bench"),'}
+    anonymous = {k: v for k, v in HEADERS.items() if k != "X-Mist-Token"}
+    return OAuthSetup(settings, {**anonymous, "Authorization": f"Bearer {token}"}, anonymous, idp.stop)
 
 
 VARIANTS = [
@@ -129,11 +166,16 @@ VARIANTS = [
     Variant("real worker, initialize (THE COLD START)", message=INIT, binary=True),
     Variant("the same from the text config", message=INIT),
     Variant("encoded, sessions in memory (not on disk)", message=INIT, config=sessions_in_memory, binary=True),
+    Variant("OAuth on, in memory: initialize, no token (401)", message=INIT, config=sessions_in_memory, binary=True,
+            oauth=True, token=False),
+    Variant("OAuth on, in memory: initialize with a token", message=INIT, config=sessions_in_memory, binary=True,
+            oauth=True),
 ]
 
 
-def first_answer(port: int, message: dict | None) -> None:
-    """The first answer of a fresh workerd: a GET of the trivial entries, else an MCP POST."""
+def first_answer(port: int, message: dict | None, headers: dict | None = None, expect: int = 200) -> None:
+    """The first answer of a fresh workerd: a GET of the trivial entries, else an MCP POST (with
+    `headers`, answered `expect`)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     if message is None:
         conn.request("GET", "/")
@@ -142,16 +184,16 @@ def first_answer(port: int, message: dict | None) -> None:
         if answer.status != 200:
             raise RuntimeError(f"HTTP {answer.status}")
     else:
-        post(conn, message)
+        post(conn, message, headers=headers, expect=expect)
     conn.close()
 
 
-def cold_start(upstream: str, variant: Variant) -> tuple[float, float, float]:
+def cold_start(upstream: str, variant: Variant, oauth: OAuthSetup) -> tuple[float, float, float]:
     """One cold start: (preparing the directory, process start to listening, process start to
     the first answer), in ms. Encoding a binary config is a deployment's build step: it is timed
     with the preparation."""
     started = time.perf_counter()
-    work = edge_dir(upstream)
+    work = edge_dir(upstream, **(oauth.settings if variant.oauth else {}))
     if variant.entry is not None:
         (work / "worker.mjs").write_text(variant.entry)
     if variant.config is not None:
@@ -163,16 +205,21 @@ def cold_start(upstream: str, variant: Variant) -> tuple[float, float, float]:
     prepared = time.perf_counter()
     with workerd(work, binary=variant.binary) as (_, port):
         listening = time.perf_counter()
-        first_answer(port, variant.message)
+        if not variant.oauth:
+            first_answer(port, variant.message)
+        elif variant.token:
+            first_answer(port, variant.message, oauth.headers)
+        else:
+            first_answer(port, variant.message, oauth.anonymous, expect=401)
         answered = time.perf_counter()
     return ((prepared - started) * 1000, (listening - prepared) * 1000, (answered - prepared) * 1000)
 
 
-def breakdown(upstream: str, runs: int = 10) -> None:
+def breakdown(upstream: str, oauth: OAuthSetup, runs: int = 10) -> None:
     samples: dict[str, list[tuple[float, float, float]]] = {v.label: [] for v in VARIANTS}
     for _ in range(runs):  # interleaved, so that noise of the shared machine spreads evenly
         for variant in VARIANTS:
-            samples[variant.label].append(cold_start(upstream, variant))
+            samples[variant.label].append(cold_start(upstream, variant, oauth))
     listen = {label: statistics.median(s[1] for s in runs_) for label, runs_ in samples.items()}
     answer = {label: statistics.median(s[2] for s in runs_) for label, runs_ in samples.items()}
     best = {label: min(s[2] for s in runs_) for label, runs_ in samples.items()}
@@ -184,7 +231,7 @@ def breakdown(upstream: str, runs: int = 10) -> None:
         label = variant.label
         print(f"  {label:<44} {listen[label]:>7.1f} ms {answer[label]:>7.1f} ms {best[label]:>7.1f} ms")
     # Noise of a shared machine only adds time: the steps between the fastest runs are the costs.
-    alone, wasm, instantiated, sessionless, init, text, in_memory = (best[v.label] for v in VARIANTS)
+    alone, wasm, instantiated, sessionless, init, text, in_memory, refused, with_oauth = (best[v.label] for v in VARIANTS)
     print(f"  where it goes (steps between the fastest runs): workerd itself {alone:.1f} ms; V8 compiling the "
           f"module {wasm - alone:+.1f} ms; instantiating it {instantiated - wasm:+.1f} ms; the first request's "
           f"module work {sessionless - instantiated:+.1f} ms; the session's Durable Object {init - sessionless:+.1f} ms; "
@@ -194,14 +241,21 @@ def breakdown(upstream: str, runs: int = 10) -> None:
           f"median {answer[cold]:.1f} ms (fastest {init:.1f}); budget 50 ms; from the text config: "
           f"median {answer[text_label]:.1f} ms (fastest {text:.1f}); encoded with the sessions in memory: "
           f"median {answer[VARIANTS[6].label]:.1f} ms (fastest {in_memory:.1f})")
+    print(f"  cold start with OAuth on (MISTMCP_OAUTH_CONFIG; the first request reads the IdP's metadata and JWKS "
+          f"with fetch and verifies an RS256 access token), config encoded, sessions in memory: median "
+          f"{answer[VARIANTS[8].label]:.1f} ms (fastest {with_oauth:.1f}), {with_oauth - in_memory:+.1f} ms over the same "
+          f"initialize without OAuth (fastest runs; the IdP is on loopback: a remote one adds its round trips); "
+          f"a first request without a token (the configuration read, a 401): median {answer[VARIANTS[7].label]:.1f} ms "
+          f"(fastest {refused:.1f})")
 
 
-def per_request(conn, pid: int, message: dict, session: str | None) -> tuple[float, float]:
+def per_request(conn, pid: int, message: dict, session: str | None,
+                headers: dict | None = None) -> tuple[float, float]:
     walls = []
     cpu_before = cpu_seconds(pid)
     for _ in range(N):
         t = time.perf_counter()
-        post(conn, message, session)
+        post(conn, message, session, headers)
         walls.append((time.perf_counter() - t) * 1000)
     cpu_ms = (cpu_seconds(pid) - cpu_before) * 1000 / N
     return statistics.median(walls), cpu_ms
@@ -213,11 +267,15 @@ def main() -> None:
     mist = ThreadingHTTPServer(("127.0.0.1", 0), Mist)
     threading.Thread(target=mist.serve_forever, daemon=True).start()
     upstream = f"http://127.0.0.1:{mist.server_address[1]}"
+    oauth = oauth_setup()
     try:
-        breakdown(upstream)
+        breakdown(upstream, oauth)
         with workerd(edge_dir(upstream)) as (proc, port):
             per_session(port, proc.pid)
+        with workerd(edge_dir(upstream, **oauth.settings)) as (proc, port):
+            per_oauth_request(port, proc.pid, oauth)
     finally:
+        oauth.stop()
         mist.shutdown()
 
 
@@ -237,6 +295,14 @@ def per_session(port: int, pid: int) -> None:
     wall, cpu = per_request(conn, pid, LIST, None)
     print(f"{'tools/list without a session':<44} {wall:>6.2f} ms {cpu:>9.2f} ms")
     print("(workerd CPU includes its HTTP handling and, with a session, the Durable Object's storage)")
+
+
+def per_oauth_request(port: int, pid: int, oauth: OAuthSetup) -> None:
+    """A tools/list without a session, each request's access token verified (the keys known)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    post(conn, LIST, None, oauth.headers)  # the metadata and keys, fetched once
+    wall, cpu = per_request(conn, pid, LIST, None, oauth.headers)
+    print(f"{'tools/list without a session, OAuth on':<44} {wall:>6.2f} ms {cpu:>9.2f} ms")
 
 
 if __name__ == "__main__":

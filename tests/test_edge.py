@@ -43,7 +43,8 @@ def edge_dir(upstream: str, **settings: str) -> Path:
               "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": "",
               "@WRITE_TOOLS@": "false", "@CONFIRM_SECRET@": "",
               "@MAX_UPSTREAM_BYTES@": "", "@SHOW_SECRETS@": "false",
-              "@MIST_WS_URL@": "", "@COMMAND_TIMEOUT@": "", "@SHELL_DENYLIST@": ""}
+              "@MIST_WS_URL@": "", "@COMMAND_TIMEOUT@": "", "@SHELL_DENYLIST@": "",
+              "@OAUTH_CONFIG@": "", "@EXTRA_BINDINGS@": ""}
     values.update(settings)
     for key, value in values.items():
         config = config.replace(key, value)
@@ -52,16 +53,18 @@ def edge_dir(upstream: str, **settings: str) -> Path:
 
 
 @contextlib.contextmanager
-def workerd(work: Path, seconds: float = 60, binary: bool = False):
+def workerd(work: Path, seconds: float = 60, binary: bool = False, env: dict[str, str] | None = None):
     """Runs `workerd serve` in `work` (its output in workerd.log) until it reports, on its control
     descriptor, the port it listens on; yields (process, port), stops it after. `binary`: serve
-    config.bin, the config encoded by `workerd compile --config-only`, instead of the text."""
+    config.bin, the config encoded by `workerd compile --config-only`, instead of the text. `env`:
+    more environment variables (for `fromEnvironment` bindings)."""
     read_end, write_end = os.pipe()
     log = open(work / "workerd.log", "w")
     config = ["--binary", "config.bin"] if binary else ["config.capnp"]
     try:
         proc = subprocess.Popen([str(WORKERD), "serve", *config, "--experimental", f"--control-fd={write_end}"],
-                                cwd=work, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,))
+                                cwd=work, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_end,),
+                                env={**os.environ, **(env or {})})
     finally:
         os.close(write_end)
     try:
@@ -153,6 +156,25 @@ async def test_parity_with_the_native_server(edge, mistmcp_bin, prism):
                 assert (await e.call_tool(*call)).content == (await n.session.call_tool(*call)).content
 
 
+
+
+def test_a_session_serves_only_the_caller_that_opened_it(edge):
+    """As natively: a session id presented with other credentials is unknown (404), and only its
+    own caller closes it."""
+    url = f"{edge}?cloud=api.mist.com"
+    with httpx2.Client(timeout=30) as c:
+        def post(token, body, sid):
+            return c.post(url, json=body, headers={**HEADERS, "X-Mist-Token": token, "Mcp-Session-Id": sid})
+
+        sid = c.post(url, json=INIT, headers={**HEADERS, "X-Mist-Token": "owner-a"}).headers["mcp-session-id"]
+        ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+        assert post("owner-a", ping, sid).status_code == 200
+        assert post("owner-b", ping, sid).status_code == 404
+        assert c.delete(url, headers={"X-Mist-Token": "owner-b", "Mcp-Session-Id": sid}).status_code == 404
+        assert post("owner-a", ping, sid).status_code == 200
+        assert c.delete(url, headers={"X-Mist-Token": "owner-a", "Mcp-Session-Id": sid}).status_code == 200
+        assert post("owner-a", ping, sid).status_code == 404
+        assert c.get(url, headers={"X-Mist-Token": "owner-a"}).status_code == 405
 
 
 def test_server_tokens_and_foreign_hosts(prism):

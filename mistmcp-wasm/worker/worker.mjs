@@ -2,8 +2,10 @@
 // answered with JSON (no SSE stream is offered: GET is 405). Each message goes to the wasm
 // module with the request's configuration and the session store; a session's state lives in a
 // Durable Object named by its Mcp-Session-Id, which forgets it after an idle time. Device
-// commands open their WebSockets from the module, with this host's fetch.
-import { initSync, handle, close, origin_allowed } from "./mistmcp_wasm.js";
+// commands open their WebSockets from the module, with this host's fetch. With the
+// MISTMCP_OAUTH_CONFIG binding, the module checks OAuth access tokens (see mistmcp-wasm/src/oauth.rs)
+// and reads the secret bindings its rules name from `env`.
+import { initSync, handle, oauth_metadata, origin_allowed } from "./mistmcp_wasm.js";
 import wasmModule from "./mistmcp_wasm_bg.wasm";
 
 initSync({ module: wasmModule });
@@ -11,6 +13,14 @@ initSync({ module: wasmModule });
 const MAX_BODY = 1 << 20;
 const json = (status, body, headers = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+// The module's answer: {status, headers, body, session_id}.
+function reply(answer) {
+  const headers = Object.fromEntries(answer.headers || []);
+  if (answer.session_id) headers["mcp-session-id"] = answer.session_id;
+  if (answer.body === null || answer.body === undefined) return new Response(null, { status: answer.status, headers });
+  return json(answer.status, answer.body, headers);
+}
 
 const strip = (raw) => (raw ? raw.replace(/^(bearer|token)\s+/i, "").trim() : null);
 
@@ -27,8 +37,10 @@ async function sha256Hex(text) {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// Compares every stored hash in full, whatever matches: the time does not depend on the token.
-async function serverTokenValid(presented, hashes) {
+// The presented token's hash when it is one of the server's, else null. Compares every stored
+// hash in full, whatever matches: the time does not depend on the token.
+async function serverTokenHash(presented, hashes) {
+  if (!presented) return null;
   const digest = await sha256Hex(presented);
   let ok = false;
   for (const h of hashes) {
@@ -36,7 +48,7 @@ async function serverTokenValid(presented, hashes) {
     for (let i = 0; i < Math.max(h.length, digest.length); i++) diff |= h.charCodeAt(i) ^ digest.charCodeAt(i);
     ok = ok || diff === 0;
   }
-  return ok;
+  return ok ? digest : null;
 }
 
 // The Durable Object of one session: get, put (re-arming the idle alarm), delete.
@@ -86,7 +98,12 @@ function sessionStore(env) {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (url.pathname !== "/mcp" && url.pathname !== "/mcp/") {
+    // MCP authorization: with MISTMCP_OAUTH_CONFIG, requests need an OAuth access token, which
+    // the module checks; the resource metadata it names is served outside /mcp, to anyone.
+    const oauth = Boolean((env.MISTMCP_OAUTH_CONFIG || "").trim());
+    const isMcp = url.pathname === "/mcp" || url.pathname === "/mcp/";
+    const metadata = !isMcp && oauth && request.method === "GET" ? oauth_metadata(url.pathname, env) : undefined;
+    if (!isMcp && metadata === undefined) {
       return json(404, { error: "MCP is served at /mcp" });
     }
     // DNS rebinding: only the configured host names (and origins) reach the server.
@@ -94,33 +111,32 @@ export default {
     if (hosts.length && !hosts.includes(url.hostname)) {
       return json(403, { error: `host ${url.hostname} is not allowed` });
     }
+    if (metadata !== undefined) return reply(JSON.parse(metadata));
     // Browser origins: the worker's own, loopback ones when it is reached on loopback, listed ones
     // (mistcore's rule, the native server's too).
     const origin = request.headers.get("origin");
     if (origin && !origin_allowed(origin, url.host, env.MISTMCP_ALLOWED_ORIGINS || "", hosts.length > 0)) {
       return json(403, { error: `Origin ${origin} is not allowed: browsers may reach this server only from its own origin; list others in MISTMCP_ALLOWED_ORIGINS` });
     }
-    // The server's own tokens, as SHA-256 hashes in a secret binding.
+    // The server's own tokens, as SHA-256 hashes in a secret binding. Beside OAuth, a request
+    // whose Authorization is not one of them goes to the module as an access token.
     const serverTokens = list(env.MISTMCP_TOKEN_HASHES);
-    if (serverTokens.length) {
-      const presented = strip(request.headers.get("authorization"));
-      if (!presented || !(await serverTokenValid(presented, serverTokens))) {
-        return json(401, { error: "this server requires `Authorization: Bearer <server token>`; the Mist token goes in X-Authorization or X-Mist-Token" }, { "www-authenticate": "Bearer" });
-      }
+    const serverToken = serverTokens.length ? await serverTokenHash(strip(request.headers.get("authorization")), serverTokens) : null;
+    if (serverTokens.length && !serverToken && !oauth) {
+      return json(401, { error: "this server requires `Authorization: Bearer <server token>`; the Mist token goes in X-Authorization or X-Mist-Token" }, { "www-authenticate": "Bearer" });
     }
+    const accessToken = oauth && !serverToken;
     const sid = request.headers.get("mcp-session-id");
-    if (request.method === "DELETE") {
-      if (!sid) return json(400, { error: "DELETE needs an Mcp-Session-Id" });
-      await close(sid, sessionStore(env));
-      return new Response(null, { status: 200 });
+    // (With OAuth, the body is read before the module checks the access token: at most MAX_BODY.)
+    let body = "";
+    if (request.method === "POST") {
+      body = await request.text();
+      if (body.length > MAX_BODY) return json(413, { error: `request body over ${MAX_BODY} bytes` });
     }
-    if (request.method !== "POST") {
-      return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
-    }
-    const body = await request.text();
-    if (body.length > MAX_BODY) return json(413, { error: `request body over ${MAX_BODY} bytes` });
     const config = {
-      token: mistToken(request.headers, serverTokens.length > 0),
+      method: request.method,
+      // A user signed in with OAuth never brings a Mist token: the operator's rule binds one.
+      token: accessToken ? null : mistToken(request.headers, serverTokens.length > 0 || oauth),
       cloud: url.searchParams.get("cloud") || env.MIST_HOST || null,
       api_url: env.MIST_API_URL || null,
       mode: url.searchParams.get("mode"),
@@ -138,14 +154,14 @@ export default {
       command_timeout: env.MISTMCP_COMMAND_TIMEOUT ? Number(env.MISTMCP_COMMAND_TIMEOUT) : null,
       shell_denylist: env.MISTMCP_SHELL_DENYLIST || null,
       confirm_secret: env.MISTMCP_CONFIRM_SECRET || null,
-      server_token: serverTokens.length ? await sha256Hex(strip(request.headers.get("authorization"))) : null,
+      server_token: serverToken,
+      authorization: accessToken ? request.headers.get("authorization") : null,
       // Protocol 2026-07-28 ties these headers to the body; the module checks they agree.
       protocol_version: request.headers.get("mcp-protocol-version"),
       mcp_method: request.headers.get("mcp-method"),
       mcp_name: request.headers.get("mcp-name"),
     };
-    const answer = JSON.parse(await handle(body, JSON.stringify(config), sid, sessionStore(env)));
-    if (answer.status === 202) return new Response(null, { status: 202 });
-    return json(answer.status, answer.body, answer.session_id ? { "mcp-session-id": answer.session_id } : {});
+    // POST and DELETE (which closes the caller's own session) are the module's; others are 405.
+    return reply(JSON.parse(await handle(body, JSON.stringify(config), sid, sessionStore(env), env)));
   },
 };
