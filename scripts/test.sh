@@ -17,8 +17,8 @@ step "cargo clippy"
 cargo clippy --locked --all-targets -- -D warnings
 step "cargo test"
 cargo test --locked --workspace
-step "mistcore for wasm32-unknown-unknown"
-cargo build --locked -p mistcore --target wasm32-unknown-unknown
+step "mistcore and the edge crate for wasm32-unknown-unknown, linted (native clippy never sees the edge crate)"
+cargo clippy --locked -p mistcore -p mistmcp-wasm --target wasm32-unknown-unknown -- -D warnings
 step "the edge module (wasm32, wasm-bindgen)"
 scripts/build-wasm.sh
 step "integration tests (tests/)"
