@@ -18,7 +18,7 @@ pub use config::{ConfigError, IntrospectionConfig, IssuerConfig, OAuthConfig, Ru
 pub use discovery::{UNKNOWN_KID_COOLDOWN, Unreachable};
 #[cfg(feature = "rust-crypto")]
 pub use signature::RustCrypto;
-pub use signature::{Algorithm, Jwk, SignatureCheck, SignatureError};
+pub use signature::{Algorithm, Jwk, SignatureCheck, SignatureError, jwk};
 pub use token::{Identity, MAX_TOKEN_BYTES, TokenError};
 
 use crate::api::HttpTransport;
@@ -204,9 +204,15 @@ impl Authority {
             match self.verified.get(token, now) {
                 Some(known) => Ok(known),
                 None => {
-                    let checked =
-                        token::verify_jwt(&self.config, &self.issuers, transport, verifier, token, now)
-                            .await;
+                    let checked = token::verify_jwt(
+                        &self.config,
+                        &self.issuers,
+                        transport,
+                        verifier,
+                        token,
+                        now,
+                    )
+                    .await;
                     if let Ok(identity) = &checked {
                         let until = identity.expires.min(now.saturating_add(VERIFIED_KEPT));
                         self.verified.put(token, identity, until, now);

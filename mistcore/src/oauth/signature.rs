@@ -5,6 +5,8 @@
 //! native code verifies faster than wasm would).
 
 pub use jsonwebtoken::Algorithm;
+/// JSON Web Keys as the issuers publish them (jsonwebtoken's types: parsing needs no crypto).
+pub use jsonwebtoken::jwk;
 pub use jsonwebtoken::jwk::Jwk;
 
 /// Why a signature could not be checked at all (a wrong signature is `Ok(false)`, not this).

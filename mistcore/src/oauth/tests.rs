@@ -362,7 +362,10 @@ async fn a_verified_token_is_kept_until_its_expiry_or_five_minutes() {
     let bad = format!("{}{}", &good[..good.len() - 4], "AAAA");
     for _ in 0..2 {
         let refused = check_at(&authority, &idp, &counting, &bad, t0).await;
-        assert!(matches!(refused, Err(Denied::InvalidToken(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(Denied::InvalidToken(_))),
+            "{refused:?}"
+        );
     }
     assert_eq!(calls(), 6);
     // A token whose scope is too narrow is kept as verified, and still refused each time.
@@ -426,8 +429,8 @@ async fn times_are_the_callers_and_keys_must_fit_the_algorithm() {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("k1".into());
     header.crit = Some(vec!["exp".into()]);
-    let crit =
-        jsonwebtoken::encode(&header, &claims("alice", "mist:read"), &signing_key(1).0).expect("signed");
+    let crit = jsonwebtoken::encode(&header, &claims("alice", "mist:read"), &signing_key(1).0)
+        .expect("signed");
     let refused = check(&authority, &idp, &crit).await;
     assert!(
         matches!(refused, Err(Denied::InvalidToken(ref w)) if w.contains("critical")),

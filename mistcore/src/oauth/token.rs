@@ -4,10 +4,10 @@
 
 use super::config::OAuthConfig;
 use super::discovery::{Issuer, Unreachable, fetch_json};
+use super::signature::{Algorithm, Jwk, SignatureCheck, SignatureError};
 use crate::api::{HttpRequest, HttpTransport};
 use crate::catalog::Method;
 use base64::Engine as _;
-use super::signature::{Algorithm, Jwk, SignatureCheck, SignatureError};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -168,9 +168,12 @@ fn key_fits(key: &Jwk, alg: Algorithm) -> Result<(), TokenError> {
 
 /// A NumericDate claim (RFC 7519: seconds, possibly with a fraction), whole seconds.
 fn numeric_date(value: &Value) -> Option<u64> {
-    value
-        .as_u64()
-        .or_else(|| value.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64))
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0)
+            .map(|f| f as u64)
+    })
 }
 
 /// The header checks jsonwebtoken's `decode` makes beyond the algorithm: `b64` false (an
