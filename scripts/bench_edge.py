@@ -315,13 +315,13 @@ def compare(baseline: Path, runs: int = 10) -> None:
         cpu: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for _ in range(2):
             for label, source in builds.items():
+                tokens = [oauth.fresh() for _ in range(N)]  # signed before: RSA signing takes a while
                 work = edge_dir(upstream, source, **oauth.settings)
                 with workerd(work) as (proc, port):
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                     post(conn, LIST, None, oauth.headers)  # the metadata and keys, fetched once
                     cpu.setdefault((label, "same token"), []).append(
                         per_request(conn, proc.pid, LIST, None, oauth.headers))
-                    tokens = [oauth.fresh() for _ in range(N)]
                     cpu.setdefault((label, "new token"), []).append(
                         per_tokens(conn, proc.pid, tokens, oauth.anonymous))
                 shutil.rmtree(work, ignore_errors=True)
