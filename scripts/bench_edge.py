@@ -18,7 +18,12 @@ Objects' storage in memory instead of on disk (no SQLite files: sessions are the
 workerd stops, as on the native server); and that with OAuth on (MISTMCP_OAUTH_CONFIG, the IdP of
 the tests, tests/oauth_idp.mjs, on loopback): a first request without a token (the configuration
 read, a 401), and one with an access token, which also reads the issuer's metadata and keys with
-fetch and verifies the token (RS256) in wasm.
+fetch and verifies the token (RS256, with the host's WebCrypto).
+With `--against DIR` (another build's target/edge, e.g. the main branch's, copied aside), it
+prints instead the comparison of the two builds, interleaved run by run: the module sizes, the
+cold start medians with OAuth off and on (a first request with a token), and the per-request
+workerd CPU with OAuth on, for the same token each time (the verified-token cache) and for a new
+token each time (a signature verified each time), with the date.
 Each run is timed from the process start
 to the port reported on workerd's control descriptor (listening) and to the first answer; the
 copy of the files into a fresh directory and the encoding of the config (a deployment's build
@@ -29,10 +34,12 @@ only adds time, and medians of neighbouring variants can cross)."""
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import gzip
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -139,12 +146,13 @@ class OAuthSetup:
     headers: dict[str, str]
     anonymous: dict[str, str]  # the same without the token
     stop: Callable[[], None]
+    fresh: Callable[[], str]  # a new access token (signed with the IdP's key), each call
 
 
 def oauth_setup() -> OAuthSetup:
     import tempfile
 
-    from oauth_support import rsa_jwk, start_idp
+    from oauth_support import forge, rsa_jwk, start_idp, token_claims
 
     resource = "http://127.0.0.1:8787/mcp"
     key, _ = rsa_jwk("bench")
@@ -155,7 +163,11 @@ def oauth_setup() -> OAuthSetup:
     settings = {"@OAUTH_CONFIG@": capnp_text(oauth_toml(resource, idp.issuer, rules=rules)),
                 "@EXTRA_BINDINGS@": '(name = "BENCH_MIST_TOKEN", text = "bench"),'}
     anonymous = {k: v for k, v in HEADERS.items() if k != "X-Mist-Token"}
-    return OAuthSetup(settings, {**anonymous, "Authorization": f"Bearer {token}"}, anonymous, idp.stop)
+
+    def fresh() -> str:
+        return forge(key, token_claims(idp, "bench", scope="mist:read mist:write", ttl=3600))
+
+    return OAuthSetup(settings, {**anonymous, "Authorization": f"Bearer {token}"}, anonymous, idp.stop, fresh)
 
 
 VARIANTS = [
@@ -188,12 +200,13 @@ def first_answer(port: int, message: dict | None, headers: dict | None = None, e
     conn.close()
 
 
-def cold_start(upstream: str, variant: Variant, oauth: OAuthSetup) -> tuple[float, float, float]:
+def cold_start(upstream: str, variant: Variant, oauth: OAuthSetup,
+               source: Path = EDGE) -> tuple[float, float, float]:
     """One cold start: (preparing the directory, process start to listening, process start to
     the first answer), in ms. Encoding a binary config is a deployment's build step: it is timed
-    with the preparation."""
+    with the preparation. `source`: the build's directory."""
     started = time.perf_counter()
-    work = edge_dir(upstream, **(oauth.settings if variant.oauth else {}))
+    work = edge_dir(upstream, source, **(oauth.settings if variant.oauth else {}))
     if variant.entry is not None:
         (work / "worker.mjs").write_text(variant.entry)
     if variant.config is not None:
@@ -212,6 +225,7 @@ def cold_start(upstream: str, variant: Variant, oauth: OAuthSetup) -> tuple[floa
         else:
             first_answer(port, variant.message, oauth.anonymous, expect=401)
         answered = time.perf_counter()
+    shutil.rmtree(work, ignore_errors=True)
     return ((prepared - started) * 1000, (listening - prepared) * 1000, (answered - prepared) * 1000)
 
 
@@ -261,7 +275,84 @@ def per_request(conn, pid: int, message: dict, session: str | None,
     return statistics.median(walls), cpu_ms
 
 
+COMPARED = [
+    Variant("cold start, OAuth off (initialize)", message=INIT, binary=True),
+    Variant("cold start, OAuth off, in memory", message=INIT, config=sessions_in_memory, binary=True),
+    Variant("cold start, OAuth on, first request with a token", message=INIT, config=sessions_in_memory,
+            binary=True, oauth=True),
+]
+
+
+def sizes(source: Path) -> str:
+    wasm = (source / "mistmcp_wasm_bg.wasm").read_bytes()
+    return f"{len(wasm):,} bytes raw, {len(gzip.compress(wasm, 9)):,} bytes gzip"
+
+
+def compare(baseline: Path, runs: int = 10) -> None:
+    """This build against `baseline`, interleaved: cold starts, then per-request CPU with OAuth."""
+    builds = {"this build": EDGE, "baseline": baseline}
+    print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; "
+          f"this build {EDGE}, baseline {baseline}")
+    for label, source in builds.items():
+        print(f"  {label:<11} module: {sizes(source)}")
+    mist = ThreadingHTTPServer(("127.0.0.1", 0), Mist)
+    threading.Thread(target=mist.serve_forever, daemon=True).start()
+    upstream = f"http://127.0.0.1:{mist.server_address[1]}"
+    oauth = oauth_setup()
+    try:
+        samples = {(b, v.label): [] for b in builds for v in COMPARED}
+        for run in range(runs):
+            order = list(builds.items()) if run % 2 == 0 else list(builds.items())[::-1]
+            for variant in COMPARED:
+                for label, source in order:
+                    samples[(label, variant.label)].append(cold_start(upstream, variant, oauth, source)[2])
+        print(f"cold start, process start to the first answer, median of {runs} interleaved runs (fastest):")
+        for variant in COMPARED:
+            cells = [f"{label} {statistics.median(samples[(label, variant.label)]):6.1f} ms "
+                     f"({min(samples[(label, variant.label)]):.1f})" for label in builds]
+            print(f"  {variant.label:<50} " + "   ".join(cells))
+        print(f"per request with OAuth on, tools/list without a session ({N} each, two rounds, builds alternated):")
+        cpu: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for _ in range(2):
+            for label, source in builds.items():
+                tokens = [oauth.fresh() for _ in range(N)]  # signed before: RSA signing takes a while
+                work = edge_dir(upstream, source, **oauth.settings)
+                with workerd(work) as (proc, port):
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    post(conn, LIST, None, oauth.headers)  # the metadata and keys, fetched once
+                    cpu.setdefault((label, "same token"), []).append(
+                        per_request(conn, proc.pid, LIST, None, oauth.headers))
+                    cpu.setdefault((label, "new token"), []).append(
+                        per_tokens(conn, proc.pid, tokens, oauth.anonymous))
+                shutil.rmtree(work, ignore_errors=True)
+        for kind in ["same token", "new token"]:
+            cells = []
+            for label in builds:
+                walls = [w for w, _ in cpu[(label, kind)]]
+                cpus = [c for _, c in cpu[(label, kind)]]
+                cells.append(f"{label} wall p50 {statistics.median(walls):5.2f} ms, CPU {statistics.mean(cpus):5.2f} ms")
+            print(f"  {kind + (' (cached after the first)' if kind == 'same token' else ' (verified each time)'):<38} "
+                  + "   ".join(cells))
+    finally:
+        oauth.stop()
+        mist.shutdown()
+
+
+def per_tokens(conn, pid: int, tokens: list[str], anonymous: dict) -> tuple[float, float]:
+    """A tools/list per token, each token new to the server: (wall p50, workerd CPU per request)."""
+    walls = []
+    cpu_before = cpu_seconds(pid)
+    for token in tokens:
+        t = time.perf_counter()
+        post(conn, LIST, None, {**anonymous, "Authorization": f"Bearer {token}"})
+        walls.append((time.perf_counter() - t) * 1000)
+    return statistics.median(walls), (cpu_seconds(pid) - cpu_before) * 1000 / len(tokens)
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--against":
+        compare(Path(sys.argv[2]).resolve())
+        return
     wasm = (EDGE / "mistmcp_wasm_bg.wasm").read_bytes()
     print(f"module: {len(wasm):,} bytes raw, {len(gzip.compress(wasm, 9)):,} bytes gzip (budget 1.5 MB gzip)")
     mist = ThreadingHTTPServer(("127.0.0.1", 0), Mist)

@@ -29,16 +29,17 @@ INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def edge_dir(upstream: str, **settings: str) -> Path:
+def edge_dir(upstream: str, source: Path = EDGE, **settings: str) -> Path:
     """A fresh directory with the built module and its workerd config (listening on a port the
-    system picks), the outbound fetch going to `upstream`; `settings` fill other placeholders."""
-    if not (EDGE / "mistmcp_wasm_bg.wasm").is_file():
+    system picks), the outbound fetch going to `upstream`; `settings` fill other placeholders.
+    `source`: another build's directory (scripts/bench_edge.py --against)."""
+    if source == EDGE and not (EDGE / "mistmcp_wasm_bg.wasm").is_file():
         subprocess.run([str(ROOT / "scripts" / "build-wasm.sh")], check=True)
     work = Path(tempfile.mkdtemp())
-    for f in EDGE.iterdir():
+    for f in source.iterdir():
         (work / f.name).write_bytes(f.read_bytes())
     (work / "storage").mkdir()
-    config = (EDGE / "config.capnp.in").read_text()
+    config = (source / "config.capnp.in").read_text()
     values = {"@STORAGE@": str(work / "storage"), "@PORT@": "0", "@MIST_API_URL@": upstream, "@MIST_HOST@": "",
               "@IDLE_MS@": "1800000", "@ALLOWED_HOSTS@": "localhost,127.0.0.1", "@ALLOWED_ORIGINS@": "", "@TOKEN_HASHES@": "",
               "@WRITE_TOOLS@": "false", "@CONFIRM_SECRET@": "",

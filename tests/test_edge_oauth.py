@@ -16,6 +16,11 @@ import pytest
 
 from conftest import ORG_ID, free_port
 from http_support import EchoMist, echo_mist
+import json
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
 from oauth_support import forge, python_oauth_flow, rsa_jwk, start_idp, tamper, token_claims, ts_oauth_flow
 from test_edge import edge_dir, workerd
 
@@ -73,7 +78,8 @@ class EdgeOAuth:
     is in the tokens), its Mist API at `upstream`, and an IdP of its own."""
 
     def __init__(self, tmp_path, upstream: str, *, ttl: int = 300, token_format: str = "jwt",
-                 rules: str | None = None, settings: dict[str, str] | None = None, idp: bool = True):
+                 rules: str | None = None, settings: dict[str, str] | None = None, idp: bool = True,
+                 extra_keys: list[dict] | None = None):
         self.port = free_port()
         self.resource = f"http://127.0.0.1:{self.port}/mcp"
         self.url = self.resource
@@ -82,10 +88,12 @@ class EdgeOAuth:
         self.idp = None
         issuer, extra, secret = "http://127.0.0.1:9/no-idp", "", "unused"
         if idp:
-            self.idp = start_idp(tmp_path, self.resource, USERS, {"keys": [self.key, rotated]}, access_token_ttl=ttl,
-                                 access_token_format=token_format, other_resources=["http://127.0.0.1:1/other"])
+            published = list(extra_keys or [])
+            self.idp = start_idp(tmp_path, self.resource, USERS, {"keys": [self.key, rotated, *published]},
+                                 access_token_ttl=ttl, access_token_format=token_format,
+                                 other_resources=["http://127.0.0.1:1/other"])
             # k2 is the next key: not published until a rotation.
-            self.idp.set_keys(sign="k1", publish=["k1"])
+            self.idp.set_keys(sign="k1", publish=["k1", *(k["kid"] for k in published)])
             issuer = self.idp.issuer
             client = self.idp.config["introspection_client"]
             secret = client["client_secret"]
@@ -207,6 +215,57 @@ def test_key_rotation_is_followed(edge):
         assert idp.stats()["jwks_requests"] == before + 1
     finally:
         idp.set_keys(sign="k1")
+
+
+def signing_keys() -> dict[str, tuple[object, dict]]:
+    """Keys of every kind the edge verifies with WebCrypto: (private key, private JWK) by kid. The
+    RSA key names no `alg`, so that it signs RS384/512 and PS256/384/512 alike."""
+    made = {
+        "rsa-any": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "ec-p256": ec.generate_private_key(ec.SECP256R1()),
+        "ec-p384": ec.generate_private_key(ec.SECP384R1()),
+        "ed25519": ed25519.Ed25519PrivateKey.generate(),
+    }
+    to_jwk = {"rsa-any": jwt.algorithms.RSAAlgorithm, "ec-p256": jwt.algorithms.ECAlgorithm,
+              "ec-p384": jwt.algorithms.ECAlgorithm, "ed25519": jwt.algorithms.OKPAlgorithm}
+    keys = {}
+    for kid, key in made.items():
+        jwk = json.loads(to_jwk[kid].to_jwk(key))
+        jwk.update(kid=kid, use="sig")
+        keys[kid] = (key, jwk)
+    return keys
+
+
+# The algorithms the edge accepts, and the key of signing_keys() each is signed with.
+ALGORITHMS = [("RS384", "rsa-any"), ("RS512", "rsa-any"), ("PS256", "rsa-any"), ("PS384", "rsa-any"),
+              ("PS512", "rsa-any"), ("ES256", "ec-p256"), ("ES384", "ec-p384"), ("EdDSA", "ed25519")]
+
+
+def test_every_algorithm_verifies_with_webcrypto(prism, tmp_path):
+    """RS256 is the IdP's own (the other tests); each other accepted algorithm is signed here with
+    a key the IdP publishes, and verified by the host's WebCrypto: a valid token passes, the same
+    with one bit of its signature flipped is refused, and a key of another curve is refused
+    before any verification."""
+    keys = signing_keys()
+    edge = EdgeOAuth(tmp_path, prism, extra_keys=[jwk for _, jwk in keys.values()])
+    try:
+        good = token_claims(edge.idp, "bob", scope="mist:read")
+        for alg, kid in ALGORITHMS:
+            token = jwt.encode(good, keys[kid][0], algorithm=alg, headers={"kid": kid, "typ": "at+jwt"})
+            ok = edge.post(token, INIT)
+            assert ok.status_code == 200, (alg, ok.status_code, ok.text)
+            # The same token again: from the cache of verified tokens.
+            assert edge.post(token, INIT).status_code == 200, alg
+            bad = edge.post(tamper(token), INIT)
+            assert bad.status_code == 401, (alg, bad.text)
+            assert "signature" in challenge(bad)["error_description"], (alg, challenge(bad))
+        mixed = jwt.encode(good, keys["ec-p384"][0], algorithm="ES384", headers={"kid": "ec-p256"})
+        refused = edge.post(mixed, INIT)
+        assert refused.status_code == 401
+        assert "not its key's" in challenge(refused)["error_description"]
+        assert "cannot be verified" not in edge.log(), edge.log()
+    finally:
+        edge.stop()
 
 
 def test_scopes_rules_and_hostile_tokens(edge):

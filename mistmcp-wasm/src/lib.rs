@@ -11,6 +11,7 @@ mod fetch;
 mod oauth;
 mod service;
 mod store;
+mod webcrypto;
 mod websocket;
 
 use mistcore::api::custom_base;

@@ -3,10 +3,12 @@
 //! an access token of a configured issuer (`Authorization: Bearer`), checked here with
 //! mistcore's [`Authority`]: the issuers' metadata and keys are fetched with the host's `fetch`
 //! and kept for the isolate's life, so that a token is verified without a round trip once the
-//! keys are known. A rule names the secret binding that holds its Mist token
+//! keys are known; signatures are checked with the host's WebCrypto (`webcrypto.rs`), and a
+//! token verified once is not verified again for up to five minutes (mistcore's cache). A rule names the secret binding that holds its Mist token
 //! (`mist_token_env`); the user's access token never leaves this module.
 
 use crate::fetch::{FetchTransport, JsClock};
+use crate::webcrypto::WebCrypto;
 use js_sys::Reflect;
 use mistcore::oauth::{Authority, Challenge, Grant, OAuthConfig, Rule};
 use mistcore::resilience::{Clock, Policy, Resilient};
@@ -162,7 +164,7 @@ impl EdgeOAuth {
         let now = JsClock.unix_seconds();
         match self
             .authority
-            .authenticate(&self.transport, authorization, &secret, now)
+            .authenticate(&self.transport, &WebCrypto, authorization, &secret, now)
             .await
         {
             Ok(grant) => Ok(grant),

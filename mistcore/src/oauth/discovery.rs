@@ -366,7 +366,13 @@ impl Issuer {
             .ok_or_else(|| self.unreachable("its JWKS has no `keys`".into()))?
             .iter()
             .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
-            .filter(|k| k.is_supported())
+            // A key without `alg` stays (Entra ID publishes none): its kind decides which
+            // algorithms it verifies (oauth::token::key_fits); one naming an unknown `alg` goes.
+            .filter(|k| {
+                k.common
+                    .key_algorithm
+                    .is_none_or(|a| a.to_string().parse::<jsonwebtoken::Algorithm>().is_ok())
+            })
             // An encryption key never verifies a signature; an HMAC secret has no place in a
             // public set (and would let a token be signed with what everyone can read).
             .filter(|k| {

@@ -6,13 +6,19 @@
 //!
 //! The frontends ask [`Authority::authenticate`] with the `Authorization` header, turn a
 //! [`Denied`] into its [`Challenge`], and ask [`Grant::may_call`] before a call that may write.
+//! A JWT's signature is checked through the frontend's [`SignatureCheck`] (RustCrypto natively,
+//! feature `rust-crypto`; the host's WebCrypto on the edge); everything else of it here.
 
 pub mod config;
 mod discovery;
+mod signature;
 mod token;
 
 pub use config::{ConfigError, IntrospectionConfig, IssuerConfig, OAuthConfig, Rule, Scopes};
 pub use discovery::{UNKNOWN_KID_COOLDOWN, Unreachable};
+#[cfg(feature = "rust-crypto")]
+pub use signature::RustCrypto;
+pub use signature::{Algorithm, Jwk, SignatureCheck, SignatureError, jwk};
 pub use token::{Identity, MAX_TOKEN_BYTES, TokenError};
 
 use crate::api::HttpTransport;
@@ -99,11 +105,24 @@ fn quoted(text: &str) -> String {
         .collect()
 }
 
+/// The longest a verified JWT's identity is kept without verifying the token again (seconds).
+pub const VERIFIED_KEPT: u64 = 300;
+
 /// The configured resource server: the file, its issuers and what was learnt of them.
+///
+/// JWTs that verified are kept, by SHA-256 of the token, until their `exp` and at most
+/// [`VERIFIED_KEPT`] seconds (at most 4096 of them): a session's requests with the same token
+/// pay for one verification. The claims and times are those checked then; the rules and
+/// scopes are applied again at each request. A consequence: a token signed with a key the
+/// issuer has since withdrawn from its JWKS is still accepted until that bound, when it was
+/// verified before the withdrawal (an issuer's revocation of keys takes up to
+/// [`VERIFIED_KEPT`] seconds to show, as its JWKS already takes up to an hour when no unknown
+/// key id asks for a refetch).
 pub struct Authority {
     config: OAuthConfig,
     issuers: Vec<discovery::Issuer>,
     introspected: token::Introspected,
+    verified: token::KnownTokens,
 }
 
 impl std::fmt::Debug for Authority {
@@ -127,6 +146,7 @@ impl Authority {
             config,
             issuers,
             introspected: token::Introspected::default(),
+            verified: token::KnownTokens::default(),
         }
     }
 
@@ -161,11 +181,15 @@ impl Authority {
     }
 
     /// Checks the `Authorization` header of a request: a valid token, of a mapped identity,
-    /// with the read or the write scope. `secret` reads a variable (or binding) by name, for
-    /// the introspection client's secret; `now` is seconds since the epoch.
+    /// with the read or the write scope. `transport` reaches the issuers, `verifier` checks
+    /// JWT signatures, `secret` reads a variable (or binding) by name, for the introspection
+    /// client's secret; `now` is seconds since the epoch (expiry and `nbf` are checked against
+    /// it, with the configured leeway). A JWT verified before is answered from the cache (see
+    /// [`Authority`]).
     pub async fn authenticate(
         &self,
         transport: &dyn HttpTransport,
+        verifier: &dyn SignatureCheck,
         authorization: Option<&str>,
         secret: &(dyn Fn(&str) -> Option<String> + Sync),
         now: u64,
@@ -177,7 +201,25 @@ impl Authority {
             )));
         }
         let checked = if token::looks_like_jwt(token) {
-            token::verify_jwt(&self.config, &self.issuers, transport, token, now).await
+            match self.verified.get(token, now) {
+                Some(known) => Ok(known),
+                None => {
+                    let checked = token::verify_jwt(
+                        &self.config,
+                        &self.issuers,
+                        transport,
+                        verifier,
+                        token,
+                        now,
+                    )
+                    .await;
+                    if let Ok(identity) = &checked {
+                        let until = identity.expires.min(now.saturating_add(VERIFIED_KEPT));
+                        self.verified.put(token, identity, until, now);
+                    }
+                    checked
+                }
+            }
         } else {
             token::introspect(
                 &self.config,
@@ -295,5 +337,5 @@ pub fn bearer(authorization: Option<&str>) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "rust-crypto"))]
 mod tests;

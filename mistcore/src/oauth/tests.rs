@@ -94,7 +94,13 @@ fn authority() -> (Authority, Idp) {
 
 async fn check(authority: &Authority, idp: &Idp, token: &str) -> Result<Grant, Denied> {
     authority
-        .authenticate(idp, Some(&format!("Bearer {token}")), &|_| None, now())
+        .authenticate(
+            idp,
+            &RustCrypto,
+            Some(&format!("Bearer {token}")),
+            &|_| None,
+            now(),
+        )
         .await
 }
 
@@ -181,7 +187,9 @@ async fn hostile_tokens_are_refused() {
         403
     );
     assert!(matches!(
-        authority.authenticate(&idp, None, &|_| None, now()).await,
+        authority
+            .authenticate(&idp, &RustCrypto, None, &|_| None, now())
+            .await,
         Err(Denied::NoToken)
     ));
 }
@@ -222,7 +230,10 @@ fn scopes_match_as_asked_or_by_their_last_segment() {
 #[tokio::test]
 async fn an_issuer_that_fails_is_not_asked_again_and_old_keys_still_verify() {
     let (authority, idp) = authority();
-    let token = sign(1, &claims("a", "mist:read"));
+    // Valid for three hours: still valid at the later time below.
+    let mut long = claims("a", "mist:read");
+    long["exp"] = json!(now() + 3 * 3600);
+    let token = sign(1, &long);
     check(&authority, &idp, &token).await.expect("granted");
     idp.failing.store(true, Ordering::SeqCst);
     // Forged key ids while the issuer fails: one fetch, then the cooldown.
@@ -239,7 +250,13 @@ async fn an_issuer_that_fails_is_not_asked_again_and_old_keys_still_verify() {
     // An hour later the keys are stale and the refresh fails: the known key still verifies.
     let later = now() + 2 * 3600;
     let grant = authority
-        .authenticate(&idp, Some(&format!("Bearer {token}")), &|_| None, later)
+        .authenticate(
+            &idp,
+            &RustCrypto,
+            Some(&format!("Bearer {token}")),
+            &|_| None,
+            later,
+        )
         .await;
     assert!(grant.is_ok(), "{grant:?}");
     // Where the server looked for the IdP is not the client's business.
@@ -252,5 +269,198 @@ async fn an_issuer_that_fails_is_not_asked_again_and_old_keys_still_verify() {
         !unavailable.message.contains("10.0.0.7"),
         "{}",
         unavailable.message
+    );
+}
+
+/// RustCrypto, counting the signatures it is asked to check.
+#[derive(Default)]
+struct Counting {
+    calls: AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl SignatureCheck for Counting {
+    async fn verify(
+        &self,
+        key: &Jwk,
+        algorithm: Algorithm,
+        signing_input: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, SignatureError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        RustCrypto
+            .verify(key, algorithm, signing_input, signature)
+            .await
+    }
+}
+
+async fn check_at(
+    authority: &Authority,
+    idp: &Idp,
+    verifier: &dyn SignatureCheck,
+    token: &str,
+    at: u64,
+) -> Result<Grant, Denied> {
+    authority
+        .authenticate(
+            idp,
+            verifier,
+            Some(&format!("Bearer {token}")),
+            &|_| None,
+            at,
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_verified_token_is_kept_until_its_expiry_or_five_minutes() {
+    let (authority, idp) = authority();
+    let counting = Counting::default();
+    let t0 = now();
+    let mut hour = claims("alice", "mist:read");
+    hour["exp"] = json!(t0 + 3600);
+    let token = sign(1, &hour);
+    let calls = || counting.calls.load(Ordering::SeqCst);
+    check_at(&authority, &idp, &counting, &token, t0)
+        .await
+        .expect("granted");
+    assert_eq!(calls(), 1);
+    // The same token again: answered from the cache, the verifier is not asked.
+    let again = check_at(&authority, &idp, &counting, &token, t0 + 10)
+        .await
+        .expect("granted again");
+    assert_eq!(again.identity.subject, "alice");
+    assert_eq!(calls(), 1);
+    // Another token verifies on its own.
+    check_at(
+        &authority,
+        &idp,
+        &counting,
+        &sign(1, &claims("bob", "mist:read")),
+        t0,
+    )
+    .await
+    .expect("granted");
+    assert_eq!(calls(), 2);
+    // Past VERIFIED_KEPT the token is verified again (and kept again).
+    let later = t0 + VERIFIED_KEPT + 1;
+    check_at(&authority, &idp, &counting, &token, later)
+        .await
+        .expect("granted");
+    check_at(&authority, &idp, &counting, &token, later + 1)
+        .await
+        .expect("granted");
+    assert_eq!(calls(), 3);
+    // Past its exp (and the leeway of 5 s) it is refused, whatever the cache held.
+    let expired = check_at(&authority, &idp, &counting, &token, t0 + 3600 + 6).await;
+    assert!(
+        matches!(expired, Err(Denied::InvalidToken(ref w)) if w.contains("expired")),
+        "{expired:?}"
+    );
+    // A refused token is not kept: each try is checked.
+    let good = sign(1, &claims("carol", "mist:read"));
+    let bad = format!("{}{}", &good[..good.len() - 4], "AAAA");
+    for _ in 0..2 {
+        let refused = check_at(&authority, &idp, &counting, &bad, t0).await;
+        assert!(
+            matches!(refused, Err(Denied::InvalidToken(_))),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(calls(), 6);
+    // A token whose scope is too narrow is kept as verified, and still refused each time.
+    let narrow = sign(1, &claims("dave", "openid"));
+    for _ in 0..2 {
+        let refused = check_at(&authority, &idp, &counting, &narrow, t0).await;
+        assert!(matches!(refused, Err(Denied::InsufficientScope { .. })));
+    }
+    assert_eq!(calls(), 7);
+}
+
+#[tokio::test]
+async fn times_are_the_callers_and_keys_must_fit_the_algorithm() {
+    let (authority, idp) = authority();
+    let t0 = now();
+    let token = sign(1, &claims("alice", "mist:read"));
+    // The caller's clock decides, with the leeway (5 s).
+    let at = |t| check_at(&authority, &idp, &RustCrypto, &token, t);
+    assert!(at(t0 + 300 + 5).await.is_ok());
+    let late = at(t0 + 300 + 6).await;
+    assert!(matches!(late, Err(Denied::InvalidToken(ref w)) if w.contains("expired")));
+    let mut early = claims("alice", "mist:read");
+    early["nbf"] = json!(t0 + 100);
+    let early = sign(1, &early);
+    let refused = check_at(&authority, &idp, &RustCrypto, &early, t0).await;
+    assert!(
+        matches!(refused, Err(Denied::InvalidToken(ref w)) if w.contains("not valid yet")),
+        "{refused:?}"
+    );
+    assert!(
+        check_at(&authority, &idp, &RustCrypto, &early, t0 + 96)
+            .await
+            .is_ok()
+    );
+    // A required claim missing.
+    let mut no_sub = claims("x", "mist:read");
+    no_sub.as_object_mut().expect("object").remove("sub");
+    let refused = check(&authority, &idp, &sign(1, &no_sub)).await;
+    assert!(
+        matches!(refused, Err(Denied::InvalidToken(ref w)) if w.contains("required claim")),
+        "{refused:?}"
+    );
+    // An ES256 or RS256 header naming the Ed25519 key: refused before any verification.
+    let counting = Counting::default();
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    for alg in ["ES256", "RS256", "PS256"] {
+        let forged = format!(
+            "{}.{}.{}",
+            b64(&json!({"alg": alg, "kid": "k1"})),
+            b64(&claims("alice", "mist:read")),
+            "A".repeat(86)
+        );
+        let refused = check_at(&authority, &idp, &counting, &forged, t0).await;
+        assert!(
+            matches!(refused, Err(Denied::InvalidToken(ref w)) if w.contains("not its key's")),
+            "{alg}: {refused:?}"
+        );
+    }
+    assert_eq!(counting.calls.load(Ordering::SeqCst), 0);
+    // Critical header parameters this server does not know.
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("k1".into());
+    header.crit = Some(vec!["exp".into()]);
+    let crit = jsonwebtoken::encode(&header, &claims("alice", "mist:read"), &signing_key(1).0)
+        .expect("signed");
+    let refused = check(&authority, &idp, &crit).await;
+    assert!(
+        matches!(refused, Err(Denied::InvalidToken(ref w)) if w.contains("critical")),
+        "{refused:?}"
+    );
+}
+
+/// A verifier whose host lacks every algorithm: the token is refused, saying so.
+struct Lacking;
+
+#[async_trait::async_trait]
+impl SignatureCheck for Lacking {
+    async fn verify(
+        &self,
+        _: &Jwk,
+        algorithm: Algorithm,
+        _: &[u8],
+        _: &[u8],
+    ) -> Result<bool, SignatureError> {
+        Err(SignatureError::Unsupported(algorithm))
+    }
+}
+
+#[tokio::test]
+async fn an_algorithm_the_verifier_lacks_is_refused() {
+    let (authority, idp) = authority();
+    let token = sign(1, &claims("alice", "mist:read"));
+    let refused = check_at(&authority, &idp, &Lacking, &token, now()).await;
+    assert!(
+        matches!(refused, Err(Denied::InvalidToken(ref w)) if w.contains("EdDSA cannot be verified")),
+        "{refused:?}"
     );
 }

@@ -4,10 +4,10 @@
 
 use super::config::OAuthConfig;
 use super::discovery::{Issuer, Unreachable, fetch_json};
+use super::signature::{Algorithm, Jwk, SignatureCheck, SignatureError};
 use crate::api::{HttpRequest, HttpTransport};
 use crate::catalog::Method;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -127,12 +127,127 @@ fn identity(issuer: &Issuer, claims: &Map<String, Value>) -> Result<Identity, To
     })
 }
 
+/// Whether `key` may verify `alg`: its kind and curve are the algorithm's, its `alg` (when it
+/// names one) is the algorithm, and its `use` (when set) is signing.
+fn key_fits(key: &Jwk, alg: Algorithm) -> Result<(), TokenError> {
+    use jsonwebtoken::jwk::{AlgorithmParameters as P, EllipticCurve as C, PublicKeyUse};
+    if key
+        .common
+        .key_algorithm
+        .is_some_and(|a| a.to_string() != format!("{alg:?}"))
+    {
+        return Err(invalid("the token's algorithm is not its key's"));
+    }
+    if matches!(
+        key.common.public_key_use,
+        Some(PublicKeyUse::Encryption | PublicKeyUse::Other(_))
+    ) {
+        return Err(invalid("the token's key is not a signing key"));
+    }
+    let fits = match (&key.algorithm, alg) {
+        (
+            P::RSA(_),
+            Algorithm::RS256
+            | Algorithm::RS384
+            | Algorithm::RS512
+            | Algorithm::PS256
+            | Algorithm::PS384
+            | Algorithm::PS512,
+        ) => true,
+        (P::EllipticCurve(ec), Algorithm::ES256) => ec.curve == C::P256,
+        (P::EllipticCurve(ec), Algorithm::ES384) => ec.curve == C::P384,
+        (P::OctetKeyPair(okp), Algorithm::EdDSA) => okp.curve == C::Ed25519,
+        _ => false,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(invalid("the token's algorithm is not its key's"))
+    }
+}
+
+/// A NumericDate claim (RFC 7519: seconds, possibly with a fraction), whole seconds.
+fn numeric_date(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.is_finite() && *f >= 0.0)
+            .map(|f| f as u64)
+    })
+}
+
+/// The header checks jsonwebtoken's `decode` makes beyond the algorithm: `b64` false (an
+/// unencoded payload) and critical parameters other than `b64` are refused.
+fn header_supported(header: &jsonwebtoken::Header) -> bool {
+    // `b64` must be a boolean, and not false.
+    let Ok(b64) = header.extras.get::<bool>("b64") else {
+        return false;
+    };
+    if b64 == Some(false) {
+        return false;
+    }
+    match &header.crit {
+        None => true,
+        Some(crit) => crit.len() == 1 && crit[0] == "b64" && b64.is_some(),
+    }
+}
+
+/// The claims of a JWT whose signature was verified, checked against `now` (seconds since the
+/// epoch, the caller's clock) with the configured leeway: `exp`, `iss`, `sub` and `aud`
+/// present, not expired, not before `nbf`, of the issuer, for this server.
+fn check_claims(
+    config: &OAuthConfig,
+    issuer: &Issuer,
+    claims: &Map<String, Value>,
+    now: u64,
+) -> Result<(), TokenError> {
+    let exp = claims.get("exp").and_then(numeric_date);
+    let iss = claims.get("iss").and_then(Value::as_str);
+    let sub = claims.get("sub").and_then(Value::as_str);
+    let aud = match claims.get("aud") {
+        Some(Value::String(a)) => Some(vec![a.as_str()]),
+        Some(Value::Array(items)) => items.iter().map(Value::as_str).collect::<Option<Vec<_>>>(),
+        _ => None,
+    };
+    let (Some(exp), Some(iss), Some(_), Some(aud)) = (exp, iss, sub, aud) else {
+        return Err(invalid(
+            "the token lacks a required claim (exp, iss, sub, aud)",
+        ));
+    };
+    let leeway = config.leeway_seconds;
+    if exp.saturating_add(leeway) < now {
+        return Err(invalid("the token has expired"));
+    }
+    match claims.get("nbf") {
+        None => {}
+        Some(nbf) => match numeric_date(nbf) {
+            Some(nbf) if nbf > now.saturating_add(leeway) => {
+                return Err(invalid("the token is not valid yet"));
+            }
+            Some(_) => {}
+            None => return Err(invalid("the token's nbf is not a time")),
+        },
+    }
+    if iss != issuer.config.issuer {
+        return Err(invalid("the token's issuer is not trusted by this server"));
+    }
+    let accepted = audiences(config, issuer);
+    if !aud.iter().any(|a| accepted.iter().any(|x| x == a)) {
+        return Err(invalid(
+            "the token is not for this server (its audience is another resource)",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a JWT: the issuer it names must be trusted, its key must be one of that issuer's,
-/// its algorithm asymmetric and the key's, its audience this server, its time valid.
+/// its algorithm asymmetric and the key's, its signature valid (by `verifier`), its audience
+/// this server, its time valid at `now`.
 pub(crate) async fn verify_jwt(
     config: &OAuthConfig,
     issuers: &[Issuer],
     transport: &dyn HttpTransport,
+    verifier: &dyn SignatureCheck,
     token: &str,
     now: u64,
 ) -> Result<Identity, TokenError> {
@@ -145,6 +260,14 @@ pub(crate) async fn verify_jwt(
             header.alg
         )));
     }
+    if !header_supported(&header) {
+        return Err(invalid(
+            "the token's header has critical parameters this server does not support",
+        ));
+    }
+    let (signing_input, signature) = token
+        .rsplit_once('.')
+        .ok_or_else(|| invalid("the token cannot be verified"))?;
     let named = unverified_issuer(token).ok_or_else(|| invalid("the token names no issuer"))?;
     let issuer = issuers
         .iter()
@@ -154,42 +277,70 @@ pub(crate) async fn verify_jwt(
         .key(transport, header.kid.as_deref(), now)
         .await?
         .ok_or_else(|| invalid("the token's key id is not among its issuer's keys"))?;
-    if jwk
-        .common
-        .key_algorithm
-        .is_some_and(|a| a.to_string() != format!("{:?}", header.alg))
-    {
-        return Err(invalid("the token's algorithm is not its key's"));
-    }
-    let key =
-        DecodingKey::from_jwk(&jwk).map_err(|_| invalid("the issuer's key cannot be used"))?;
-    let mut validation = Validation::new(header.alg);
-    validation.leeway = config.leeway_seconds;
-    validation.validate_nbf = true;
-    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-    validation.set_issuer(&[issuer.config.issuer.as_str()]);
-    validation.set_audience(&audiences(config, issuer));
-    let data =
-        jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind as K;
-            invalid(match e.kind() {
-                K::ExpiredSignature => "the token has expired",
-                K::ImmatureSignature => "the token is not valid yet",
-                K::InvalidAudience => {
-                    "the token is not for this server (its audience is another resource)"
-                }
-                K::InvalidIssuer => "the token's issuer is not trusted by this server",
-                K::InvalidSignature => "the token's signature is not valid",
-                K::InvalidAlgorithm | K::InvalidAlgorithmName => {
-                    "the token's algorithm is not its key's"
-                }
-                K::MissingRequiredClaim(_) => {
-                    "the token lacks a required claim (exp, iss, sub, aud)"
-                }
-                _ => "the token cannot be verified",
-            })
+    key_fits(&jwk, header.alg)?;
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| invalid("the token's signature is not valid"))?;
+    let valid = verifier
+        .verify(&jwk, header.alg, signing_input.as_bytes(), &signature)
+        .await
+        .map_err(|e| match e {
+            SignatureError::Unsupported(alg) => invalid(format!(
+                "tokens signed with {alg:?} cannot be verified by this server (its host lacks the algorithm)"
+            )),
+            SignatureError::Key(_) => invalid("the issuer's key cannot be used"),
         })?;
-    identity(issuer, &data.claims)
+    if !valid {
+        return Err(invalid("the token's signature is not valid"));
+    }
+    let claims = signing_input
+        .split_once('.')
+        .and_then(|(_, payload)| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
+        .ok_or_else(|| invalid("the token's claims cannot be read"))?;
+    check_claims(config, issuer, &claims, now)?;
+    identity(issuer, &claims)
+}
+
+/// Identities of tokens already checked, by SHA-256 of the token (never the token itself),
+/// each until a time; at most [`MAX_KNOWN`] (when full, the expired ones go, then all).
+#[derive(Default)]
+pub(crate) struct KnownTokens {
+    known: Mutex<HashMap<[u8; 32], (Identity, u64)>>,
+}
+
+/// The most identities a [`KnownTokens`] keeps.
+pub(crate) const MAX_KNOWN: usize = 4096;
+
+impl KnownTokens {
+    /// The identity of `token`, while its time is not over and the token has not expired.
+    pub(crate) fn get(&self, token: &str, now: u64) -> Option<Identity> {
+        let known = self.known.lock().ok()?;
+        known
+            .get(&token_key(token))
+            .filter(|(id, until)| now < *until && now < id.expires.max(1))
+            .map(|(id, _)| id.clone())
+    }
+
+    /// Keeps `identity` for `token` until `until` (nothing when that is already past).
+    pub(crate) fn put(&self, token: &str, identity: &Identity, until: u64, now: u64) {
+        if until <= now {
+            return;
+        }
+        if let Ok(mut known) = self.known.lock() {
+            if known.len() >= MAX_KNOWN {
+                known.retain(|_, (_, u)| *u > now);
+                if known.len() >= MAX_KNOWN {
+                    known.clear();
+                }
+            }
+            known.insert(token_key(token), (identity.clone(), until));
+        }
+    }
 }
 
 /// Introspection answers kept, by SHA-256 of the token: the identities of active tokens, and
@@ -197,13 +348,13 @@ pub(crate) async fn verify_jwt(
 /// the issuer); and the introspections in flight, capped.
 #[derive(Default)]
 pub(crate) struct Introspected {
-    answers: Mutex<HashMap<[u8; 32], (Identity, u64)>>,
+    answers: KnownTokens,
     refused: Mutex<HashMap<[u8; 32], u64>>,
     in_flight: std::sync::atomic::AtomicUsize,
 }
 
-/// The most introspection answers kept (of each kind).
-const MAX_INTROSPECTED: usize = 4096;
+/// The most introspection refusals kept (answers: [`MAX_KNOWN`]).
+const MAX_INTROSPECTED: usize = MAX_KNOWN;
 /// Seconds a token the issuer refused is refused without asking again (at least).
 const REFUSALS_KEPT: u64 = 60;
 /// The most introspection requests at once: made-up tokens cannot make the server flood the
@@ -226,11 +377,7 @@ fn token_key(token: &str) -> [u8; 32] {
 
 impl Introspected {
     fn get(&self, token: &str, now: u64) -> Option<Identity> {
-        let answers = self.answers.lock().ok()?;
-        answers
-            .get(&token_key(token))
-            .filter(|(id, until)| now < *until && now < id.expires.max(1))
-            .map(|(id, _)| id.clone())
+        self.answers.get(token, now)
     }
 
     fn was_refused(&self, token: &str, now: u64) -> bool {
@@ -259,15 +406,7 @@ impl Introspected {
     }
 
     fn put(&self, token: &str, identity: &Identity, until: u64, now: u64) {
-        if let Ok(mut answers) = self.answers.lock() {
-            if answers.len() >= MAX_INTROSPECTED {
-                answers.retain(|_, (_, u)| *u > now);
-                if answers.len() >= MAX_INTROSPECTED {
-                    answers.clear();
-                }
-            }
-            answers.insert(token_key(token), (identity.clone(), until));
-        }
+        self.answers.put(token, identity, until, now);
     }
 }
 

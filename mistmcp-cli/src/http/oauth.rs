@@ -7,7 +7,7 @@ use anyhow::Context;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use mistcore::api::HttpTransport;
-use mistcore::oauth::{Authority, Challenge, Grant, OAuthConfig, Rule};
+use mistcore::oauth::{Authority, Challenge, Grant, OAuthConfig, Rule, RustCrypto};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -95,7 +95,13 @@ impl OAuthGate {
         let secret = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         match self
             .authority
-            .authenticate(self.transport.as_ref(), authorization, &secret, now())
+            .authenticate(
+                self.transport.as_ref(),
+                &RustCrypto,
+                authorization,
+                &secret,
+                now(),
+            )
             .await
         {
             Ok(grant) => Ok(grant),
