@@ -127,8 +127,10 @@ impl KeyCache {
     }
 }
 
-/// Seconds the metadata is not asked for again after it could not be read.
-const METADATA_RETRY: u64 = 5;
+/// Seconds an issuer that could not be read is not asked again while nothing of it is known
+/// (its metadata, or its first keys): short, so that users are served soon after it is back,
+/// and the requests in between fail at once instead of each waiting for it.
+const METADATA_RETRY: u64 = 2;
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // The data under these locks is replaced whole: a panic cannot leave it half-written.
@@ -321,7 +323,12 @@ impl Issuer {
                 Ok(found)
             }
             Err(e) => {
-                cache.quiet_until = now + UNKNOWN_KID_COOLDOWN;
+                cache.quiet_until = now
+                    + if cache.set.is_some() {
+                        UNKNOWN_KID_COOLDOWN
+                    } else {
+                        METADATA_RETRY
+                    };
                 cache.failure = Some(e.clone());
                 match &cache.set {
                     // Keys past their hour still verify while the issuer cannot be reached.
