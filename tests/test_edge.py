@@ -4,10 +4,12 @@ server. scripts/build-wasm.sh builds target/edge/ first (scripts/test.sh does)."
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import select
+import shutil
 import subprocess
 import tempfile
 import time
@@ -35,7 +37,9 @@ def edge_dir(upstream: str, source: Path = EDGE, **settings: str) -> Path:
     `source`: another build's directory (scripts/bench_edge.py --against)."""
     if source == EDGE and not (EDGE / "mistmcp_wasm_bg.wasm").is_file():
         subprocess.run([str(ROOT / "scripts" / "build-wasm.sh")], check=True)
-    work = Path(tempfile.mkdtemp())
+    work = Path(tempfile.mkdtemp(prefix="mistmcp-edge-"))
+    # Each copy holds the 3 MB module and the sessions: gone when the test run ends.
+    atexit.register(shutil.rmtree, work, True)
     for f in source.iterdir():
         (work / f.name).write_bytes(f.read_bytes())
     (work / "storage").mkdir()
