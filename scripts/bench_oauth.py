@@ -137,7 +137,7 @@ def main() -> None:
     print(f"mistmcp {args.binary}; getSelf against http_load's in-process Mist mock, each run a fresh server, "
           f"{args.rounds} rounds of A then B")
     print("A: loopback, no auth, X-Mist-Token; B: --oauth-config, Authorization: Bearer <RS256 JWT of oidc-provider> "
-          f"verified on every request (keys cached: the IdP served them {jwks} times, once per server and once for the check alone)")
+          f"checked on every request, its signature once (a verified token is remembered; keys cached: the IdP served them {jwks} times, once per server and once for the check alone)")
     print("figures: median over the rounds (min-max); B-A: difference of the medians, [median of the per-round differences]")
     print(f"{'sessions':>8} {'run':>4} {'calls/s':>18} {'p50 ms':>18} {'p99 ms':>18} {'server CPU ms/call':>22} {'errors':>6}")
     for sessions in sorted(results["A"][0]):
@@ -160,7 +160,7 @@ def main() -> None:
     if any(r[n]["errors"] for runs in results.values() for r in runs for n in r):
         print("some calls failed (errors column): the runs with errors measure the failures too")
     if verify.returncode == 0:
-        print(f"verification alone: {verify.stdout.strip()}")
+        print(f"the check alone (after the first, from the cache of verified tokens): {verify.stdout.strip()}")
     else:
         print(f"verification alone failed (exit {verify.returncode}): {verify.stdout.strip()} {verify.stderr.strip()}")
 
