@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import select
 import shutil
@@ -479,3 +480,55 @@ def ts_oauth_flow(server_url: str, user: str, idp: Idp, tool: str, arguments: di
         raise RuntimeError(f"ts_oauth_client.mjs exited {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}")
     return json.loads(lines[-1])
 
+
+
+# --- refusals every protected frontend must give --------------------------------------------
+
+
+def challenge(response) -> dict:
+    """The parameters of a response's `WWW-Authenticate: Bearer ...` challenge."""
+    header = response.headers.get("www-authenticate", "")
+    assert header.startswith("Bearer"), (response.status_code, response.text)
+    return dict(re.findall(r'(\w+)="([^"]*)"', header))
+
+
+def check_refusals(post, idp: Idp, key: dict, public: dict, init: dict) -> list[str]:
+    """Sends `init` with hostile tokens through `post(token, body)` and checks each refusal as
+    the MCP authorization spec asks: an unmapped user gets a 403 without a challenge; another
+    audience (a real token of the IdP for another resource) or issuer, expired, a bad signature,
+    `alg: none`, HS256 made with the RSA key get a 401 `invalid_token` naming the reason; a key id
+    the JWKS does not have costs exactly one refetch, and another at once none. Returns the
+    tokens sent, for the caller's check that none reached a log."""
+    mallory = idp.token_for("mallory")["access_token"]
+    unmapped = post(mallory, init)
+    assert unmapped.status_code == 403 and "www-authenticate" not in unmapped.headers
+    assert "maps no Mist credentials" in unmapped.json()["error"]
+
+    stranger, _ = rsa_jwk("stranger")
+    good = token_claims(idp, "bob", scope="mist:read")
+    assert post(forge(key, good), init).status_code == 200
+    other_audience = idp.token_for("bob", resource="http://127.0.0.1:1/other")["access_token"]
+    now = int(time.time())
+    hostile = {
+        "another audience": (other_audience, "audience"),
+        "another issuer": (forge(stranger, {**good, "iss": "http://127.0.0.1:9/evil"}), "issuer"),
+        "expired": (forge(key, {**good, "exp": now - 120, "iat": now - 400}), "expired"),
+        "a bad signature": (tamper(forge(key, good)), "signature"),
+        "alg none": (forge(None, good, alg="none"), "algorithm"),
+        "HS256 with the RSA key": (forge(public, good, alg="HS256"), "not accepted"),
+    }
+    for what, (token, why) in hostile.items():
+        r = post(token, init)
+        assert r.status_code == 401, (what, r.status_code, r.text)
+        c = challenge(r)
+        assert c["error"] == "invalid_token", what
+        assert why in c["error_description"] or why in r.json()["error"], (what, c, r.text)
+        assert c["resource_metadata"].endswith("/.well-known/oauth-protected-resource/mcp")
+
+    before = idp.stats()["jwks_requests"]
+    r = post(forge(stranger, good, kid="rotated-away"), init)
+    assert r.status_code == 401 and "key id" in challenge(r)["error_description"]
+    assert idp.stats()["jwks_requests"] == before + 1
+    assert post(forge(stranger, good, kid="another-unknown"), init).status_code == 401
+    assert idp.stats()["jwks_requests"] == before + 1
+    return [mallory, other_audience, *[t for t, _ in hostile.values()]]
