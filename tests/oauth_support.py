@@ -532,3 +532,22 @@ def check_refusals(post, idp: Idp, key: dict, public: dict, init: dict) -> list[
     assert post(forge(stranger, good, kid="another-unknown"), init).status_code == 401
     assert idp.stats()["jwks_requests"] == before + 1
     return [mallory, other_audience, *[t for t, _ in hostile.values()]]
+
+
+# --- the people and tokens of the OAuth tests -----------------------------------------------
+
+USERS = {
+    "alice": {"groups": ["NOC"], "scopes": ["mist:read"]},
+    "bob": {"groups": ["NetEng"], "scopes": ["mist:read", "mist:write"]},
+    "mallory": {"groups": ["Guests"], "scopes": ["mist:read", "mist:write"]},
+}
+"""alice may read (NOC), bob may write (NetEng), mallory is in no group a rule maps."""
+NETENG_TOKEN = "mist-token-of-neteng"
+NOC_TOKEN = "mist-token-of-noc"
+INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+WRITE_CALL = {"name": "mist_call_operation",
+              "arguments": {"operation_id": "createOrgSite",
+                            "arguments": {"org_id": "9777c1a0-6ef6-11e6-8bbf-02e208b2d34f", "body": {"name": "x"}}}}
+"""A Mist write every session with write tools lists: createOrgSite through mist_call_operation."""

@@ -8,35 +8,20 @@ tests/test_oauth.py: the same refusals, statuses and challenges are asked of the
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 
 import httpx2
-import pytest
-
-from conftest import ORG_ID, free_port
-from http_support import EchoMist, echo_mist
-import json
-
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from oauth_support import (challenge, check_refusals, forge, python_oauth_flow, rsa_jwk, start_idp, tamper,
-                           token_claims, ts_oauth_flow)
+from conftest import free_port
+from http_support import EchoMist, echo_mist
+from oauth_support import (HEADERS, INIT, NETENG_TOKEN, NOC_TOKEN, USERS, WRITE_CALL, challenge, check_refusals, forge,
+                           python_oauth_flow, rsa_jwk, start_idp, tamper, token_claims, ts_oauth_flow)
 from test_edge import edge_dir, workerd
 
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
-USERS = {
-    "alice": {"groups": ["NOC"], "scopes": ["mist:read"]},
-    "bob": {"groups": ["NetEng"], "scopes": ["mist:read", "mist:write"]},
-    "mallory": {"groups": ["Guests"], "scopes": ["mist:read", "mist:write"]},
-}
-NETENG_TOKEN = "mist-token-of-neteng"
-NOC_TOKEN = "mist-token-of-noc"
-# A Mist write every session lists with write tools on: a call of it through mist_call_operation.
-WRITE_CALL = {"name": "mist_call_operation",
-              "arguments": {"operation_id": "createOrgSite", "arguments": {"org_id": ORG_ID, "body": {"name": "x"}}}}
 # The rules' Mist tokens, read by workerd from its environment (never written in its config).
 SECRET_BINDINGS = ('(name = "NETENG_MIST_TOKEN", fromEnvironment = "NETENG_MIST_TOKEN"), '
                    '(name = "NOC_MIST_TOKEN", fromEnvironment = "NOC_MIST_TOKEN"), '

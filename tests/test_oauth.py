@@ -13,23 +13,8 @@ import pytest
 
 from conftest import free_port
 from http_support import EchoMist, HttpServer, echo_mist
-from oauth_support import challenge, check_refusals, python_oauth_flow, rsa_jwk, start_idp, ts_oauth_flow
-
-HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-INIT = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}
-USERS = {
-    "alice": {"groups": ["NOC"], "scopes": ["mist:read"]},
-    "bob": {"groups": ["NetEng"], "scopes": ["mist:read", "mist:write"]},
-    "mallory": {"groups": ["Guests"], "scopes": ["mist:read", "mist:write"]},
-}
-NETENG_TOKEN = "mist-token-of-neteng"
-NOC_TOKEN = "mist-token-of-noc"
-# A Mist write every session lists with --enable-write-tools (the managed mode's session tools
-# are reads): a call of it through mist_call_operation.
-WRITE_CALL = {"name": "mist_call_operation",
-              "arguments": {"operation_id": "createOrgSite", "arguments": {"org_id": "9777c1a0-6ef6-11e6-8bbf-02e208b2d34f", "body": {"name": "x"}}}}
-
+from oauth_support import (HEADERS, INIT, NETENG_TOKEN, NOC_TOKEN, USERS, WRITE_CALL, challenge, check_refusals,
+                           python_oauth_flow, rsa_jwk, start_idp, ts_oauth_flow)
 
 def write_config(tmp_path, resource, issuer, extra_issuer="", leeway=0):
     (tmp_path / "neteng.env").write_text(f"MIST_APITOKEN={NETENG_TOKEN}\nMIST_HOST=api.mist.com\n")
