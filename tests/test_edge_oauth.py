@@ -360,6 +360,11 @@ mode = "minimal"
             # names none, as natively.
             names = {t["name"] for t in listed["result"]["tools"]}
             assert {"manageMcpTools", "getSelf", "listOrgWlans"} <= names and "mist_search_operations" not in names, names
+            # A rule without `mist_host` sends its token to the deployment's MIST_HOST, never to a
+            # cloud the user names.
+            s.url = f"{s.resource}?cloud=api.eu.mist.com"
+            elsewhere = s.post(alice, INIT)
+            assert elsewhere.status_code == 400 and "bound to the cloud api.mist.com" in elsewhere.text, elsewhere.text
             # bob has the write scope, but his rule has no `writes`: the session refuses, no 403.
             s.url = s.resource
             refused = s.post(bob, call(3, WRITE_CALL["name"], WRITE_CALL["arguments"]))

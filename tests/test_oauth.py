@@ -36,7 +36,6 @@ writes = true
 [[rules]]
 group = "NOC"
 mist_token_env = "NOC_MIST_TOKEN"
-mist_host = "api.mist.com"
 writes = true
 ''')
     return path
@@ -176,7 +175,8 @@ def test_scopes_rules_and_hostile_tokens(setup, tmp_path):
     c = challenge(refused)
     assert c["error"] == "insufficient_scope" and c["scope"] == "mist:read mist:write"
     assert c["resource_metadata"].endswith("/.well-known/oauth-protected-resource/mcp")
-    # The rule's Mist token goes to the rule's cloud only: naming another is refused.
+    # The NOC rule names no cloud: its Mist token goes to the server's MIST_HOST only, and naming
+    # another is refused.
     elsewhere = httpx2.post(f"{setup.url}?cloud=api.eu.mist.com", json=INIT,
                             headers={**HEADERS, "Authorization": f"Bearer {alice}"}, timeout=30)
     assert elsewhere.status_code == 400 and "bound to the cloud api.mist.com" in elsewhere.json()["error"]

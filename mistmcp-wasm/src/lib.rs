@@ -244,24 +244,25 @@ fn binding(
 ) -> Result<Binding, Answer> {
     Ok(match (caller, gate) {
         (Caller::OAuth(grant), Some(gate)) => {
-            let rule = &grant.rule;
-            let (token, host) = gate.credentials(rule, env).map_err(|e| {
+            let (token, host) = gate.credentials(&grant.rule, env).map_err(|e| {
                 oauth::log_error(&e);
                 Answer::error(
                     500,
                     "the Mist credentials bound to your access cannot be read; ask the operator",
                 )
             })?;
+            let default_cloud = oauth::binding(env, "MIST_HOST");
+            let limits =
+                grant.session_limits(&gate.config().scopes, host, default_cloud.as_deref());
             Binding {
-                id: Some(grant.caller()),
+                id: Some(limits.caller),
                 token: Some(token),
-                host,
-                mode: rule.mode.clone(),
-                categories: rule.categories.as_ref().map(|c| c.join(",")),
-                writes: rule.writes,
-                show_secrets: rule.show_secrets,
-                missing_write_scope: (!grant.write_scope)
-                    .then(|| gate.config().scopes.write.clone()),
+                host: Some(limits.cloud),
+                mode: limits.mode,
+                categories: limits.categories,
+                writes: limits.writes,
+                show_secrets: limits.show_secrets,
+                missing_write_scope: limits.missing_write_scope,
                 oauth: true,
             }
         }

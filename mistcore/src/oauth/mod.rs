@@ -51,6 +51,56 @@ impl Grant {
         }
         Ok(())
     }
+
+    /// What the grant gives the sessions of its requests, the same on every frontend. The rule's
+    /// Mist token goes to `rule_cloud` (its env file's `MIST_HOST` or its `mist_host`), else to
+    /// the server's `default_cloud`, else to `api.mist.com`: never to a cloud the user names.
+    pub fn session_limits(
+        &self,
+        scopes: &Scopes,
+        rule_cloud: Option<String>,
+        default_cloud: Option<&str>,
+    ) -> SessionLimits {
+        let rule = &self.rule;
+        SessionLimits {
+            caller: self.caller(),
+            cloud: rule_cloud
+                .filter(|c| !c.trim().is_empty())
+                .or_else(|| {
+                    default_cloud
+                        .filter(|c| !c.trim().is_empty())
+                        .map(str::to_string)
+                })
+                .unwrap_or_else(|| DEFAULT_CLOUD.to_string()),
+            mode: rule.mode.clone(),
+            categories: rule.categories.as_ref().map(|c| c.join(",")),
+            writes: rule.writes,
+            show_secrets: rule.show_secrets,
+            missing_write_scope: (!self.write_scope).then(|| scopes.write.clone()),
+        }
+    }
+}
+
+/// The cloud of a rule that names none, on a server that names none.
+const DEFAULT_CLOUD: &str = "api.mist.com";
+
+/// What a [`Grant`]'s rule gives the sessions of its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Names the caller in the identity of its sessions ([`Grant::caller`]).
+    pub caller: String,
+    /// The cloud the rule's Mist token is bound to.
+    pub cloud: String,
+    /// The rule's tool loading mode (the URL's is ignored when set).
+    pub mode: Option<String>,
+    /// The rule's categories, comma-separated (the URL's are ignored when set).
+    pub categories: Option<String>,
+    /// Write tools are not withheld by the rule.
+    pub writes: bool,
+    /// The rule's sessions see secrets as they are.
+    pub show_secrets: bool,
+    /// The write scope the access token lacks.
+    pub missing_write_scope: Option<String>,
 }
 
 /// Why a request is refused.

@@ -425,25 +425,21 @@ fn binding(gate: &Gate, caller: &Caller) -> Result<Binding, Refusal> {
                 .ok_or_else(|| Refusal::Internal("OAuth is not configured".into()))?;
             let rule = &grant.rule;
             let (token, host) = oauth.credentials(rule).map_err(unreadable)?;
-            // The rule's token goes to the rule's cloud, else the server's: never to one the
-            // user names.
-            let host = host
-                .or_else(|| gate.default_cloud.clone())
-                .or_else(|| Some("api.mist.com".to_string()));
+            let limits =
+                grant.session_limits(&oauth.config().scopes, host, gate.default_cloud.as_deref());
             Binding {
-                id: Some(grant.caller()),
+                id: Some(limits.caller),
                 token,
-                host,
+                host: Some(limits.cloud),
                 junos: rule
                     .junos_devices
                     .as_ref()
                     .map(|p| (format!("OAuth rule {}", rule.label()), oauth.path(p))),
-                show_secrets: rule.show_secrets,
-                mode: rule.mode.clone(),
-                categories: rule.categories.as_ref().map(|c| c.join(",")),
-                writes: rule.writes,
-                missing_write_scope: (!grant.write_scope)
-                    .then(|| oauth.config().scopes.write.clone()),
+                show_secrets: limits.show_secrets,
+                mode: limits.mode,
+                categories: limits.categories,
+                writes: limits.writes,
+                missing_write_scope: limits.missing_write_scope,
             }
         }
     })
