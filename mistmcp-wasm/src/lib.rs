@@ -332,20 +332,7 @@ fn resolve(config: &RequestConfig, bound: &Binding) -> Result<ResolvedSession, S
 
 /// Whether a message (or a batch) holds a `tools/call` that may write.
 fn may_write(message: &str) -> bool {
-    let one = |m: &Value| {
-        m.get("method").and_then(Value::as_str) == Some("tools/call")
-            && mistcore::tools::call_may_write(
-                m.pointer("/params/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or(""),
-                m.pointer("/params/arguments"),
-            )
-    };
-    match serde_json::from_str::<Value>(message) {
-        Ok(Value::Array(items)) => items.iter().any(one),
-        Ok(m) => one(&m),
-        Err(_) => false,
-    }
+    serde_json::from_str::<Value>(message).is_ok_and(|m| mistcore::tools::message_may_write(&m))
 }
 
 /// An OAuth refusal: its status, `WWW-Authenticate` challenge and message.

@@ -223,6 +223,23 @@ pub fn call_may_write(name: &str, arguments: Option<&Value>) -> bool {
     }
 }
 
+/// Whether a JSON-RPC message, or any message of a batch, is a `tools/call` that may write
+/// ([`call_may_write`]).
+pub fn message_may_write(message: &Value) -> bool {
+    match message {
+        Value::Array(items) => items.iter().any(message_may_write),
+        m => {
+            m.get("method").and_then(Value::as_str) == Some("tools/call")
+                && call_may_write(
+                    m.pointer("/params/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or(""),
+                    m.pointer("/params/arguments"),
+                )
+        }
+    }
+}
+
 /// Whether a session may run a write; the error says what would allow it (the first step of
 /// the write gate, [`crate::policy`]).
 pub fn write_allowed(session: &Session, what: &str) -> Result<(), crate::policy::Refused> {

@@ -471,18 +471,6 @@ struct Envelope {
     writes: bool,
 }
 
-/// Whether a message is a `tools/call` that may write.
-fn may_write(message: &serde_json::Value) -> bool {
-    message.get("method").and_then(|m| m.as_str()) == Some("tools/call")
-        && mistcore::tools::call_may_write(
-            message
-                .pointer("/params/name")
-                .and_then(|n| n.as_str())
-                .unwrap_or(""),
-            message.pointer("/params/arguments"),
-        )
-}
-
 fn read_envelope(
     gate: &Gate,
     parts: &http::request::Parts,
@@ -507,7 +495,7 @@ fn read_envelope(
                     .answer
                     .map_or(Refusal::Accepted, |answer| Refusal::Rpc(status, answer)));
             }
-            envelope.writes = may_write(&message);
+            envelope.writes = mistcore::tools::message_may_write(&message);
             if message.get("method").and_then(|m| m.as_str()) == Some("initialize") {
                 envelope.initialize_version = Some(
                     message
@@ -530,7 +518,7 @@ fn read_envelope(
                     envelope::batch_refused(negotiated),
                 ));
             }
-            envelope.writes = items.iter().any(may_write);
+            envelope.writes = items.iter().any(mistcore::tools::message_may_write);
             envelope.batch = Some(items);
         }
     }
