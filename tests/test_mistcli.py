@@ -41,7 +41,7 @@ def test_sites_list_with_the_default_org(mistcli_bin, prism):
 
 
 def test_devices_search_in_a_site_and_formats(mistcli_bin, prism):
-    r = run(mistcli_bin, ["devices", "search", "--site", SITE_ID, "--type", "switch", "--limit", "5"], prism, MIST_ORG_ID=ORG_ID)
+    r = run(mistcli_bin, ["devices", "search", "--site", SITE_ID, "--type", "switch", "--page-size", "5"], prism, MIST_ORG_ID=ORG_ID)
     assert r.returncode == 0, r.stderr
     assert "results" in json.loads(r.stdout)
     table = run(mistcli_bin, ["sites", "list", "-o", "table"], prism, MIST_ORG_ID=ORG_ID)
@@ -80,7 +80,89 @@ def test_every_get_operation_has_exactly_one_command(mistcli_bin):
 
 def test_resource_help_lists_verbs_with_operations(mistcli_bin):
     r = run(mistcli_bin, ["devices", "--help"])
+    assert r.returncode == 0 and "Search Org Devices (also with --site)" in r.stdout
+    assert "--max-pages" not in r.stdout and "mistcli --help" in r.stdout  # global flags are in one place
+    r = run(mistcli_bin, ["devices", "search", "--help"])
     assert r.returncode == 0 and "searchOrgDevices" in r.stdout and "searchSiteDevices" in r.stdout
+    assert "--page-size" in r.stdout
+    same = run(mistcli_bin, ["help", "devices", "search"])
+    assert same.returncode == 0 and "searchSiteDevices" in same.stdout
+
+
+def test_the_overview_is_short(mistcli_bin):
+    """Issue 20: `mistcli` alone and `mistcli --help` give one short overview; `help all` the rest."""
+    bare, long = run(mistcli_bin, []), run(mistcli_bin, ["--help"])
+    assert bare.returncode == 0 and long.returncode == 0 and bare.stdout.strip() == long.stdout.strip()
+    lines = bare.stdout.splitlines()
+    assert len(lines) < 60, len(lines)
+    for words in ["Sites", "Devices", "Clients", "WLANs", "Config objects", "Stats", "Events", "Alarms",
+                  "Upgrades", "MSP", "Self", "Global flags", "mistcli help all", "mistcli ops search"]:
+        assert words in bare.stdout, words
+    assert bare.stdout.count("--max-pages") == 1
+    everything = run(mistcli_bin, ["help", "all"])
+    ops = run(mistcli_bin, ["ops", "list"])
+    resources = {line.split("\t")[2].split()[1] for line in ops.stdout.splitlines()}
+    assert everything.returncode == 0 and len(everything.stdout.splitlines()) == len(resources) + 1
+    assert all(f"  {r} " in everything.stdout for r in resources)
+    bad = run(mistcli_bin, ["help", "nosuch"])
+    assert bad.returncode == 2 and "help all" in bad.stderr
+
+
+def test_limit_counts_items_across_pages(mistcli_bin, mock):
+    """--limit N is N items, following pages as needed (as gh); --page-size is the page."""
+    r = run(mistcli_bin, ["sites", "list", "--limit", "3", "--page-size", "2"], mock, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0, r.stderr
+    assert [s["name"] for s in json.loads(r.stdout)] == ["site-1-0", "site-1-1", "site-2-0"]
+    assert [p for _, p, _ in Mock.seen if "/sites" in p][-1].endswith("page=2")  # page 3 was not fetched
+    Mock.seen = []
+    r = run(mistcli_bin, ["sites", "list", "--limit", "1"], mock, MIST_ORG_ID=ORG_ID)
+    assert [s["name"] for s in json.loads(r.stdout)] == ["site-1-0"]
+    assert len(Mock.seen) == 1 and "limit=1" in Mock.seen[0][1]  # one page of exactly what is asked
+    r = run(mistcli_bin, ["devices", "search", "--paginate"], mock, MIST_ORG_ID=ORG_ID)
+    assert [d["name"] for d in json.loads(r.stdout)] == ["dev-first", "dev-a"]
+
+
+def test_json_fields_and_jq_in_a_pipe(mistcli_bin, prism):
+    r = run(mistcli_bin, ["sites", "list", "--json", "name,id"], prism, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0, r.stderr
+    sites = json.loads(r.stdout)
+    assert sites and all(set(s) == {"name", "id"} for s in sites)
+    r = run(mistcli_bin, ["devices", "search", "--json", "mac,nope", "-o", "ndjson"], prism, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0 and all(set(json.loads(line)) == {"mac", "nope"} for line in r.stdout.splitlines())
+    assert "no item has nope" in r.stderr and "mac" in r.stderr
+    r = run(mistcli_bin, ["sites", "list", "--json", "name", "--jq", ".[].name"], prism, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0 and r.stdout.strip() == "Mist Office"
+    # In a pipe the default is JSON, never a table.
+    r = run(mistcli_bin, ["sites", "list"], prism, MIST_ORG_ID=ORG_ID)
+    assert r.stdout.startswith("[") and "\n" == r.stdout[-1] and r.stdout.count("\n") == 1
+
+
+def test_api_like_gh(mistcli_bin, prism, mock):
+    """mistcli api [METHOD] PATH: any catalog path, placeholders, -f fields, --input, the write gate."""
+    r = run(mistcli_bin, ["api", "/api/v1/self", "--json", "email"], prism)
+    assert r.returncode == 0 and json.loads(r.stdout) == {"email": "user@example.com"}, r.stderr
+    r = run(mistcli_bin, ["api", "orgs/{org_id}/devices/search", "-f", "type=switch", "--jq", ".results | length"],
+            prism, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0 and int(r.stdout) >= 1, r.stderr
+    for args, words in [
+        (["api", "PATCH", "/api/v1/self"], "it takes GET"),
+        (["api", "orgs/{org_id}/devices/search", "-f", "type=swich"], "closest: switch"),
+        (["api", "orgs/{org_id}/devices/search", "-f", "typo=1"], "no field `typo`"),
+        (["api", "/api/v1/orgs/../self"], "not a plain"),
+        (["api", "sites/{site_id}/wlans"], "--site"),
+        (["api", "/api/v1/nowhere"], "no Mist operation"),
+    ]:
+        bad = run(mistcli_bin, args, prism, MIST_ORG_ID=ORG_ID)
+        assert bad.returncode == 2 and words in bad.stderr and bad.stdout == "", (args, bad.stderr)
+    # A write asks first; in a pipe without --yes nothing is sent.
+    r = run(mistcli_bin, ["api", "POST", "orgs/{org_id}/sites", "--input", "-"], mock, stdin='{"name": "x"}',
+            MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 2 and "--yes" in r.stderr and not [s for s in Mock.seen if s[0] == "POST"]
+    r = run(mistcli_bin, ["api", "POST", "orgs/{org_id}/sites", "--input", "-", "--yes"], mock,
+            stdin='{"name": "x"}', MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0 and json.loads(r.stdout) == {"id": "new"}, r.stderr
+    r = run(mistcli_bin, ["api", "orgs/{org_id}/sites", "--paginate", "-f", "limit=2"], mock, MIST_ORG_ID=ORG_ID)
+    assert len(json.loads(r.stdout)) == 5, r.stderr
 
 
 def test_bad_input_exit_codes(mistcli_bin, prism):
@@ -134,7 +216,7 @@ def mock():
 
 
 def test_all_follows_pages(mistcli_bin, mock):
-    r = run(mistcli_bin, ["sites", "list", "--all", "--limit", "2"], mock, MIST_ORG_ID=ORG_ID)
+    r = run(mistcli_bin, ["sites", "list", "--all", "--page-size", "2"], mock, MIST_ORG_ID=ORG_ID)
     assert r.returncode == 0, r.stderr
     assert [s["name"] for s in json.loads(r.stdout)] == ["site-1-0", "site-1-1", "site-2-0", "site-2-1", "site-3-0"]
     assert [p for _, p, _ in Mock.seen][-1].endswith("page=3")
@@ -166,7 +248,7 @@ def test_writes_need_yes_outside_a_terminal(mistcli_bin, mock):
 def test_profiles_supply_the_token(mistcli_bin, mock, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'default = "lab"\n[profiles.lab]\ntoken = "{TOKEN}"\napi_url = "{mock}"\norg_id = "{ORG_ID}"\n')
-    r = run(mistcli_bin, ["sites", "list", "--limit", "2"], None, token=None, MISTCLI_CONFIG=str(config))
+    r = run(mistcli_bin, ["sites", "list", "--page-size", "2"], None, token=None, MISTCLI_CONFIG=str(config))
     assert r.returncode == 0, r.stderr
     assert Mock.seen[-1][2] == f"Token {TOKEN}" and ORG_ID in Mock.seen[-1][1]
     r = run(mistcli_bin, ["sites", "list", "--profile", "prod"], None, token=None, MISTCLI_CONFIG=str(config))

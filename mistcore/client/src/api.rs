@@ -688,37 +688,71 @@ pub fn next_page_target(
         }
         relative_to(&url, credentials)
     };
-    let path = relative.split('?').next().unwrap_or("");
-    let lower = path.to_ascii_lowercase();
-    if !path.starts_with("/api/v1/")
-        || path.split('/').any(|seg| seg == ".." || seg == ".")
-        || lower.contains("%2e")
-        || lower.contains("%2f")
-        || lower.contains("%5c")
-        || lower.contains("%00")
-        || relative.contains(['\\', '#'])
-        || relative.chars().any(char::is_control)
-    {
+    if !is_plain_path(&relative) {
         return Err(format!("refused: `{next}` is not a plain /api/v1/ path").into());
     }
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    // The matching template with the most literal segments: `/devices/search` before `/devices/{device_id}`.
-    let op = crate::catalog::OPERATIONS
-        .iter()
-        .filter(|op| op.method == Method::Get)
-        .filter_map(|op| {
-            let template: Vec<&str> = op.path.split('/').collect();
-            let fits = template.len() == segments.len()
-                && template
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
-            fits.then(|| (template.iter().filter(|t| !t.starts_with('{')).count(), op))
-        })
-        .max_by_key(|(literals, _)| *literals)
-        .map(|(_, op)| op)
+    let path = relative.split('?').next().unwrap_or("");
+    let (op, _) = operation_for_path(Method::Get, path)
         .ok_or_else(|| format!("refused: `{path}` is not the path of a Mist read operation"))?;
     Ok((op, relative))
+}
+
+/// Whether a relative path and query is a plain `/api/v1/` path: no `.` or `..` segment, no
+/// encoded dot, slash, backslash or NUL, no fragment, no control character.
+pub fn is_plain_path(relative: &str) -> bool {
+    let path = relative.split('?').next().unwrap_or("");
+    let lower = path.to_ascii_lowercase();
+    path.starts_with("/api/v1/")
+        && !path.split('/').any(|seg| seg == ".." || seg == ".")
+        && !lower.contains("%2e")
+        && !lower.contains("%2f")
+        && !lower.contains("%5c")
+        && !lower.contains("%00")
+        && !relative.contains(['\\', '#'])
+        && !relative.chars().any(char::is_control)
+}
+
+/// The operation of `method` whose path template matches `path` (`/api/v1/orgs/abc/sites`),
+/// with the values of its path parameters. Of several matches, the template with the most
+/// literal segments wins: `/devices/search` before `/devices/{device_id}`.
+pub fn operation_for_path(
+    method: Method,
+    path: &str,
+) -> Option<(&'static Operation, Vec<(&'static str, String)>)> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let op = crate::catalog::OPERATIONS
+        .iter()
+        .filter(|op| op.method == method)
+        .filter_map(|op| {
+            let fits = op.path.split('/').count() == segments.len()
+                && op
+                    .path
+                    .split('/')
+                    .zip(&segments)
+                    .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == *s);
+            fits.then(|| {
+                (
+                    op.path.split('/').filter(|t| !t.starts_with('{')).count(),
+                    op,
+                )
+            })
+        })
+        .max_by_key(|(literals, _)| *literals)
+        .map(|(_, op)| op)?;
+    let values = op
+        .path
+        .split('/')
+        .zip(&segments)
+        .filter_map(|(t, s)| {
+            let name = t.strip_prefix('{')?.strip_suffix('}')?;
+            let param = op.param(name)?;
+            let value = percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned();
+            Some((param.name, value))
+        })
+        .collect();
+    Some((op, values))
 }
 
 /// Turns an HTTP answer into a result or an error.

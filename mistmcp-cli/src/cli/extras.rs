@@ -146,7 +146,10 @@ async fn utility(
     let service = NativeService::new(transport, limits, ctx.stream_url.clone());
     // The document formats get the whole result at the end; otherwise the output is streamed,
     // but not under --redact: a secret may span two chunks, so the whole output is redacted.
-    let stream = !ctx.format_given && ctx.redactor.is_none();
+    let stream = ctx.printing.format.is_none()
+        && ctx.printing.fields.is_none()
+        && ctx.printing.jq.is_none()
+        && ctx.redactor.is_none();
     let printed = std::sync::Mutex::new(std::io::stdout());
     let progress = |_: usize, chunk: &str| {
         if stream {

@@ -2,7 +2,7 @@
 //! with the same checks and the same safe commit as the MCP tools (mistcore-junos), and commits
 //! through the one write gate (`--yes` or the prompt).
 
-use super::{Failure, Prompt, exit, output, print_jq};
+use super::{Failure, Prompt, exit, output};
 use crate::netconf;
 use clap::{Arg, ArgAction, ArgMatches};
 use mistcore::api::Credentials;
@@ -13,7 +13,7 @@ use mistcore_junos::rpc::ReadFormat;
 use mistcore_junos::session::{self, Answer, Read};
 use mistcore_junos::{JunosError, access::JunosDevices, words};
 use serde_json::{Value, json};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -89,25 +89,10 @@ fn failure(e: &JunosError) -> Failure {
     }
 }
 
-/// Prints `body` as the global flags ask (`-o`, `--jq`, `--columns`).
+/// Prints `body` as the global flags ask (`-o`, `--json`, `--jq`, `--columns`).
 fn print(global: &ArgMatches, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
     let body = super::shown(super::redactor(global)?, body);
-    let body = body.as_ref();
-    if let Some(filter) = global.get_one::<String>("jq") {
-        return print_jq(filter, body, out);
-    }
-    let format = global
-        .get_one::<output::Format>("output")
-        .copied()
-        .unwrap_or(output::Format::Json);
-    let columns: Vec<String> = global
-        .get_many::<String>("columns")
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
-    output::render(out, body, format, &columns, std::io::stdout().is_terminal())
-        .map_err(|e| Failure::other(e.to_string()))
+    output::Printing::from_flags(global)?.print(body.as_ref(), output::Sink::stdout(), out)
 }
 
 /// One device's answer: printed; a failed one is the exit code.

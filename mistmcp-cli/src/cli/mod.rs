@@ -2,8 +2,10 @@
 //! ([`commands`]); answers are rendered by [`output`]; credentials come from the environment,
 //! a `.env` file or a profile ([`profiles`]).
 
+mod api_command;
 pub mod commands;
 mod extras;
+mod help;
 mod junos;
 mod org_cache;
 mod output;
@@ -93,8 +95,24 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// The long flag (without `--`) of an operation's parameter: `max_results` is `max-results`;
+/// the page size `limit` is `page-size`, since `--limit` counts items across pages (as gh).
 fn flag_name(param: &str) -> String {
-    param.replace('_', "-")
+    match param {
+        "limit" => "page-size".to_string(),
+        other => other.replace('_', "-"),
+    }
+}
+
+/// The flag a user gives for an operation's parameter: the scope ids are `--org`, `--site` and
+/// `--msp`, the others their [`flag_name`].
+fn flag_of(param: &str) -> String {
+    match param {
+        "org_id" => "--org".to_string(),
+        "site_id" => "--site".to_string(),
+        "msp_id" => "--msp".to_string(),
+        other => format!("--{}", flag_name(other)),
+    }
 }
 
 fn global_args() -> Vec<Arg> {
@@ -104,13 +122,19 @@ fn global_args() -> Vec<Arg> {
             .long("output")
             .global(true)
             .value_parser(clap::value_parser!(Format))
-            .default_value("json")
-            .help("Output format"),
+            .value_name("FORMAT")
+            .help("json, ndjson, yaml, table (default: table on a terminal, JSON in a pipe)"),
+        Arg::new("json")
+            .long("json")
+            .global(true)
+            .value_name("FIELDS")
+            .value_delimiter(',')
+            .help("JSON with only these fields of each item: --json name,id,status"),
         Arg::new("org")
             .long("org")
             .global(true)
             .value_name("ORG_ID")
-            .help("Org id (default: MIST_ORG_ID, the profile's, or the only org of the token)"),
+            .help("Org id (default: MIST_ORG_ID, the profile's, or the token's only org)"),
         Arg::new("site")
             .long("site")
             .global(true)
@@ -124,50 +148,61 @@ fn global_args() -> Vec<Arg> {
         Arg::new("all")
             .long("all")
             .global(true)
+            .visible_alias("paginate")
             .action(ArgAction::SetTrue)
             .help("Follow pagination to the last page"),
+        // Not `limit`: that id is the page-size parameter of the operations.
+        Arg::new("item_limit")
+            .long("limit")
+            .global(true)
+            .value_name("N")
+            .value_parser(clap::value_parser!(u64).range(1..))
+            .help("At most N items, across pages (the page size is --page-size)"),
         Arg::new("max_pages")
             .long("max-pages")
             .global(true)
             .value_name("N")
             .value_parser(clap::value_parser!(u64).range(1..))
             .default_value("1000")
-            .help("With --all: stop with an error after N pages"),
+            .help("With --all or --limit: stop with an error after N pages (1000)"),
         Arg::new("max_seconds")
             .long("max-seconds")
             .global(true)
             .value_name("S")
             .value_parser(clap::value_parser!(u64).range(1..))
             .default_value("600")
-            .help("With --all: stop with an error after S seconds"),
+            .help("With --all or --limit: stop with an error after S seconds (600)"),
         Arg::new("jq")
             .long("jq")
             .global(true)
             .value_name("FILTER")
-            .help("A jq filter over the answer (as gh --jq): each output on its own line, strings raw"),
+            .help("A jq filter over the answer: each output on its own line, strings raw"),
         Arg::new("columns")
             .long("columns")
             .global(true)
             .value_delimiter(',')
+            .value_name("COLS")
             .help("Table columns, comma-separated"),
         Arg::new("profile")
             .long("profile")
             .global(true)
             .env("MISTCLI_PROFILE")
-            .help("Profile of ~/.config/mistcli/config.toml"),
+            .value_name("NAME")
+            .help("Profile to use (mistcli auth login; MISTCLI_PROFILE)"),
         Arg::new("env_file")
             .short('e')
             .long("env-file")
             .global(true)
             .env("MIST_ENV_FILE")
-            .help("A .env file (default: ./.env, read only when no token comes from elsewhere)"),
+            .value_name("FILE")
+            .help("A .env file (default ./.env, when no token comes from elsewhere)"),
         Arg::new("redact")
             .long("redact")
             .global(true)
             .env("MISTCLI_REDACT")
             .value_parser(clap::builder::FalseyValueParser::new())
             .action(ArgAction::SetTrue)
-            .help("Show secrets (PSKs, RADIUS secrets, passwords ...) as handles, for output that feeds a model"),
+            .help("Secrets (PSKs, RADIUS secrets, passwords) as handles, for a model"),
         Arg::new("yes")
             .short('y')
             .long("yes")
@@ -177,7 +212,8 @@ fn global_args() -> Vec<Arg> {
         Arg::new("api_url")
             .long("api-url")
             .global(true)
-            .help("Explicit API base URL (tests, private deployments); also MIST_API_URL, from the token's source"),
+            .value_name("URL")
+            .help("API base URL (tests, private deployments; MIST_API_URL)"),
         Arg::new("timeout")
             .long("request-timeout")
             .visible_alias("timeout")
@@ -185,24 +221,35 @@ fn global_args() -> Vec<Arg> {
             .env("MISTCLI_REQUEST_TIMEOUT")
             .value_parser(clap::value_parser!(u64))
             .default_value("30")
-            .help("Seconds a request may take, retries included"),
+            .value_name("S")
+            .help("Seconds a request may take, retries included (30)"),
         Arg::new("rate_limit")
             .long("rate-limit")
             .global(true)
             .env("MISTCLI_RATE_LIMIT")
             .value_parser(clap::value_parser!(u32))
             .default_value("5000")
-            .help("Calls per hour per token within one run (0: no budget)"),
+            .value_name("N")
+            .help("Calls per hour per token within one run (5000; 0: none)"),
     ]
 }
 
 fn root(resources: Vec<clap::Command>) -> clap::Command {
+    let overview = help::overview(&global_args(), resources.len());
     clap::Command::new("mistcli")
         .version(env!("CARGO_PKG_VERSION"))
-        .about("The Juniper Mist API from the shell: JSON on stdout, errors on stderr, honest exit codes.")
-        .after_help("Resources come from the Mist OpenAPI spec: `mistcli ops search <words>` finds the command of an operation, `mistcli <resource> --help` lists its verbs.\nExit codes: 0 ok, 1 other error, 2 usage, 3 auth (no token, 401, 403), 4 not found, 5 rate limited.")
+        .about("The Juniper Mist API from the shell: tables on a terminal, JSON in a pipe, honest exit codes.")
+        // The overview lists the global flags once; each command's help points there.
+        .override_help(overview)
+        .after_help(help::GLOBAL_FLAGS_HINT)
         .subcommand_required(true)
-        .args(global_args())
+        .disable_help_subcommand(true)
+        .args(global_args().into_iter().map(|a| a.hide(true)))
+        .subcommand(
+            clap::Command::new("help")
+                .about("mistcli help all: every resource; mistcli help <resource> [verb]")
+                .arg(Arg::new("topic").num_args(0..).value_name("all|RESOURCE [VERB]")),
+        )
         .subcommand(
             clap::Command::new("call")
                 .about("Call any operation by id: mistcli call listOrgSites org_id=... limit=5")
@@ -218,6 +265,7 @@ fn root(resources: Vec<clap::Command>) -> clap::Command {
                 .subcommand(clap::Command::new("show").about("Describe an operation and its command").arg(Arg::new("operation").required(true)))
                 .subcommand(clap::Command::new("list").about("Every operation with its command")),
         )
+        .subcommand(api_command::command())
         .subcommand(junos::command())
         .subcommand(
             clap::Command::new("completions")
@@ -238,6 +286,8 @@ fn resource_command(resource: &'static str, cmds: &[Command]) -> clap::Command {
     }
     let mut rc = clap::Command::new(resource)
         .subcommand_required(true)
+        .disable_help_subcommand(true)
+        .after_help(help::GLOBAL_FLAGS_HINT)
         .about(format!(
             "{} ({})",
             cmds.first().map(|c| c.op.tag).unwrap_or(""),
@@ -250,7 +300,29 @@ fn resource_command(resource: &'static str, cmds: &[Command]) -> clap::Command {
 }
 
 fn verb_command(verb: &'static str, variants: &[Command]) -> clap::Command {
-    let about = variants
+    // One line in the resource's list: the summary of the default scope's operation, and the
+    // flags that pick the others.
+    let first = variants
+        .iter()
+        .find(|c| c.scope == Scope::Org)
+        .or(variants.first());
+    let others: Vec<&str> = variants
+        .iter()
+        .filter(|c| Some(*c) != first)
+        .filter_map(|c| c.scope.flag())
+        .filter(|f| *f != "--org")
+        .collect();
+    let about = format!(
+        "{}{}",
+        first.map(|c| one_line(c.op.summary)).unwrap_or_default(),
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (also with {})", others.join(", "))
+        }
+    );
+    // `--help` of the verb: every operation it may call.
+    let long_about = variants
         .iter()
         .map(|c| {
             let how = match c.scope.flag() {
@@ -263,8 +335,11 @@ fn verb_command(verb: &'static str, variants: &[Command]) -> clap::Command {
             )
         })
         .collect::<Vec<_>>()
-        .join("; ");
-    let mut vc = clap::Command::new(verb).about(about);
+        .join("\n");
+    let mut vc = clap::Command::new(verb)
+        .about(about)
+        .long_about(long_about)
+        .after_help(help::GLOBAL_FLAGS_HINT);
     let mut seen: Vec<&str> = Vec::new();
     for c in variants {
         for p in c.op.params {
@@ -420,6 +495,10 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
     let wanted = first_command(&argv);
     let resources = commands::resources();
     let mut app = command_for(wanted, resources);
+    // `mistcli` alone: the overview, as `mistcli --help`.
+    if argv.len() <= 1 {
+        return write(out, app.render_help().to_string());
+    }
     let matches = match app.try_get_matches_from_mut(argv) {
         Ok(m) => m,
         Err(e) => {
@@ -446,6 +525,15 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
     // Made before anything runs, so that errors are redacted too.
     redactor(&matches)?;
     match name {
+        "help" => {
+            let topic: Vec<&str> = sub
+                .get_many::<String>("topic")
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
+            help_topic(&topic, resources, out)
+        }
         "completions" => {
             let shell = *sub
                 .get_one::<clap_complete::Shell>("shell")
@@ -453,6 +541,7 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
             write_completion_script(shell, out)
         }
         "ops" => ops(sub, out),
+        "api" => api_command::run(sub, &matches, out).await,
         "junos" => junos::run(&matches, sub, out).await,
         "call" => {
             let id = sub
@@ -538,6 +627,55 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
     }
 }
 
+/// A spec summary on one short line: its first sentence, at most 80 characters.
+fn one_line(summary: &str) -> String {
+    let first = summary
+        .split(". ")
+        .next()
+        .unwrap_or(summary)
+        .trim()
+        .trim_end_matches('.');
+    if first.chars().count() > 80 {
+        format!("{}…", first.chars().take(79).collect::<String>())
+    } else {
+        first.to_string()
+    }
+}
+
+/// `mistcli help [all | RESOURCE [VERB]]`.
+fn help_topic(
+    topic: &[&str],
+    resources: &std::collections::BTreeMap<&'static str, Vec<Command>>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
+    let mut app = command_for(topic.first().copied(), resources);
+    let text = match topic {
+        [] => app.render_help().to_string(),
+        ["all"] => help::all(resources),
+        [name, rest @ ..] => {
+            let mut cmd = app.find_subcommand_mut(name).ok_or_else(|| {
+                Failure::usage(format!(
+                    "no command `{name}`: mistcli help all lists every resource"
+                ))
+            })?;
+            let mut path = vec![*name];
+            for word in rest {
+                cmd = cmd.find_subcommand_mut(word).ok_or_else(|| {
+                    Failure::usage(format!(
+                        "`mistcli {}` has no `{word}`: mistcli help {}",
+                        path.join(" "),
+                        path.join(" ")
+                    ))
+                })?;
+                path.push(word);
+            }
+            let mut cmd = cmd.clone().bin_name(format!("mistcli {}", path.join(" ")));
+            cmd.render_long_help().to_string()
+        }
+    };
+    write(out, text.trim_end().to_string())
+}
+
 /// The first word of the command line that is neither a flag nor a flag's value.
 /// The `-o` format the user chose (on the command line or in the environment), if any.
 fn chosen_format(m: &ArgMatches) -> Option<Format> {
@@ -560,7 +698,7 @@ fn command_for(
             if wanted == Some(*name) {
                 extras::extend(name, resource_command(name, cmds))
             } else {
-                clap::Command::new(*name).about(format!("{} command(s)", cmds.len()))
+                clap::Command::new(*name).about(help::verbs(cmds).join(", "))
             }
         })
         .collect();
@@ -685,19 +823,17 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
                     Some(json!({"command": commands::usage(c), "operation": c.op.id, "method": c.op.method.as_str(), "summary": c.op.summary}))
                 })
                 .collect();
-            output::render(
-                out,
-                &Value::Array(rows),
-                chosen_format(m).unwrap_or(Format::Table),
-                &[
-                    "command".into(),
-                    "operation".into(),
-                    "method".into(),
-                    "summary".into(),
-                ],
-                std::io::stdout().is_terminal(),
-            )
-            .map_err(|e| Failure::other(e.to_string()))
+            // A table in a pipe too (`| grep`), unless a format or fields are chosen.
+            let mut printing = output::Printing::from_flags(m)?;
+            if printing.fields.is_none() && printing.jq.is_none() {
+                printing.format = printing.format.or(Some(Format::Table));
+            }
+            if printing.columns.is_empty() {
+                printing.columns = ["command", "operation", "method", "summary"]
+                    .map(String::from)
+                    .to_vec();
+            }
+            printing.print(&Value::Array(rows), output::Sink::stdout(), out)
         }
         Some(("show", m)) => {
             let id = m
@@ -712,12 +848,7 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
             write(out, format!("  {} {}", c.op.method, c.op.path))?;
             write(out, format!("  command: {}", commands::usage(c)))?;
             for p in c.op.params {
-                let flag = match p.name {
-                    "org_id" => "--org".to_string(),
-                    "site_id" => "--site".to_string(),
-                    "msp_id" => "--msp".to_string(),
-                    other => format!("--{}", flag_name(other)),
-                };
+                let flag = flag_of(p.name);
                 write(
                     out,
                     format!(
@@ -739,19 +870,22 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some((_, m)) if chosen_format(m).is_some() => {
+        Some((_, m))
+            if chosen_format(m).is_some()
+                || m.contains_id("json") && m.get_many::<String>("json").is_some()
+                || m.get_one::<String>("jq").is_some() =>
+        {
             let rows: Vec<Value> = commands::all()
                 .iter()
                 .map(|c| json!({"operation": c.op.id, "method": c.op.method.as_str(), "command": commands::usage(c)}))
                 .collect();
-            output::render(
-                out,
-                &Value::Array(rows),
-                chosen_format(m).unwrap_or(Format::Json),
-                &["operation".into(), "method".into(), "command".into()],
-                std::io::stdout().is_terminal(),
-            )
-            .map_err(|e| Failure::other(e.to_string()))
+            let mut printing = output::Printing::from_flags(m)?;
+            if printing.columns.is_empty() {
+                printing.columns = ["operation", "method", "command"]
+                    .map(String::from)
+                    .to_vec();
+            }
+            printing.print(&Value::Array(rows), output::Sink::stdout(), out)
         }
         _ => {
             for c in commands::all() {
@@ -767,8 +901,8 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
 
 /// What a call needs: credentials, the transport, the global flags.
 struct Ctx {
-    /// `--jq`: a filter over the answer (checked when the command starts).
-    jq: Option<String>,
+    /// `-o`, `--json`, `--jq` (checked when the command starts) and `--columns`.
+    printing: output::Printing,
     /// `--redact`: secrets printed as handles.
     redactor: Option<&'static Redactor>,
     credentials: Credentials,
@@ -778,11 +912,9 @@ struct Ctx {
     org: Option<String>,
     site: Option<String>,
     msp: Option<String>,
-    format: Format,
-    /// `-o` was given (on the command line or in the environment).
-    format_given: bool,
-    columns: Vec<String>,
     all: bool,
+    /// `--limit`: at most this many items, across pages.
+    limit: Option<u64>,
     /// `--all` stops with an error after this many pages.
     max_pages: u64,
     /// `--all` stops with an error after this long.
@@ -858,12 +990,8 @@ impl Ctx {
             calls_per_hour: m.get_one::<u32>("rate_limit").copied().filter(|r| *r > 0),
             ..Policy::default()
         };
-        let jq = m.get_one::<String>("jq").cloned();
-        if let Some(filter) = &jq {
-            mistcore::jq::Filter::new(filter).map_err(|e| Failure::usage(e.to_string()))?;
-        }
         Ok(Ctx {
-            jq,
+            printing: output::Printing::from_flags(m)?,
             redactor: redactor(m)?,
             credentials,
             stream_url,
@@ -874,15 +1002,8 @@ impl Ctx {
                 .or_else(|| pick("MIST_ORG_ID", p.org_id.as_ref())),
             site: m.get_one::<String>("site").cloned(),
             msp: m.get_one::<String>("msp").cloned(),
-            format: *m.get_one::<Format>("output").unwrap_or(&Format::Json),
-            format_given: chosen_format(m).is_some(),
-            columns: m
-                .get_many::<String>("columns")
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect(),
             all: m.get_flag("all"),
+            limit: m.get_one::<u64>("item_limit").copied(),
             max_pages: m.get_one::<u64>("max_pages").copied().unwrap_or(1000),
             max_time: Duration::from_secs(m.get_one::<u64>("max_seconds").copied().unwrap_or(600)),
             yes: m.get_flag("yes"),
@@ -1053,15 +1174,16 @@ async fn execute(
     if let Some(b) = body {
         args.insert("body".into(), read_body(b)?);
     }
-    let validated = schema::validate(op, &args).map_err(|e| {
-        let flag = match e.argument.as_str() {
-            "org_id" => "--org".to_string(),
-            "site_id" => "--site".to_string(),
-            "msp_id" => "--msp".to_string(),
-            other => format!("--{}", flag_name(other)),
-        };
-        Failure::usage(format!("{flag}: {}", e.problem))
-    })?;
+    // `--limit N` without `--page-size`: pages of N items (Mist serves at most 1000 a page).
+    if let Some(n) = ctx.limit
+        && !op.is_write()
+        && op.param("limit").is_some()
+        && !args.contains_key("limit")
+    {
+        args.insert("limit".into(), json!(n.min(MAX_PAGE_SIZE).to_string()));
+    }
+    let validated = schema::validate(op, &args)
+        .map_err(|e| Failure::usage(format!("{}: {}", flag_of(&e.argument), e.problem)))?;
     if op.is_write() {
         if let Some(body) = &validated.body {
             refuse_handles(body)?;
@@ -1075,7 +1197,7 @@ async fn execute(
     }
     let first = api::execute(&ctx.transport, &ctx.credentials, op, &validated).await?;
     // Pages are followed for reads only: a write is one request.
-    let body = if ctx.all && !op.is_write() {
+    let body = if (ctx.all || ctx.limit.is_some()) && !op.is_write() {
         follow(ctx, first).await?
     } else {
         first.body
@@ -1083,37 +1205,16 @@ async fn execute(
     ctx.print(&body, out)
 }
 
+/// The largest page Mist serves.
+const MAX_PAGE_SIZE: u64 = 1000;
+
 impl Ctx {
     /// Prints a result in the chosen format, or the outputs of `--jq` one per line.
     fn print(&self, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
         let body = shown(self.redactor, body);
-        let body = body.as_ref();
-        if let Some(filter) = &self.jq {
-            return print_jq(filter, body, out);
-        }
-        let tty = std::io::stdout().is_terminal();
-        output::render(out, body, self.format, &self.columns, tty)
-            .map_err(|e| Failure::other(e.to_string()))
+        self.printing
+            .print(body.as_ref(), output::Sink::stdout(), out)
     }
-}
-
-/// The outputs of a jq filter, one per line: strings raw, other values as compact JSON.
-fn print_jq(filter: &str, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
-    use mistcore::jq::{Budget, Filter, JqError};
-    let outputs = Filter::new(filter)
-        .and_then(|f| f.run(body, Budget::default()))
-        .map_err(|e| match e {
-            JqError::Syntax { .. } | JqError::Refused { .. } => Failure::usage(e.to_string()),
-            _ => Failure::other(e.to_string()),
-        })?;
-    for value in outputs {
-        let line = match value {
-            Value::String(s) => s,
-            other => other.to_string(),
-        };
-        write(out, line)?;
-    }
-    Ok(())
 }
 
 /// Writes one line to `out`.
@@ -1121,8 +1222,15 @@ fn write(out: &mut dyn Write, line: String) -> Result<(), Failure> {
     writeln!(out, "{line}").map_err(|e| Failure::other(e.to_string()))
 }
 
-/// `--all`: the items of every page, as one list.
+/// `--all`: the items of every page, as one list; `--limit N`: the first N of them. An answer
+/// that is one object, not a list, is returned as it is.
 async fn follow(ctx: &Ctx, first: api::ApiResponse) -> Result<Value, Failure> {
+    if !output::is_list(&first.body) {
+        return Ok(first.body);
+    }
+    let wanted = ctx
+        .limit
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
     let progress = std::io::stderr().is_terminal();
     let mut items: Vec<Value> = output::items(&first.body).into_iter().cloned().collect();
     let mut pagination: Option<Pagination> = first.pagination;
@@ -1131,7 +1239,7 @@ async fn follow(ctx: &Ctx, first: api::ApiResponse) -> Result<Value, Failure> {
     let mut seen = std::collections::HashSet::new();
     while let Some(next) = pagination
         .as_ref()
-        .filter(|p| p.has_more)
+        .filter(|p| p.has_more && items.len() < wanted)
         .and_then(|p| p.next.clone())
     {
         // Mist's links must lead somewhere new, and the walk is bounded: a repeating or endless
@@ -1174,8 +1282,9 @@ async fn follow(ctx: &Ctx, first: api::ApiResponse) -> Result<Value, Failure> {
             break;
         }
     }
-    if progress {
+    if progress && pages > 1 {
         eprintln!("\rfetched {} items ({pages} pages){:20}", items.len(), "");
     }
+    items.truncate(wanted);
     Ok(Value::Array(items))
 }

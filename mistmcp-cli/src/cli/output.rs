@@ -1,8 +1,10 @@
-//! Rendering answers: JSON (default), NDJSON, YAML, or an aligned table for humans.
+//! Rendering answers as `gh` does: a table fitted to the terminal for a person, JSON in a pipe
+//! for a script; `-o` forces a format, `--json fields` selects fields, `--jq` filters.
 
-use comfy_table::{ContentArrangement, Table, presets};
-use serde_json::Value;
-use std::io::Write;
+use super::Failure;
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
+use serde_json::{Map, Value};
+use std::io::{IsTerminal, Write};
 
 /// An output format (`-o`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -13,8 +15,156 @@ pub enum Format {
     Ndjson,
     /// YAML.
     Yaml,
-    /// Aligned columns for humans.
+    /// Aligned columns for humans, fitted to the terminal.
     Table,
+}
+
+/// Where stdout goes: a terminal (then its width and whether colour is welcome) or a pipe/file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sink {
+    /// The terminal's columns, when stdout is a terminal.
+    pub terminal_width: Option<u16>,
+    /// Colour (bold headers): only on a terminal, and never with `NO_COLOR` set.
+    pub colour: bool,
+}
+
+impl Sink {
+    /// Looks at this process's stdout and environment.
+    pub fn stdout() -> Sink {
+        if !std::io::stdout().is_terminal() {
+            return Sink::PIPE;
+        }
+        let width = terminal_size::terminal_size_of(std::io::stdout())
+            .map(|(w, _)| w.0)
+            .filter(|w| *w > 0)
+            .or_else(|| std::env::var("COLUMNS").ok()?.trim().parse().ok())
+            .unwrap_or(80);
+        // https://no-color.org: set and not empty.
+        let no_colour = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Sink {
+            terminal_width: Some(width),
+            colour: !no_colour && std::env::var("TERM").map_or(true, |t| t != "dumb"),
+        }
+    }
+
+    /// A pipe or a file: plain, compact, unbounded.
+    pub const PIPE: Sink = Sink {
+        terminal_width: None,
+        colour: false,
+    };
+
+    /// The format when none is chosen: a table for a person, JSON for a program.
+    pub fn default_format(self) -> Format {
+        if self.terminal_width.is_some() {
+            Format::Table
+        } else {
+            Format::Json
+        }
+    }
+}
+
+/// How an answer is printed: the global flags `-o`, `--json`, `--jq` and `--columns`.
+#[derive(Debug, Clone, Default)]
+pub struct Printing {
+    /// `-o`, when chosen (else the sink's default, or JSON with `--json`).
+    pub format: Option<Format>,
+    /// `--json a,b,c`: only these fields of each item.
+    pub fields: Option<Vec<String>>,
+    /// `--jq FILTER`: each output on its own line, strings raw.
+    pub jq: Option<String>,
+    /// `--columns`: the table's columns.
+    pub columns: Vec<String>,
+}
+
+impl Printing {
+    /// Reads the global flags; a bad `--jq` filter is refused before anything is called.
+    pub fn from_flags(m: &clap::ArgMatches) -> Result<Printing, Failure> {
+        let chosen = matches!(
+            m.value_source("output"),
+            Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
+        );
+        let jq = m.get_one::<String>("jq").cloned();
+        if let Some(filter) = &jq {
+            mistcore::jq::Filter::new(filter).map_err(|e| Failure::usage(e.to_string()))?;
+        }
+        let fields = m
+            .get_many::<String>("json")
+            .map(|v| v.map(|f| f.trim().to_string()).filter(|f| !f.is_empty()))
+            .map(|v| v.collect::<Vec<_>>());
+        if fields.as_ref().is_some_and(Vec::is_empty) {
+            return Err(Failure::usage(
+                "--json needs field names: --json name,id,status",
+            ));
+        }
+        Ok(Printing {
+            format: if chosen {
+                m.get_one::<Format>("output").copied()
+            } else {
+                None
+            },
+            fields,
+            jq,
+            columns: m
+                .get_many::<String>("columns")
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
+        })
+    }
+
+    /// Prints `body` to `out` for `sink`.
+    pub fn print(&self, body: &Value, sink: Sink, out: &mut dyn Write) -> Result<(), Failure> {
+        let selected;
+        let body = match &self.fields {
+            Some(fields) => {
+                let (value, absent) = select_fields(body, fields);
+                if !absent.is_empty() {
+                    eprintln!(
+                        "note: no item has {}; fields present: {}",
+                        absent.join(", "),
+                        present_fields(body).join(", ")
+                    );
+                }
+                selected = value;
+                &selected
+            }
+            None => body,
+        };
+        if let Some(filter) = &self.jq {
+            return print_jq(filter, body, out);
+        }
+        // `--json` asks for JSON (as gh), unless a format is chosen too.
+        let format = self.format.unwrap_or(if self.fields.is_some() {
+            Format::Json
+        } else {
+            sink.default_format()
+        });
+        let columns = match (&self.fields, self.columns.is_empty()) {
+            (Some(fields), true) => fields.as_slice(),
+            _ => self.columns.as_slice(),
+        };
+        render(out, body, format, columns, sink).map_err(|e| Failure::other(e.to_string()))
+    }
+}
+
+/// The outputs of a jq filter, one per line: strings raw, other values as compact JSON.
+pub fn print_jq(filter: &str, body: &Value, out: &mut dyn Write) -> Result<(), Failure> {
+    use mistcore::jq::{Budget, Filter, JqError};
+    let outputs = Filter::new(filter)
+        .and_then(|f| f.run(body, Budget::default()))
+        .map_err(|e| match e {
+            JqError::Syntax { .. } | JqError::Refused { .. } => Failure::usage(e.to_string()),
+            _ => Failure::other(e.to_string()),
+        })?;
+    for value in outputs {
+        let line = match value {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        writeln!(out, "{line}").map_err(|e| Failure::other(e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// The items of an answer: a list, the `results` of a search, or the object itself.
@@ -28,6 +178,55 @@ pub fn items(body: &Value) -> Vec<&Value> {
         Value::Null => Vec::new(),
         other => vec![other],
     }
+}
+
+/// Whether `body` is a list of items (a list, or a search with `results`) rather than one object.
+pub fn is_list(body: &Value) -> bool {
+    body.is_array() || body.get("results").is_some_and(Value::is_array)
+}
+
+/// `--json a,b`: each item with only these fields, in this order (a field an item lacks is
+/// `null`, so every object has the same keys); a list stays a list (a search's `results`
+/// become the list), one object stays one object. Also returns the fields no item has.
+pub fn select_fields(body: &Value, fields: &[String]) -> (Value, Vec<String>) {
+    let pick = |item: &Value| -> Value {
+        let mut o = Map::new();
+        for f in fields {
+            o.insert(f.clone(), item.get(f).cloned().unwrap_or(Value::Null));
+        }
+        Value::Object(o)
+    };
+    let list = items(body);
+    let absent: Vec<String> = if list.is_empty() {
+        Vec::new()
+    } else {
+        fields
+            .iter()
+            .filter(|f| !list.iter().any(|i| i.get(f.as_str()).is_some()))
+            .cloned()
+            .collect()
+    };
+    let value = if is_list(body) {
+        Value::Array(list.into_iter().map(pick).collect())
+    } else {
+        pick(body)
+    };
+    (value, absent)
+}
+
+/// The fields the items of `body` have, in first-seen order.
+fn present_fields(body: &Value) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for item in items(body) {
+        if let Value::Object(o) = item {
+            for k in o.keys() {
+                if !seen.contains(k) {
+                    seen.push(k.clone());
+                }
+            }
+        }
+    }
+    seen
 }
 
 /// Columns tried, in order, when none are given: the identifying fields of Mist objects.
@@ -50,6 +249,14 @@ const PREFERRED: &[&str] = &[
     "key",
     "value",
 ];
+
+/// Spaces between two columns of a table.
+const GAP: u16 = 2;
+
+/// Columns a person copies whole (ids, MACs, serials): cut only when nothing else is left to cut.
+fn keep_whole(column: &str) -> bool {
+    column == "id" || column == "mac" || column == "serial" || column.ends_with("_id")
+}
 
 fn columns_for(items: &[&Value], asked: &[String]) -> Vec<String> {
     if !asked.is_empty() {
@@ -76,25 +283,30 @@ fn columns_for(items: &[&Value], asked: &[String]) -> Vec<String> {
     cols
 }
 
+/// A cell's text on one line: strings as they are, other values as compact JSON.
 fn cell(v: Option<&Value>) -> String {
-    match v {
+    let text = match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
-    }
+    };
+    // A newline or tab from Mist would break the row (and a control character the terminal).
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
-/// Writes `body` in `format`. `tty` makes JSON pretty.
+/// Writes `body` in `format` for `sink`.
 pub fn render(
     out: &mut dyn Write,
     body: &Value,
     format: Format,
     columns: &[String],
-    tty: bool,
+    sink: Sink,
 ) -> std::io::Result<()> {
     match format {
         Format::Json => {
-            let text = if tty {
+            let text = if sink.terminal_width.is_some() {
                 serde_json::to_string_pretty(body)
             } else {
                 serde_json::to_string(body)
@@ -115,34 +327,180 @@ pub fn render(
             let text = serde_norway::to_string(body).map_err(std::io::Error::other)?;
             write!(out, "{text}")
         }
-        Format::Table => {
+        Format::Table => write_table(out, body, columns, sink),
+    }
+}
+
+fn write_table(
+    out: &mut dyn Write,
+    body: &Value,
+    columns: &[String],
+    sink: Sink,
+) -> std::io::Result<()> {
+    let (header, rows): (Vec<String>, Vec<Vec<String>>) = match body {
+        Value::Object(o) if !is_list(body) && columns.is_empty() => (
+            vec!["FIELD".into(), "VALUE".into()],
+            o.iter()
+                .map(|(k, v)| vec![k.clone(), cell(Some(v))])
+                .collect(),
+        ),
+        _ => {
             let list = items(body);
-            let mut table = Table::new();
-            table
-                .load_style(presets::NOTHING)
-                .set_content_arrangement(ContentArrangement::Disabled);
-            let single_object =
-                !body.is_array() && !body.get("results").is_some_and(Value::is_array);
-            if single_object
-                && columns.is_empty()
-                && let Value::Object(o) = body
-            {
-                table.set_header(vec!["FIELD", "VALUE"]);
-                for (k, v) in o {
-                    let mut shown = cell(Some(v));
-                    if shown.chars().count() > 80 {
-                        shown = format!("{}…", shown.chars().take(80).collect::<String>());
-                    }
-                    table.add_row(vec![k.clone(), shown]);
-                }
-                return writeln!(out, "{table}");
-            }
             let cols = columns_for(&list, columns);
-            table.set_header(cols.iter().map(|c| c.to_uppercase()).collect::<Vec<_>>());
-            for item in list {
-                table.add_row(cols.iter().map(|c| cell(item.get(c))).collect::<Vec<_>>());
-            }
-            writeln!(out, "{table}")
+            let rows = list
+                .iter()
+                .map(|item| cols.iter().map(|c| cell(item.get(c))).collect())
+                .collect();
+            (cols.iter().map(|c| c.to_uppercase()).collect(), rows)
         }
+    };
+    if header.is_empty() {
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table.load_style(presets::NOTHING);
+    match sink.terminal_width {
+        // Fitted: every row on one line, long cells cut with an ellipsis.
+        Some(width) => {
+            table
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(width)
+                .set_truncation_indicator("…");
+        }
+        // A pipe gets whole cells, whatever their length.
+        None => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    let keep: Vec<bool> = header
+        .iter()
+        .map(|h| keep_whole(&h.to_lowercase()))
+        .collect();
+    let mut header = comfy_table::Row::from(header);
+    header.max_height(1);
+    table.set_header(header);
+    for r in rows {
+        let mut row = comfy_table::Row::from(r);
+        row.max_height(1);
+        table.add_row(row);
+    }
+    // No margin on the left; two spaces between columns, as gh.
+    let last = keep.len().saturating_sub(1);
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((0, if i == last { 0 } else { GAP }));
+    }
+    if let Some(width) = sink.terminal_width {
+        // Ids, MACs and serials stay whole while the other columns can give room.
+        let widths = table.column_max_content_widths();
+        let whole: u32 = widths
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(w, _)| u32::from(*w + GAP))
+            .sum();
+        if whole + 12 <= u32::from(width) {
+            for (i, (w, k)) in widths.iter().zip(&keep).enumerate() {
+                if *k && let Some(column) = table.column_mut(i) {
+                    let pad = if i == last { 0 } else { GAP };
+                    column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w + pad)));
+                }
+            }
+        }
+    }
+    let text = table.to_string();
+    let mut lines = text.lines();
+    if let Some(first) = lines.next() {
+        let first = first.trim_end();
+        if sink.colour {
+            writeln!(out, "\x1b[1m{first}\x1b[0m")?;
+        } else {
+            writeln!(out, "{first}")?;
+        }
+    }
+    for line in lines {
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn table(body: &Value, width: Option<u16>, colour: bool) -> String {
+        let mut out = Vec::new();
+        render(
+            &mut out,
+            body,
+            Format::Table,
+            &[],
+            Sink {
+                terminal_width: width,
+                colour,
+            },
+        )
+        .expect("render");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn a_terminal_table_fits_its_width_and_keeps_ids_whole() {
+        let id = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f";
+        let long = "a very long site name that goes on and on and on and on and on";
+        let body =
+            json!([{"name": long, "id": id, "model": "AP45", "type": "ap", "version": long}]);
+        for width in [60u16, 80, 120] {
+            let shown = table(&body, Some(width), false);
+            for line in shown.lines() {
+                assert!(
+                    line.chars().count() <= usize::from(width),
+                    "{width}: {line:?}"
+                );
+            }
+            assert!(shown.contains(id), "the id was cut at {width}:\n{shown}");
+            assert!(shown.contains('…'), "nothing was cut at {width}:\n{shown}");
+            assert_eq!(shown.lines().count(), 2, "a row took two lines:\n{shown}");
+        }
+        // A pipe gets every cell whole.
+        assert!(table(&body, None, false).contains(long));
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let body = json!([{"name": "a"}]);
+        assert!(table(&body, Some(80), true).starts_with("\x1b[1mNAME"));
+        assert!(!table(&body, Some(80), false).contains('\x1b'));
+    }
+
+    #[test]
+    fn control_characters_do_not_break_rows() {
+        let body = json!([{"name": "a\nb\x1b[31m"}]);
+        let shown = table(&body, None, false);
+        assert_eq!(shown.lines().count(), 2);
+        assert!(!shown.contains('\x1b'));
+    }
+
+    #[test]
+    fn json_fields_select_and_keep_shapes() {
+        let list = json!({"results": [{"name": "a", "id": 1, "x": 2}, {"id": 3}], "total": 2});
+        let (v, absent) = select_fields(&list, &["name".into(), "id".into(), "nope".into()]);
+        assert_eq!(
+            v,
+            json!([{"name": "a", "id": 1, "nope": null}, {"name": null, "id": 3, "nope": null}])
+        );
+        assert_eq!(absent, vec!["nope".to_string()]);
+        let (one, _) = select_fields(&json!({"name": "s", "id": 9}), &["id".into()]);
+        assert_eq!(one, json!({"id": 9}));
+    }
+
+    #[test]
+    fn the_default_format_follows_the_sink() {
+        assert_eq!(Sink::PIPE.default_format(), Format::Json);
+        let tty = Sink {
+            terminal_width: Some(80),
+            colour: false,
+        };
+        assert_eq!(tty.default_format(), Format::Table);
     }
 }
