@@ -132,6 +132,8 @@ def test_json_fields_and_jq_in_a_pipe(mistcli_bin, prism):
     assert "no item has nope" in r.stderr and "mac" in r.stderr
     r = run(mistcli_bin, ["sites", "list", "--json", "name", "--jq", ".[].name"], prism, MIST_ORG_ID=ORG_ID)
     assert r.returncode == 0 and r.stdout.strip() == "Mist Office"
+    r = run(mistcli_bin, ["--jq", ".[].name", "--limit", "1", "--json", "name", "sites", "list"], prism, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0 and r.stdout.strip() == "Mist Office", r.stderr  # global flags before the command
     # In a pipe the default is JSON, never a table.
     r = run(mistcli_bin, ["sites", "list"], prism, MIST_ORG_ID=ORG_ID)
     assert r.stdout.startswith("[") and "\n" == r.stdout[-1] and r.stdout.count("\n") == 1

@@ -749,26 +749,26 @@ fn write_completion_script(
 }
 
 fn first_command(argv: &[OsString]) -> Option<&str> {
-    const TAKES_VALUE: &[&str] = &[
-        "-o",
-        "--output",
-        "--org",
-        "--site",
-        "--msp",
-        "--columns",
-        "--profile",
-        "-e",
-        "--env-file",
-        "--api-url",
-        "--timeout",
-        "--request-timeout",
-        "--rate-limit",
-        "--max-pages",
-        "--max-seconds",
-    ];
+    // The global flags that take a value, by every name they have (`-o`, `--output`, ...).
+    let takes_value: Vec<String> = global_args()
+        .iter()
+        .filter(|a| a.get_action().takes_values())
+        .flat_map(|a| {
+            let mut names: Vec<String> =
+                a.get_short().map(|c| format!("-{c}")).into_iter().collect();
+            names.extend(a.get_long().map(|l| format!("--{l}")));
+            names.extend(
+                a.get_all_aliases()
+                    .into_iter()
+                    .flatten()
+                    .map(|l| format!("--{l}")),
+            );
+            names
+        })
+        .collect();
     let mut args = argv.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(a) = args.next() {
-        if TAKES_VALUE.contains(&a) {
+        if takes_value.iter().any(|t| t == a) {
             args.next();
         } else if !a.starts_with('-') {
             return Some(a);

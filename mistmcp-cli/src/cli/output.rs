@@ -2,9 +2,9 @@
 //! for a script; `-o` forces a format, `--json fields` selects fields, `--jq` filters.
 
 use super::Failure;
-use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// An output format (`-o`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -251,7 +251,10 @@ const PREFERRED: &[&str] = &[
 ];
 
 /// Spaces between two columns of a table.
-const GAP: u16 = 2;
+const GAP: usize = 2;
+
+/// A column that is cut keeps at least this many columns of the terminal (or its header's).
+const MIN_CUT_WIDTH: usize = 8;
 
 /// Columns a person copies whole (ids, MACs, serials): cut only when nothing else is left to cut.
 fn keep_whole(column: &str) -> bool {
@@ -357,70 +360,112 @@ fn write_table(
     if header.is_empty() {
         return Ok(());
     }
-    let mut table = Table::new();
-    table.load_style(presets::NOTHING);
-    match sink.terminal_width {
-        // Fitted: every row on one line, long cells cut with an ellipsis.
-        Some(width) => {
-            table
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(width)
-                .set_truncation_indicator("…");
-        }
-        // A pipe gets whole cells, whatever their length.
-        None => {
-            table.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
+    let natural: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].width())
+                .chain([header[i].width()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     let keep: Vec<bool> = header
         .iter()
         .map(|h| keep_whole(&h.to_lowercase()))
         .collect();
-    let mut header = comfy_table::Row::from(header);
-    header.max_height(1);
-    table.set_header(header);
-    for r in rows {
-        let mut row = comfy_table::Row::from(r);
-        row.max_height(1);
-        table.add_row(row);
-    }
-    // No margin on the left; two spaces between columns, as gh.
-    let last = keep.len().saturating_sub(1);
-    for (i, column) in table.column_iter_mut().enumerate() {
-        column.set_padding((0, if i == last { 0 } else { GAP }));
-    }
-    if let Some(width) = sink.terminal_width {
-        // Ids, MACs and serials stay whole while the other columns can give room.
-        let widths = table.column_max_content_widths();
-        let whole: u32 = widths
-            .iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(w, _)| u32::from(*w + GAP))
-            .sum();
-        if whole + 12 <= u32::from(width) {
-            for (i, (w, k)) in widths.iter().zip(&keep).enumerate() {
-                if *k && let Some(column) = table.column_mut(i) {
-                    let pad = if i == last { 0 } else { GAP };
-                    column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w + pad)));
-                }
+    let columns = match sink.terminal_width {
+        Some(width) => fit(
+            &header,
+            &natural,
+            &keep,
+            usize::from(width),
+            !columns.is_empty(),
+        ),
+        None => natural.iter().copied().enumerate().collect(),
+    };
+    let line = |cells: &[String]| -> String {
+        let mut text = String::new();
+        for (n, (i, w)) in columns.iter().enumerate() {
+            let shown = cut(&cells[*i], *w);
+            text.push_str(&shown);
+            if n + 1 < columns.len() {
+                let pad = w.saturating_sub(shown.width()) + GAP;
+                text.extend(std::iter::repeat_n(' ', pad));
             }
         }
+        text.trim_end().to_string()
+    };
+    let head = line(&header);
+    if sink.colour {
+        writeln!(out, "\x1b[1m{head}\x1b[0m")?;
+    } else {
+        writeln!(out, "{head}")?;
     }
-    let text = table.to_string();
-    let mut lines = text.lines();
-    if let Some(first) = lines.next() {
-        let first = first.trim_end();
-        if sink.colour {
-            writeln!(out, "\x1b[1m{first}\x1b[0m")?;
-        } else {
-            writeln!(out, "{first}")?;
-        }
-    }
-    for line in lines {
-        writeln!(out, "{}", line.trim_end())?;
+    for r in &rows {
+        writeln!(out, "{}", line(r))?;
     }
     Ok(())
+}
+
+/// The columns shown on a terminal of `width` and their widths, as (index, width).
+///
+/// Each column needs at least its header (and ids, MACs and serials their whole value); when
+/// even that is too wide, the last columns (the least identifying) are left out, unless they
+/// were chosen with `--columns`. The room left is shared out narrowest first, so short columns
+/// stay whole and the long ones (names, lists) are cut with an ellipsis.
+fn fit(
+    header: &[String],
+    natural: &[usize],
+    keep: &[bool],
+    width: usize,
+    chosen: bool,
+) -> Vec<(usize, usize)> {
+    let least = |i: usize| -> usize {
+        if keep[i] {
+            natural[i]
+        } else {
+            natural[i].min(header[i].width().max(MIN_CUT_WIDTH))
+        }
+    };
+    let mut shown: Vec<usize> = (0..header.len()).collect();
+    let needs = |shown: &[usize]| -> usize {
+        shown.iter().map(|i| least(*i)).sum::<usize>() + GAP * shown.len().saturating_sub(1)
+    };
+    while !chosen && shown.len() > 1 && needs(&shown) > width {
+        shown.pop();
+    }
+    let mut widths: Vec<usize> = shown.iter().map(|i| least(*i)).collect();
+    let mut room = width.saturating_sub(needs(&shown));
+    // Narrowest wish first: each column gets what it still wants, up to an equal share of the room.
+    let mut order: Vec<usize> = (0..shown.len()).collect();
+    order.sort_by_key(|k| natural[shown[*k]] - widths[*k]);
+    for (n, k) in order.iter().enumerate() {
+        let wants = natural[shown[*k]] - widths[*k];
+        let share = room / (order.len() - n);
+        let given = wants.min(share);
+        widths[*k] += given;
+        room -= given;
+    }
+    shown.into_iter().zip(widths).collect()
+}
+
+/// `text` in at most `width` columns of the terminal, cut with an ellipsis.
+fn cut(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut kept = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    kept.push('…');
+    kept
 }
 
 #[cfg(test)]
@@ -464,6 +509,39 @@ mod tests {
         }
         // A pipe gets every cell whole.
         assert!(table(&body, None, false).contains(long));
+    }
+
+    #[test]
+    fn wide_characters_count_as_two_columns() {
+        let body = json!([{"name": "東京オフィス東京オフィス東京オフィス東京オフィス", "id": "x"}]);
+        let shown = table(&body, Some(30), false);
+        for line in shown.lines() {
+            assert!(line.width() <= 30, "{line:?} is {} wide", line.width());
+        }
+        assert!(shown.contains('…'));
+    }
+
+    #[test]
+    fn explicit_columns_are_never_left_out() {
+        let body = json!([{"a": "x".repeat(50), "b": "y".repeat(50), "c": "z"}]);
+        let mut out = Vec::new();
+        let sink = Sink {
+            terminal_width: Some(20),
+            colour: false,
+        };
+        render(
+            &mut out,
+            &body,
+            Format::Table,
+            &["a".into(), "b".into(), "c".into()],
+            sink,
+        )
+        .expect("render");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert_eq!(
+            text.lines().next().map(|l| l.split_whitespace().count()),
+            Some(3)
+        );
     }
 
     #[test]

@@ -1,0 +1,70 @@
+"""mistcli in a real terminal (tmux): a table fitted to the terminal's width by default, colour only
+on a terminal and never with NO_COLOR, JSON when asked; in a pipe, JSON (test_mistcli.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import ORG_ID, TOKEN, built_binary
+from terminal_support import Terminal
+
+SITE_ID = "978c48e6-6ef6-11e6-8bbf-02e208b2d34f"
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture(scope="module")
+def mistcli_bin() -> str:
+    return built_binary("mistcli")
+
+
+def env(prism: str, **extra: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "MISTCLI_CONFIG": "/nonexistent", "MIST_APITOKEN": TOKEN,
+            "MIST_API_URL": prism, "MIST_ORG_ID": ORG_ID, **extra}
+
+
+def shown(binary: str, args: list[str], environment: dict[str, str], cols: int, colours: bool = False) -> str:
+    with Terminal([binary, *args], environment, cols=cols, rows=50) as t:
+        code, _ = t.finish()
+        assert code == 0, t.screen()
+        screen = t.screen(colours=colours)
+    return screen.rpartition("[exit ")[0].rstrip("\n")
+
+
+@pytest.mark.parametrize("cols", [80, 200])
+def test_tables_fit_the_terminal(mistcli_bin, prism, cols):
+    # Prism's search example has a long hostname list, a MAC, a site id: 7 columns, wider than 80.
+    screen = shown(mistcli_bin, ["devices", "search", "--site", SITE_ID], env(prism), cols)
+    lines = screen.splitlines()
+    assert lines[0].split()[:2] == ["HOSTNAME", "MAC"], screen
+    assert len(lines) == 2, f"a row was wrapped at {cols} columns:\n{screen}"  # header + the one device
+    assert all(len(line) <= cols for line in lines)
+    assert "5c5b353e5299" in lines[1]  # MACs and ids are never cut while other columns can give room
+    if cols == 80:
+        # The long hostname list is cut; the site id, last and least identifying, does not fit.
+        assert lines[0].split() == ["HOSTNAME", "MAC", "MODEL", "TYPE", "IP", "VERSION"], screen
+        assert "…" in lines[1] and "10.2.16.205" in lines[1], screen
+    else:
+        assert lines[0].split()[-1] == "SITE_ID" and "a8178443-ecb5-461c-b854-f16627619ab3" in lines[1]
+        assert "…" not in screen and '"AP41-STB-3E5299-WH-2001"' in screen, screen
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(mistcli_bin, prism):
+    coloured = shown(mistcli_bin, ["sites", "list"], env(prism), 100, colours=True)
+    assert coloured.startswith("\x1b[1mNAME"), repr(coloured)
+    plain = shown(mistcli_bin, ["sites", "list"], env(prism, NO_COLOR="1"), 100, colours=True)
+    assert not SGR.search(plain) and plain.startswith("NAME"), repr(plain)
+    dumb = shown(mistcli_bin, ["sites", "list"], env(prism, TERM="dumb"), 100, colours=True)
+    assert not SGR.search(dumb)
+
+
+def test_formats_are_forced_with_o(mistcli_bin, prism):
+    pretty = shown(mistcli_bin, ["sites", "list", "-o", "json"], env(prism), 120)
+    sites = json.loads(pretty)
+    assert sites[0]["name"] == "Mist Office" and "\n  " in pretty  # pretty on a terminal
+    one = shown(mistcli_bin, ["self", "get"], env(prism), 80)
+    assert one.splitlines()[0].split() == ["FIELD", "VALUE"] and "user@example.com" in one
+    fields = shown(mistcli_bin, ["sites", "list", "--json", "name,id"], env(prism), 80)
+    assert set(json.loads(fields)[0]) == {"name", "id"}  # --json is JSON, as gh
