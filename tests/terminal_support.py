@@ -46,6 +46,10 @@ class Terminal:
         if enter:
             self._tmux("send-keys", "-t", "0", "Enter")
 
+    def key(self, *names: str) -> None:
+        """Presses keys by their tmux names (`Tab`, `C-c`, `Enter`)."""
+        self._tmux("send-keys", "-t", "0", *names)
+
     def wait_for(self, needle: str, seconds: float = 30) -> str:
         """Waits until `needle` is on the screen; returns the screen."""
         deadline = time.monotonic() + seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -68,3 +69,25 @@ def test_formats_are_forced_with_o(mistcli_bin, prism):
     assert one.splitlines()[0].split() == ["FIELD", "VALUE"] and "user@example.com" in one
     fields = shown(mistcli_bin, ["sites", "list", "--json", "name,id"], env(prism), 80)
     assert set(json.loads(fields)[0]) == {"name", "id"}  # --json is JSON, as gh
+
+
+def test_tab_completes_resources_flags_and_enum_values(mistcli_bin, tmp_path):
+    """bash asks mistcli itself at each Tab (clap's dynamic completion)."""
+    bin_dir = str(Path(mistcli_bin).parent)
+    environment = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "PS1": "$ ", "MISTCLI_CONFIG": "/nonexistent"}
+    with Terminal(["bash", "--norc", "--noprofile", "-i"], environment, cols=120, rows=30) as t:
+        t.wait_for("$ ")
+        t.send("source <(mistcli completions bash); clear")
+        t.send("mistcli devices search --type ", enter=False)
+        t.key("Tab", "Tab")
+        screen = t.wait_for("gateway")
+        assert re.search(r"ap\s+gateway\s+switch", screen), screen
+        t.key("C-c")
+        t.send("mistcli sites list --js", enter=False)
+        t.key("Tab")
+        t.wait_for("mistcli sites list --json")
+        t.key("C-c")
+        t.send("mistcli -o ", enter=False)
+        t.key("Tab", "Tab")
+        screen = t.wait_for("ndjson")
+        assert re.search(r"json\s+ndjson\s+yaml\s+table", screen), screen

@@ -244,7 +244,11 @@ fn root(resources: Vec<clap::Command>) -> clap::Command {
         .after_help(help::GLOBAL_FLAGS_HINT)
         .subcommand_required(true)
         .disable_help_subcommand(true)
-        .args(global_args().into_iter().map(|a| a.hide(true)))
+        .args(
+            global_args()
+                .into_iter()
+                .map(|a| a.hide_short_help(true).hide_long_help(true)),
+        )
         .subcommand(
             clap::Command::new("help")
                 .about("mistcli help all: every resource; mistcli help <resource> [verb]")
