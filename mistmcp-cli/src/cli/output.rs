@@ -286,11 +286,21 @@ fn columns_for(items: &[&Value], asked: &[String]) -> Vec<String> {
     cols
 }
 
-/// A cell's text on one line: strings as they are, other values as compact JSON.
+/// A cell's text on one line: strings as they are, lists of scalars joined with commas, other
+/// values as compact JSON.
 fn cell(v: Option<&Value>) -> String {
     let text = match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
+        // A list of names or addresses reads as one: `a, b, c`.
+        Some(Value::Array(list)) if list.iter().all(|v| !v.is_array() && !v.is_object()) => list
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
         Some(other) => other.to_string(),
     };
     // A newline or tab from Mist would break the row (and a control character the terminal).
