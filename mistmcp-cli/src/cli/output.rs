@@ -303,7 +303,12 @@ fn cell(v: Option<&Value>) -> String {
             .join(", "),
         Some(other) => other.to_string(),
     };
-    // A newline or tab from Mist would break the row (and a control character the terminal).
+    one_line(&text)
+}
+
+/// `text` without control characters: a newline or tab from Mist would break the row, an
+/// escape sequence would command the terminal.
+fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -354,7 +359,7 @@ fn write_table(
         Value::Object(o) if !is_list(body) && columns.is_empty() => (
             vec!["FIELD".into(), "VALUE".into()],
             o.iter()
-                .map(|(k, v)| vec![k.clone(), cell(Some(v))])
+                .map(|(k, v)| vec![one_line(k), cell(Some(v))])
                 .collect(),
         ),
         _ => {
@@ -364,7 +369,10 @@ fn write_table(
                 .iter()
                 .map(|item| cols.iter().map(|c| cell(item.get(c))).collect())
                 .collect();
-            (cols.iter().map(|c| c.to_uppercase()).collect(), rows)
+            (
+                cols.iter().map(|c| one_line(&c.to_uppercase())).collect(),
+                rows,
+            )
         }
     };
     if header.is_empty() {
@@ -567,6 +575,12 @@ mod tests {
         let shown = table(&body, None, false);
         assert_eq!(shown.lines().count(), 2);
         assert!(!shown.contains('\x1b'));
+        // Keys of one object are shown too: a hostile key cannot command the terminal.
+        let shown = table(&json!({"x\x1b]0;pwned\x07": 1}), Some(80), false);
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\x07'),
+            "{shown:?}"
+        );
     }
 
     #[test]
