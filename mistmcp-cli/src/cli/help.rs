@@ -43,9 +43,9 @@ const AREAS: &[Area] = &[
         resources: &[
             "network-templates",
             "gateway-templates",
+            "ap-templates",
             "rf-templates",
             "networks",
-            "services",
         ],
     },
     Area {
@@ -75,7 +75,7 @@ const AREAS: &[Area] = &[
     },
     Area {
         name: "MSP",
-        resources: &["msp", "orgs", "licenses"],
+        resources: &["msps", "orgs", "licenses"],
     },
     Area {
         name: "Self",

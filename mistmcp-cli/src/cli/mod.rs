@@ -496,9 +496,9 @@ pub(crate) fn refuse_handles(value: &Value) -> Result<(), Failure> {
 async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failure> {
     // Build only the resource that is asked for: 500 resources with all their flags would cost
     // more than the whole call.
-    let wanted = first_command(&argv);
+    let (wanted, verb) = first_words(&argv);
     let resources = commands::resources();
-    let mut app = command_for(wanted, resources);
+    let mut app = command_for(wanted, verb, resources);
     // `mistcli` alone: the overview, as `mistcli --help`.
     if argv.len() <= 1 {
         return write(out, app.render_help().to_string());
@@ -598,6 +598,9 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
                 Scope::Msp
             } else if variants.iter().any(|c| c.scope == Scope::Org) {
                 Scope::Org
+            } else if variants.iter().any(|c| c.scope == Scope::Global) {
+                // `orgs create` without --msp: the global operation.
+                Scope::Global
             } else {
                 variants.first().map(|c| c.scope).unwrap_or(Scope::Global)
             };
@@ -652,7 +655,7 @@ fn help_topic(
     resources: &std::collections::BTreeMap<&'static str, Vec<Command>>,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let mut app = command_for(topic.first().copied(), resources);
+    let mut app = command_for(topic.first().copied(), topic.get(1).copied(), resources);
     let text = match topic {
         [] => app.render_help().to_string(),
         ["all"] => help::all(resources),
@@ -692,18 +695,42 @@ fn chosen_format(m: &ArgMatches) -> Option<Format> {
 }
 
 /// The command tree with only the resource `wanted` built in full.
+///
+/// Names of an earlier mistcli (`multiple-devices restart`) build today's command
+/// (`devices restart-many`) with the typed words as hidden aliases, and only the verb they name:
+/// the old verb may be the name of another verb today (`devices restart`).
 fn command_for(
     wanted: Option<&str>,
+    verb: Option<&str>,
     resources: &std::collections::BTreeMap<&'static str, Vec<Command>>,
 ) -> clap::Command {
+    let renamed = wanted.and_then(|w| commands::renamed(w, verb));
     let subcommands: Vec<clap::Command> = resources
         .iter()
-        .map(|(name, cmds)| {
-            if wanted == Some(*name) {
-                extras::extend(name, resource_command(name, cmds))
-            } else {
-                clap::Command::new(*name).about(help::verbs(cmds).join(", "))
+        .filter_map(|(name, cmds)| match (renamed, wanted) {
+            (Some(to), Some(typed)) if to.resource == *name => {
+                let cmds: Vec<Command> = cmds
+                    .iter()
+                    .filter(|c| to.verb.is_none_or(|v| c.verb == v))
+                    .copied()
+                    .collect();
+                let mut rc = resource_command(name, &cmds);
+                if typed != *name {
+                    rc = rc.alias(typed.to_string());
+                }
+                if let (Some(now), Some(old)) = (to.verb, verb)
+                    && now != old
+                    && rc.find_subcommand(now).is_some()
+                {
+                    rc = rc.mut_subcommand(now, |v| v.alias(old.to_string()));
+                }
+                Some(rc)
             }
+            // The typed word is a resource today, but its old verb moved: it must not shadow the
+            // alias (`events device` is `webhook-example device-events`).
+            (Some(_), Some(typed)) if typed == *name => None,
+            _ if wanted == Some(*name) => Some(extras::extend(name, resource_command(name, cmds))),
+            _ => Some(clap::Command::new(*name).about(help::verbs(cmds).join(", "))),
         })
         .collect();
     root(subcommands)
@@ -723,7 +750,8 @@ pub fn complete_if_asked() {
             None => Vec::new(),
         };
         let resources = commands::resources();
-        command_for(first_command(&words), resources)
+        let (wanted, verb) = first_words(&words);
+        command_for(wanted, verb, resources)
     })
     .var(COMPLETE_VAR)
     .complete();
@@ -752,7 +780,9 @@ fn write_completion_script(
         .map_err(|e| Failure::other(e.to_string()))
 }
 
-fn first_command(argv: &[OsString]) -> Option<&str> {
+/// The first two words of the command line that are neither flags nor flags' values: the
+/// resource and the verb.
+fn first_words(argv: &[OsString]) -> (Option<&str>, Option<&str>) {
     // The global flags that take a value, by every name they have (`-o`, `--output`, ...).
     let takes_value: Vec<String> = global_args()
         .iter()
@@ -771,14 +801,18 @@ fn first_command(argv: &[OsString]) -> Option<&str> {
         })
         .collect();
     let mut args = argv.iter().skip(1).filter_map(|a| a.to_str());
+    let mut words = Vec::with_capacity(2);
     while let Some(a) = args.next() {
         if takes_value.iter().any(|t| t == a) {
             args.next();
         } else if !a.starts_with('-') {
-            return Some(a);
+            words.push(a);
+            if words.len() == 2 {
+                break;
+            }
         }
     }
-    None
+    (words.first().copied(), words.get(1).copied())
 }
 
 fn hint(near: &[&str]) -> String {
