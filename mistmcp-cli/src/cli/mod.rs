@@ -2,12 +2,15 @@
 //! ([`commands`]); answers are rendered by [`output`]; credentials come from the environment,
 //! a `.env` file or a profile ([`profiles`]).
 
+mod auth;
 pub mod commands;
 mod extras;
 mod junos;
 mod org_cache;
+mod os_keyring;
 mod output;
 pub mod profiles;
+mod settings;
 
 use crate::checks;
 use crate::config;
@@ -89,7 +92,16 @@ impl From<ApiError> for Failure {
 
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
-        Failure::usage(format!("{e:#}"))
+        // A profile's token that the OS keyring cannot give is an authentication failure.
+        let code = if e.downcast_ref::<profiles::TokenUnavailable>().is_some() {
+            exit::AUTH
+        } else {
+            exit::USAGE
+        };
+        Failure {
+            code,
+            message: format!("{e:#}"),
+        }
     }
 }
 
@@ -219,6 +231,8 @@ fn root(resources: Vec<clap::Command>) -> clap::Command {
                 .subcommand(clap::Command::new("list").about("Every operation with its command")),
         )
         .subcommand(junos::command())
+        .subcommand(auth::command())
+        .subcommand(settings::command())
         .subcommand(
             clap::Command::new("completions")
                 .about("Shell completions: mistcli completions bash > /etc/bash_completion.d/mistcli")
@@ -454,6 +468,8 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
         }
         "ops" => ops(sub, out),
         "junos" => junos::run(&matches, sub, out).await,
+        "auth" => auth::run(&matches, sub, out).await,
+        "config" => settings::run(&matches, sub, out),
         "call" => {
             let id = sub
                 .get_one::<String>("operation")
@@ -802,7 +818,7 @@ impl Ctx {
             let p = profiles::named(&config_file, name)?;
             chosen.push(config::Place {
                 source: config::Source::Profile(name.clone()),
-                vars: p.mist_vars(),
+                vars: p.mist_vars(name)?,
             });
             explicit_profile = Some(p);
         }
@@ -824,7 +840,7 @@ impl Ctx {
             if let Some((name, p)) = profiles::default_profile(&config_file) {
                 later.push(config::Place {
                     source: config::Source::DefaultProfile(name.to_string()),
-                    vars: p.mist_vars(),
+                    vars: p.mist_vars(name)?,
                 });
                 default_profile = Some(p.clone());
             }
