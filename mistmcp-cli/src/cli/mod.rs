@@ -72,7 +72,7 @@ impl Failure {
 }
 
 /// What mistcli says to a user without a Mist token.
-pub const TOKEN_ADVICE: &str = "set MIST_APITOKEN, choose a profile with --profile (in ~/.config/mistcli/config.toml), or put the token in a .env file given with --env-file / MIST_ENV_FILE";
+pub const TOKEN_ADVICE: &str = "sign in with `mistcli auth login`, set MIST_APITOKEN, choose a profile with --profile (in ~/.config/mistcli/config.toml), or put the token in a .env file given with --env-file / MIST_ENV_FILE";
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
