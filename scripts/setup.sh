@@ -12,10 +12,16 @@ fi
 # Debian packages the tests run: jq (the README's shell pipelines), openssl (a test certificate
 # for HTTPS), prlimit from util-linux (a server with 256 file descriptors), and for the Junos
 # NETCONF tests a private sshd (openssh-server) whose netconf subsystem is yuma123's netconfd or
-# our own Junos-reply responder (Debian has no netopeer2); tmux drives mistcli in a real terminal.
+# our own Junos-reply responder (Debian has no netopeer2); tmux drives mistcli in a real terminal;
+# a real Secret Service for `mistcli auth login`'s keyring: gnome-keyring on a private D-Bus
+# session bus (dbus-daemon, dbus-send), read back by libsecret's secret-tool.
 missing=""
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v dbus-daemon >/dev/null 2>&1 || missing="$missing dbus-daemon"
+command -v dbus-send >/dev/null 2>&1 || missing="$missing dbus-bin"
+command -v gnome-keyring-daemon >/dev/null 2>&1 || missing="$missing gnome-keyring"
+command -v secret-tool >/dev/null 2>&1 || missing="$missing libsecret-tools"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v prlimit >/dev/null 2>&1 || missing="$missing util-linux"
 command -v /usr/sbin/sshd >/dev/null 2>&1 || missing="$missing openssh-server"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,17 @@ def test_tab_completes_resources_flags_and_enum_values(mistcli_bin, tmp_path):
         t.key("Tab", "Tab")
         screen = t.wait_for("ndjson")
         assert re.search(r"json\s+ndjson\s+yaml\s+table", screen), screen
+
+
+def test_the_profiles_output_setting_applies_on_a_terminal_only(mistcli_bin, prism, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'default = "lab"\n[profiles.lab]\ntoken = "{TOKEN}"\napi_url = "{prism}"\n'
+                      f'org_id = "{ORG_ID}"\noutput = "yaml"\n')
+    config.chmod(0o600)
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "MISTCLI_CONFIG": str(config)}
+    screen = shown(mistcli_bin, ["sites", "list"], environment, 100)
+    assert screen.startswith("- ") and "name: Mist Office" in screen, screen
+    forced = shown(mistcli_bin, ["sites", "list", "-o", "table"], environment, 100)
+    assert forced.startswith("NAME"), forced
+    piped = subprocess.run([mistcli_bin, "sites", "list"], env=environment, capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0 and json.loads(piped.stdout)[0]["name"] == "Mist Office", piped.stderr

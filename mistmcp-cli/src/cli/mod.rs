@@ -3,13 +3,16 @@
 //! a `.env` file or a profile ([`profiles`]).
 
 mod api_command;
+mod auth;
 pub mod commands;
 mod extras;
 mod help;
 mod junos;
 mod org_cache;
+mod os_keyring;
 mod output;
 pub mod profiles;
+mod settings;
 
 use crate::checks;
 use crate::config;
@@ -71,7 +74,7 @@ impl Failure {
 }
 
 /// What mistcli says to a user without a Mist token.
-pub const TOKEN_ADVICE: &str = "set MIST_APITOKEN, choose a profile with --profile (in ~/.config/mistcli/config.toml), or put the token in a .env file given with --env-file / MIST_ENV_FILE";
+pub const TOKEN_ADVICE: &str = "sign in with `mistcli auth login`, set MIST_APITOKEN, choose a profile with --profile (in ~/.config/mistcli/config.toml), or put the token in a .env file given with --env-file / MIST_ENV_FILE";
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
@@ -91,7 +94,16 @@ impl From<ApiError> for Failure {
 
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
-        Failure::usage(format!("{e:#}"))
+        // A profile's token that the OS keyring cannot give is an authentication failure.
+        let code = if e.downcast_ref::<profiles::TokenUnavailable>().is_some() {
+            exit::AUTH
+        } else {
+            exit::USAGE
+        };
+        Failure {
+            code,
+            message: format!("{e:#}"),
+        }
     }
 }
 
@@ -271,6 +283,8 @@ fn root(resources: Vec<clap::Command>) -> clap::Command {
         )
         .subcommand(api_command::command())
         .subcommand(junos::command())
+        .subcommand(auth::command())
+        .subcommand(settings::command())
         .subcommand(
             clap::Command::new("completions")
                 .about("Shell completions: mistcli completions bash > /etc/bash_completion.d/mistcli")
@@ -547,6 +561,8 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
         "ops" => ops(sub, out),
         "api" => api_command::run(sub, &matches, out).await,
         "junos" => junos::run(&matches, sub, out).await,
+        "auth" => auth::run(&matches, sub, out).await,
+        "config" => settings::run(&matches, sub, out),
         "call" => {
             let id = sub
                 .get_one::<String>("operation")
@@ -972,7 +988,7 @@ impl Ctx {
             let p = profiles::named(&config_file, name)?;
             chosen.push(config::Place {
                 source: config::Source::Profile(name.clone()),
-                vars: p.mist_vars(),
+                vars: p.mist_vars(name)?,
             });
             explicit_profile = Some(p);
         }
@@ -994,7 +1010,7 @@ impl Ctx {
             if let Some((name, p)) = profiles::default_profile(&config_file) {
                 later.push(config::Place {
                     source: config::Source::DefaultProfile(name.to_string()),
-                    vars: p.mist_vars(),
+                    vars: p.mist_vars(name)?,
                 });
                 default_profile = Some(p.clone());
             }
@@ -1028,8 +1044,16 @@ impl Ctx {
             calls_per_hour: m.get_one::<u32>("rate_limit").copied().filter(|r| *r > 0),
             ..Policy::default()
         };
+        let mut printing = output::Printing::from_flags(m)?;
+        // `mistcli config set output ...`: the profile's format for a terminal; a pipe keeps JSON.
+        if printing.format.is_none()
+            && printing.fields.is_none()
+            && output::Sink::stdout().terminal_width.is_some()
+        {
+            printing.format = p.output_format();
+        }
         Ok(Ctx {
-            printing: output::Printing::from_flags(m)?,
+            printing,
             redactor: redactor(m)?,
             credentials,
             stream_url,
@@ -1073,19 +1097,7 @@ impl Ctx {
             &schema::ValidatedArgs::default(),
         )
         .await?;
-        let mut orgs: Vec<(String, String)> = Vec::new();
-        for p in me.body["privileges"].as_array().into_iter().flatten() {
-            if let Some(id) = p["org_id"].as_str()
-                && !orgs.iter().any(|(o, _)| o == id)
-            {
-                let name = p["org_name"]
-                    .as_str()
-                    .or(p["name"].as_str())
-                    .unwrap_or("")
-                    .to_string();
-                orgs.push((id.to_string(), name));
-            }
-        }
+        let orgs = org_cache::orgs_of(&me.body);
         match orgs.as_slice() {
             [(id, _)] => {
                 org_cache::remember(&token, &base, id);

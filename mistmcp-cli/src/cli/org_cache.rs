@@ -110,3 +110,18 @@ pub fn remember(token: &str, base: &str, org: &str) {
         let _ = std::fs::remove_file(&temporary);
     }
 }
+
+/// The orgs a `/api/v1/self` answer reaches, each once, as (id, name), in the order of its
+/// privileges.
+pub fn orgs_of(me: &serde_json::Value) -> Vec<(String, String)> {
+    let mut orgs: Vec<(String, String)> = Vec::new();
+    for p in me["privileges"].as_array().into_iter().flatten() {
+        if let Some(id) = p["org_id"].as_str()
+            && !orgs.iter().any(|(o, _)| o == id)
+        {
+            let name = p["org_name"].as_str().or(p["name"].as_str()).unwrap_or("");
+            orgs.push((id.to_string(), name.to_string()));
+        }
+    }
+    orgs
+}
