@@ -326,3 +326,31 @@ def test_jq_like_gh(mistcli_bin, prism):
     assert bad.returncode == 2 and "line 1" in bad.stderr and bad.stdout == ""
     loop = run(mistcli_bin, ["sites", "list", "--jq", "[.[] as $a | .[] as $b | .[] as $c | .[] as $d | .[] as $e | .[] as $f | 1] | length"], prism, MIST_ORG_ID=ORG_ID)
     assert loop.returncode in (0, 1) and (loop.returncode == 0 or "budget" in loop.stderr), loop.stderr
+
+
+class HostileMist(QuietHandler):
+    """A Mist that answers with terminal escapes in its error messages and echoes the token back."""
+
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        HostileMist.seen.append(self.path)
+        token = self.headers.get("Authorization", "")
+        send_json(self, 404, {"detail": f"no \x1b]0;pwned\x07 such \x1b[2J object \u009b31m \u202e for {token}"})
+
+
+@pytest.fixture
+def hostile():
+    HostileMist.seen = []
+    with serve_mock(HostileMist) as url:
+        yield url
+
+
+def test_errors_from_mist_cannot_command_the_terminal(mistcli_bin, hostile):
+    r = run(mistcli_bin, ["sites", "get", "--site", SITE_ID], hostile, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 4 and "such" in r.stderr, r.stderr
+    for raw in ("\x1b", "\x07", "\u009b", "\u202e"):
+        assert raw not in r.stderr, r.stderr
+    assert "\\u{1b}" in r.stderr  # shown, not obeyed
+    assert TOKEN not in r.stderr
+

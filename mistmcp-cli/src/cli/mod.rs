@@ -2,6 +2,14 @@
 //! ([`commands`]); answers are rendered by [`output`]; credentials come from the environment,
 //! a `.env` file or a profile ([`profiles`]).
 
+/// `eprintln!` for human text that may hold values from Mist, a device or a file: hostile
+/// characters are shown escaped ([`output::printable`]), never sent to the terminal raw.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::cli::output::printable(&format!($($arg)*)))
+    };
+}
+
 mod api_command;
 mod auth;
 pub mod commands;
@@ -464,7 +472,7 @@ pub async fn run(argv: Vec<OsString>) -> u8 {
                     }
                     None => f.message,
                 };
-                eprintln!("error: {message}");
+                eprintln!("error: {}", output::printable(&message));
             }
             f.code
         }
@@ -1152,7 +1160,10 @@ impl Confirm for Prompt {
         if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
             return Confirmation::Failed("add --yes to run it from a script".into());
         }
-        eprint!("{}\nSend this change? [y/N] ", question.message);
+        eprint!(
+            "{}\nSend this change? [y/N] ",
+            output::printable(&question.message)
+        );
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         match std::io::stdin().lock().read_line(&mut answer) {
