@@ -1127,16 +1127,32 @@ impl Ctx {
     }
 }
 
+/// The largest request body read (`--body`, `--input`): far above any Mist object, and a bound
+/// on memory when the file is `/dev/zero` or an endless pipe.
+const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads at most [`MAX_BODY_BYTES`] of `from`; more is an error, not a cut body.
+fn read_bounded(from: impl Read, what: &str) -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    from.take(MAX_BODY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::usage(format!("cannot read {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_BODY_BYTES {
+        return Err(Failure::usage(format!(
+            "{what} is larger than {} MB: not a request body",
+            MAX_BODY_BYTES / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| Failure::usage(format!("{what} is not UTF-8 text")))
+}
+
 fn read_body(spec: &str) -> Result<Value, Failure> {
     let text = if spec == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Failure::usage(format!("cannot read the body from stdin: {e}")))?;
-        s
+        read_bounded(std::io::stdin(), "the body on stdin")?
     } else if let Some(path) = spec.strip_prefix('@') {
-        std::fs::read_to_string(path)
-            .map_err(|e| Failure::usage(format!("cannot read the body file {path}: {e}")))?
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::usage(format!("cannot read the body file {path}: {e}")))?;
+        read_bounded(file, &format!("the body file {path}"))?
     } else {
         spec.to_string()
     };
