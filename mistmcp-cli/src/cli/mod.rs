@@ -423,7 +423,6 @@ fn verb_command(verb: &'static str, variants: &[Command]) -> clap::Command {
     vc
 }
 
-/// Runs mistcli with `argv`; returns the exit code.
 /// Stdout that remembers a closed pipe (`mistcli ... | head -1`): the reader went away, so the
 /// command ends quietly with exit 0, as Unix tools do.
 struct Stdout<W> {
@@ -707,17 +706,6 @@ fn help_topic(
     write(out, text.trim_end().to_string())
 }
 
-/// The first word of the command line that is neither a flag nor a flag's value.
-/// The `-o` format the user chose (on the command line or in the environment), if any.
-fn chosen_format(m: &ArgMatches) -> Option<Format> {
-    matches!(
-        m.value_source("output"),
-        Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
-    )
-    .then(|| m.get_one::<Format>("output").copied())
-    .flatten()
-}
-
 /// The command tree with only the resource `wanted` built in full.
 ///
 /// Names of an earlier mistcli (`multiple-devices restart`) build today's command
@@ -932,16 +920,22 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some((_, m))
-            if chosen_format(m).is_some()
-                || m.contains_id("json") && m.get_many::<String>("json").is_some()
-                || m.get_one::<String>("jq").is_some() =>
-        {
+        Some((_, m)) => {
+            let mut printing = output::Printing::from_flags(m)?;
+            // Tab-separated lines, unless a format, fields or a filter is asked for.
+            if printing.format.is_none() && printing.fields.is_none() && printing.jq.is_none() {
+                for c in commands::all() {
+                    write(
+                        out,
+                        format!("{}\t{}\t{}", c.op.id, c.op.method, commands::usage(c)),
+                    )?;
+                }
+                return Ok(());
+            }
             let rows: Vec<Value> = commands::all()
                 .iter()
                 .map(|c| json!({"operation": c.op.id, "method": c.op.method.as_str(), "command": commands::usage(c)}))
                 .collect();
-            let mut printing = output::Printing::from_flags(m)?;
             if printing.columns.is_empty() {
                 printing.columns = ["operation", "method", "command"]
                     .map(String::from)
@@ -949,15 +943,7 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
             }
             printing.print(&Value::Array(rows), output::Sink::stdout(), out)
         }
-        _ => {
-            for c in commands::all() {
-                write(
-                    out,
-                    format!("{}\t{}\t{}", c.op.id, c.op.method, commands::usage(c)),
-                )?;
-            }
-            Ok(())
-        }
+        None => Err(Failure::usage("`mistcli ops` needs search, show or list")),
     }
 }
 
@@ -1096,15 +1082,7 @@ impl Ctx {
             self.org = Some(org.clone());
             return Ok(org);
         }
-        let op = catalog::operation("getSelf")
-            .ok_or_else(|| Failure::other("getSelf is missing from the catalog"))?;
-        let me = api::execute(
-            &self.transport,
-            &self.credentials,
-            op,
-            &schema::ValidatedArgs::default(),
-        )
-        .await?;
+        let me = api::get_self(&self.transport, &self.credentials).await?;
         let orgs = org_cache::orgs_of(&me.body);
         match orgs.as_slice() {
             [(id, _)] => {
