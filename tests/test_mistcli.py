@@ -326,3 +326,56 @@ def test_jq_like_gh(mistcli_bin, prism):
     assert bad.returncode == 2 and "line 1" in bad.stderr and bad.stdout == ""
     loop = run(mistcli_bin, ["sites", "list", "--jq", "[.[] as $a | .[] as $b | .[] as $c | .[] as $d | .[] as $e | .[] as $f | 1] | length"], prism, MIST_ORG_ID=ORG_ID)
     assert loop.returncode in (0, 1) and (loop.returncode == 0 or "budget" in loop.stderr), loop.stderr
+
+
+class HostileMist(QuietHandler):
+    """A Mist that answers with terminal escapes in its error messages and echoes the token back."""
+
+    seen: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        HostileMist.seen.append(self.path)
+        token = self.headers.get("Authorization", "")
+        send_json(self, 404, {"detail": f"no \x1b]0;pwned\x07 such \x1b[2J object \u009b31m \u202e for {token}"})
+
+
+@pytest.fixture
+def hostile():
+    HostileMist.seen = []
+    with serve_mock(HostileMist) as url:
+        yield url
+
+
+def test_errors_from_mist_cannot_command_the_terminal(mistcli_bin, hostile):
+    r = run(mistcli_bin, ["sites", "get", "--site", SITE_ID], hostile, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 4 and "such" in r.stderr, r.stderr
+    for raw in ("\x1b", "\x07", "\u009b", "\u202e"):
+        assert raw not in r.stderr, r.stderr
+    assert "\\u{1b}" in r.stderr  # shown, not obeyed
+    assert TOKEN not in r.stderr
+
+
+def test_api_fields_and_placeholders_cannot_change_the_path(mistcli_bin, hostile):
+    # -f takes query fields only: a path id given with -f would call another object than the path names.
+    r = run(mistcli_bin, ["api", "sites/{site_id}/wlans", "--site", SITE_ID, "-f", f"site_id={ORG_ID}"], hostile)
+    assert r.returncode == 2 and "no field `site_id`" in r.stderr, r.stderr
+    r = run(mistcli_bin, ["api", f"sites/{SITE_ID}/wlans?site_id={ORG_ID}"], hostile)
+    assert r.returncode == 2 and "no field `site_id`" in r.stderr, r.stderr
+    # A value that smuggles another field stays one value (refused here: limit is an integer).
+    r = run(mistcli_bin, ["api", "orgs/{org_id}/sites", "-f", f"limit=1&org_id={SITE_ID}"], hostile, MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 2, r.stderr
+    # A placeholder's value is one segment: `--site x/wlans/y` cannot reach getSiteWlan.
+    r = run(mistcli_bin, ["api", "sites/{site_id}", "--site", f"{SITE_ID}/wlans/{SITE_ID}"], hostile)
+    assert r.returncode == 2 and "not a plain" in r.stderr, r.stderr
+    for path in ("//evil.example/api/v1/self", "https://evil.example/api/v1/self", "/api/v1/%2e%2e/self",
+                 "/api/v1/self#x", "/api/v1/" + "a/" * 20000):
+        r = run(mistcli_bin, ["api", path], hostile)
+        assert r.returncode == 2, (path[:80], r.stderr[:300])
+    assert HostileMist.seen == []
+
+
+def test_a_body_is_bounded(mistcli_bin, hostile):
+    r = run(mistcli_bin, ["api", "POST", "orgs/{org_id}/sites", "--input", "/dev/zero", "--yes"], hostile,
+            MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 2 and "larger than" in r.stderr, r.stderr
+    assert HostileMist.seen == []

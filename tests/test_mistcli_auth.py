@@ -300,7 +300,7 @@ def test_status_switch_and_logout(mistcli_bin, prism, mist, keyring_env, tmp_pat
     assert tomllib.loads(config.read_text())["default"] == "lab"
     status = json.loads(run(mistcli_bin, ["auth", "status", "-o", "json"], keyring_env, config).stdout)
     assert status["profile"] == "lab" and {p["name"]: p["default"] for p in status["profiles"]} == {"lab": True, "prod": False}
-    prod = run(mistcli_bin, ["auth", "status", "--profile", "prod"], keyring_env, config)
+    prod = run(mistcli_bin, ["auth", "status", "--profile", "prod", "-o", "table"], keyring_env, config)
     assert prod.returncode == 0 and "Profile prod\n" in prod.stdout and "User:   Jane Doe <jane@example.com>" in prod.stdout
     assert "Profiles: lab (default), prod (active)" in prod.stdout
     # The environment's token wins over the default profile: status says so.
@@ -339,7 +339,7 @@ def test_config_get_set_list(mistcli_bin, no_keyring_env, tmp_path):
     config.write_text(hand)
     config.chmod(0o644)
     # A token in a file others may read: a warning with the fix (not refused: it worked before).
-    r = run(mistcli_bin, ["config", "list"], no_keyring_env, config)
+    r = run(mistcli_bin, ["config", "list", "-o", "table"], no_keyring_env, config)
     assert r.returncode == 0 and r.stdout == "api_url=http://127.0.0.1:9\n", r.stderr
     assert f"others may read it (mode 644): chmod 600 {config}" in r.stderr
 
@@ -378,3 +378,65 @@ def test_config_get_set_list(mistcli_bin, no_keyring_env, tmp_path):
     assert r.returncode == 0 and tomllib.loads(fresh.read_text()) == {"default": "default", "profiles": {"default": {"host": "api.gc1.mist.com"}}}
     assert mode(fresh) == 0o600
     no_leak(r.stdout, r.stderr, listed.stdout, listed.stderr)
+
+
+ESC_ME = {
+    "email": "jane@example.com\x1b]0;pwned\x07",
+    "first_name": "Jane\x1b[2J",
+    "last_name": "Doe\r",
+    "privileges": [{"scope": "org", "org_id": ORG_ID, "name": "Acme\x1b[31m Networks\u202e", "role": "admin\u009b1m"}],
+}
+RAW = ("\x1b", "\x07", "\r", "\u009b", "\u202e")
+
+
+class HostileSelf(QuietHandler):
+    """/api/v1/self with escape sequences in every name; other paths echo the token in a 500."""
+
+    def do_GET(self):  # noqa: N802
+        if self.headers.get("Authorization") != f"Token {GOOD}":
+            send_json(self, 401, {"detail": f"bad token {self.headers.get('Authorization')}"})
+        elif self.path.startswith("/api/v1/self"):
+            send_json(self, 200, ESC_ME)
+        else:
+            send_json(self, 500, {"detail": f"failed for {self.headers.get('Authorization')}"})
+
+
+def test_names_from_mist_and_the_file_cannot_command_the_terminal(mistcli_bin, no_keyring_env, tmp_path):
+    config = tmp_path / "config.toml"
+    with serve_mock(HostileSelf) as url:
+        login = run(mistcli_bin, ["auth", "login", "--with-token", "--api-url", url], no_keyring_env, config, stdin=GOOD)
+        assert login.returncode == 0 and "Logged in to" in login.stderr, login.stderr
+        # Shown in a table-like text (-o table in a pipe is the text a terminal gets).
+        text = run(mistcli_bin, ["auth", "status", "-o", "table"], no_keyring_env, config)
+        assert text.returncode == 0 and "Acme" in text.stdout and "jane@example.com" in text.stdout, text.stderr
+        # In a pipe, status is JSON as every command is; the values are there as Mist gave them.
+        piped = run(mistcli_bin, ["auth", "status"], no_keyring_env, config)
+        assert json.loads(piped.stdout)["user"]["email"] == ESC_ME["email"], piped.stdout
+        refused = run(mistcli_bin, ["auth", "login", "--with-token", "--api-url", url, "--profile", "x"],
+                      no_keyring_env, config, stdin=BAD)
+        assert refused.returncode == 3, refused.stderr
+        echoed = run(mistcli_bin, ["sites", "list"], {**no_keyring_env, "MIST_ORG_ID": ORG_ID}, config)
+        assert echoed.returncode == 1, echoed.stderr
+    for out in (login.stderr, text.stdout, text.stderr, refused.stderr, echoed.stderr):
+        for raw in RAW:
+            assert raw not in out, out
+    no_leak(login.stdout, login.stderr, text.stdout, piped.stdout, refused.stderr, echoed.stderr)
+
+    # A hand-edited file: its values and profile names are shown, not obeyed.
+    config.write_text(f'default = "a\\u001b[2J"\n[profiles."a\\u001b[2J"]\ntoken = "{GOOD}"\napi_url = "http://127.0.0.1:9/\\u001b[31m"\n')
+    config.chmod(0o600)
+    listed = run(mistcli_bin, ["config", "list", "-o", "table"], no_keyring_env, config)
+    assert listed.returncode == 0 and "api_url=http://127.0.0.1:9/" in listed.stdout, listed.stderr
+    got = run(mistcli_bin, ["config", "get", "api_url"], no_keyring_env, config)
+    assert got.returncode == 0, got.stderr
+    assert json.loads(run(mistcli_bin, ["config", "list"], no_keyring_env, config).stdout)["profile"] == "a\x1b[2J"
+    for out in (listed.stdout, listed.stderr, got.stdout):
+        assert "\x1b" not in out, out
+
+
+def test_config_names_only_a_plain_profile(mistcli_bin, no_keyring_env, tmp_path):
+    config = tmp_path / "config.toml"
+    for name in ("../x", '"]\n[profiles.x]', "a b"):
+        r = run(mistcli_bin, ["config", "set", "output", "json", "--profile", name], no_keyring_env, config)
+        assert r.returncode == 2 and "cannot name a profile" in r.stderr, r.stderr
+    assert not config.exists()

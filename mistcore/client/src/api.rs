@@ -491,12 +491,16 @@ pub fn status_hint(status: u16) -> &'static str {
     }
 }
 
+/// `value` percent-encoded as one path segment: a `/`, `?`, `#` or `.` in it stays inside it.
+pub fn encode_segment(value: &str) -> String {
+    utf8_percent_encode(value, SEGMENT).to_string()
+}
+
 /// The path of a call, its `{param}` segments filled with percent-encoded values.
 pub fn fill_path(op: &Operation, args: &ValidatedArgs) -> String {
     let mut path = op.path.to_string();
     for (name, value) in &args.path {
-        let encoded = utf8_percent_encode(value, SEGMENT).to_string();
-        path = path.replace(&format!("{{{name}}}"), &encoded);
+        path = path.replace(&format!("{{{name}}}"), &encode_segment(value));
     }
     path
 }

@@ -5,7 +5,7 @@
 use super::{Ctx, Failure, execute};
 use clap::{Arg, ArgAction, ArgMatches};
 use mistcore::api;
-use mistcore::catalog::{self, Method, ParamType};
+use mistcore::catalog::{self, Method, ParamLocation, ParamType};
 use serde_json::{Map, json};
 use std::io::Write;
 
@@ -93,13 +93,11 @@ pub async fn run(
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| Failure::usage(format!("-f `{kv}` is not KEY=VALUE")))?;
-        let param = op.param(k).ok_or_else(|| {
-            let known: Vec<&str> = op
-                .params
-                .iter()
-                .filter(|p| p.location == mistcore::catalog::ParamLocation::Query)
-                .map(|p| p.name)
-                .collect();
+        // A query field only: `-f site_id=...` must not replace an id of the path, which is
+        // the object the user named (and the one a write's confirmation shows).
+        let is_query = |p: &&mistcore::catalog::Param| p.location == ParamLocation::Query;
+        let param = op.param(k).filter(is_query).ok_or_else(|| {
+            let known: Vec<&str> = op.params.iter().filter(is_query).map(|p| p.name).collect();
             Failure::usage(format!(
                 "{} {} takes no field `{k}`; its fields: {}",
                 op.method,
@@ -139,12 +137,14 @@ fn normalized(path: &str) -> String {
     }
 }
 
-/// `{org_id}`, `{site_id}` and `{msp_id}` filled from the global flags (and the default org).
+/// `{org_id}`, `{site_id}` and `{msp_id}` filled from the global flags (and the default org),
+/// each value percent-encoded as one segment: an id with a `/` or `?` cannot reach another path.
 async fn fill_placeholders(ctx: &mut Ctx, path: &str) -> Result<String, Failure> {
+    let segment = |v: &str| api::encode_segment(v);
     let mut path = path.to_string();
     if path.contains("{org_id}") {
         let org = ctx.org_id().await?;
-        path = path.replace("{org_id}", &org);
+        path = path.replace("{org_id}", &segment(&org));
     }
     for (placeholder, value, flag) in [
         ("{site_id}", ctx.site.clone(), "--site"),
@@ -153,7 +153,7 @@ async fn fill_placeholders(ctx: &mut Ctx, path: &str) -> Result<String, Failure>
         if path.contains(placeholder) {
             let value =
                 value.ok_or_else(|| Failure::usage(format!("{placeholder} needs {flag} <id>")))?;
-            path = path.replace(placeholder, &value);
+            path = path.replace(placeholder, &segment(&value));
         }
     }
     if let Some(start) = path.find('{') {

@@ -5,7 +5,7 @@
 //!
 //! The token is never printed, logged or put in an error.
 
-use super::output::{self, Format};
+use super::output;
 use super::profiles::{self, Editor, Profile};
 use super::{Failure, exit, os_keyring};
 use crate::checks;
@@ -98,22 +98,6 @@ fn chosen_profile(matches: &ArgMatches) -> Option<&str> {
     matches.get_one::<String>("profile").map(String::as_str)
 }
 
-/// A profile name is a TOML key and the keyring's account: letters, digits, `-`, `_`, `.`.
-fn check_profile_name(name: &str) -> Result<(), Failure> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Failure::usage(format!(
-            "`{name}` cannot name a profile: use letters, digits, `-`, `_` or `.` (64 at most)"
-        )))
-    }
-}
-
 /// Where a token goes: a Mist cloud by its host, or any other base URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Destination {
@@ -169,7 +153,7 @@ fn read_token(with_token: bool) -> Result<String, Failure> {
             .map_err(|e| Failure::usage(format!("cannot read the token from stdin: {e}")))?;
         text
     } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
-        eprintln!("A token is made in the Mist dashboard: My Account > API Token.");
+        say!("A token is made in the Mist dashboard: My Account > API Token.");
         eprint!("Paste your Mist API token (it is not shown): ");
         let _ = std::io::stderr().flush();
         rpassword::read_password()
@@ -323,7 +307,7 @@ async fn login(matches: &ArgMatches, m: &ArgMatches) -> Result<(), Failure> {
     let name = chosen_profile(matches)
         .unwrap_or(DEFAULT_PROFILE)
         .to_string();
-    check_profile_name(&name)?;
+    profiles::check_name(&name).map_err(Failure::usage)?;
     let host = m.get_one::<String>("host");
     let api_url = matches.get_one::<String>("api_url");
     let given = match (host, api_url) {
@@ -377,7 +361,7 @@ async fn login(matches: &ArgMatches, m: &ArgMatches) -> Result<(), Failure> {
         match os_keyring::store(&name, &token) {
             Ok(()) => true,
             Err(e) => {
-                eprintln!("note: {e}; the token goes to the config file (mode 0600)");
+                say!("note: {e}; the token goes to the config file (mode 0600)");
                 false
             }
         }
@@ -437,16 +421,16 @@ async fn login(matches: &ArgMatches, m: &ArgMatches) -> Result<(), Failure> {
     } else {
         format!("{} (mode 0600)", editor.path().display())
     };
-    eprintln!(
+    say!(
         "Logged in to {} as {} (profile {name}), token stored in {stored}",
         destination.shown(),
         who(&me)
     );
     if let [(id, org_name)] = orgs.as_slice() {
-        eprintln!("Default org: {} ({id})", display_name(org_name));
+        say!("Default org: {} ({id})", display_name(org_name));
     }
     match config.default.as_deref() {
-        Some(d) if d != name && config.profiles.contains_key(d) => eprintln!(
+        Some(d) if d != name && config.profiles.contains_key(d) => say!(
             "The default profile is still `{d}`: use --profile {name}, or `mistcli auth switch {name}`"
         ),
         _ => {}
@@ -541,25 +525,19 @@ async fn status(matches: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure
         "environment_token_wins": env_token,
     });
     let printing = output::Printing::from_flags(matches)?;
-    match printing.format {
-        Some(Format::Json | Format::Yaml | Format::Ndjson) => {
-            printing.print(&shown, output::Sink::stdout(), out)
-        }
-        _ if printing.fields.is_some() || printing.jq.is_some() => {
-            printing.print(&shown, output::Sink::stdout(), out)
-        }
-        _ => {
-            let text = status_text_of(name, profile, &me, &report, &config, &shown);
-            out.write_all(text.as_bytes())
-                .map_err(|e| Failure::other(e.to_string()))?;
-            if env_token {
-                eprintln!(
-                    "note: MIST_APITOKEN is set: commands without --profile use it, not profile `{name}`"
-                );
-            }
-            Ok(())
-        }
+    let sink = output::Sink::stdout();
+    if printing.wants_text(sink) {
+        // Names, emails and roles come from Mist, profile names from a file: shown, never obeyed.
+        let text = status_text_of(name, profile, &me, &report, &config, &shown);
+        out.write_all(output::printable(&text).as_bytes())
+            .map_err(|e| Failure::other(e.to_string()))?;
+    } else {
+        printing.print(&shown, sink, out)?;
     }
+    if env_token {
+        say!("note: MIST_APITOKEN is set: commands without --profile use it, not profile `{name}`");
+    }
+    Ok(())
 }
 
 /// `auth status` for people.
@@ -680,7 +658,7 @@ fn switch(name: Option<&str>) -> Result<(), Failure> {
                 } else {
                     ""
                 };
-                eprintln!("  {}) {n}  {cloud}{default}", i + 1);
+                say!("  {}) {n}  {cloud}{default}", i + 1);
             }
             eprint!("Profile to use by default [1-{}]: ", names.len());
             let _ = std::io::stderr().flush();
@@ -721,7 +699,7 @@ fn switch(name: Option<&str>) -> Result<(), Failure> {
     editor
         .save()
         .map_err(|e| Failure::other(format!("{e:#}")))?;
-    eprintln!("Default profile: {name}");
+    say!("Default profile: {name}");
     Ok(())
 }
 
@@ -763,10 +741,10 @@ fn logout(matches: &ArgMatches) -> Result<(), Failure> {
     } else {
         format!("profile removed from {file}")
     });
-    eprintln!("Logged out of profile {name}: {}", removed.join(", "));
+    say!("Logged out of profile {name}: {}", removed.join(", "));
     let rest = editor.config()?;
     if was_default && !rest.profiles.is_empty() {
-        eprintln!(
+        say!(
             "No default profile now (profiles: {}): `mistcli auth switch NAME` chooses one",
             profiles::names_or_none(&rest)
         );

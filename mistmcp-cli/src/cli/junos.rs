@@ -335,11 +335,11 @@ async fn commit_verb(
     } else if vm.get_flag("dry_run") {
         staged.abandon(Outcome::DryRun, "dry run").await
     } else {
-        eprintln!("{}", commit_progress(&staged.diff));
+        say!("{}", commit_progress(&staged.diff));
         let write = policy::junos_commit_write(&device, &staged.diff, &change, &plan);
         match authorize(global, &write).await {
             Ok(()) => {
-                eprintln!(
+                say!(
                     "committing on {name}: commit confirmed {} minute(s), then a reachability check",
                     plan.confirm_seconds / 60
                 );

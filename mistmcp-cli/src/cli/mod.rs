@@ -2,6 +2,14 @@
 //! ([`commands`]); answers are rendered by [`output`]; credentials come from the environment,
 //! a `.env` file or a profile ([`profiles`]).
 
+/// `eprintln!` for human text that may hold values from Mist, a device or a file: hostile
+/// characters are shown escaped ([`output::printable`]), never sent to the terminal raw.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        eprintln!("{}", $crate::cli::output::printable(&format!($($arg)*)))
+    };
+}
+
 mod api_command;
 mod auth;
 pub mod commands;
@@ -415,7 +423,6 @@ fn verb_command(verb: &'static str, variants: &[Command]) -> clap::Command {
     vc
 }
 
-/// Runs mistcli with `argv`; returns the exit code.
 /// Stdout that remembers a closed pipe (`mistcli ... | head -1`): the reader went away, so the
 /// command ends quietly with exit 0, as Unix tools do.
 struct Stdout<W> {
@@ -464,7 +471,7 @@ pub async fn run(argv: Vec<OsString>) -> u8 {
                     }
                     None => f.message,
                 };
-                eprintln!("error: {message}");
+                eprintln!("error: {}", output::printable(&message));
             }
             f.code
         }
@@ -699,17 +706,6 @@ fn help_topic(
     write(out, text.trim_end().to_string())
 }
 
-/// The first word of the command line that is neither a flag nor a flag's value.
-/// The `-o` format the user chose (on the command line or in the environment), if any.
-fn chosen_format(m: &ArgMatches) -> Option<Format> {
-    matches!(
-        m.value_source("output"),
-        Some(clap::parser::ValueSource::CommandLine | clap::parser::ValueSource::EnvVariable)
-    )
-    .then(|| m.get_one::<Format>("output").copied())
-    .flatten()
-}
-
 /// The command tree with only the resource `wanted` built in full.
 ///
 /// Names of an earlier mistcli (`multiple-devices restart`) build today's command
@@ -924,16 +920,22 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Some((_, m))
-            if chosen_format(m).is_some()
-                || m.contains_id("json") && m.get_many::<String>("json").is_some()
-                || m.get_one::<String>("jq").is_some() =>
-        {
+        Some((_, m)) => {
+            let mut printing = output::Printing::from_flags(m)?;
+            // Tab-separated lines, unless a format, fields or a filter is asked for.
+            if printing.format.is_none() && printing.fields.is_none() && printing.jq.is_none() {
+                for c in commands::all() {
+                    write(
+                        out,
+                        format!("{}\t{}\t{}", c.op.id, c.op.method, commands::usage(c)),
+                    )?;
+                }
+                return Ok(());
+            }
             let rows: Vec<Value> = commands::all()
                 .iter()
                 .map(|c| json!({"operation": c.op.id, "method": c.op.method.as_str(), "command": commands::usage(c)}))
                 .collect();
-            let mut printing = output::Printing::from_flags(m)?;
             if printing.columns.is_empty() {
                 printing.columns = ["operation", "method", "command"]
                     .map(String::from)
@@ -941,15 +943,7 @@ fn ops(sub: &ArgMatches, out: &mut dyn Write) -> Result<(), Failure> {
             }
             printing.print(&Value::Array(rows), output::Sink::stdout(), out)
         }
-        _ => {
-            for c in commands::all() {
-                write(
-                    out,
-                    format!("{}\t{}\t{}", c.op.id, c.op.method, commands::usage(c)),
-                )?;
-            }
-            Ok(())
-        }
+        None => Err(Failure::usage("`mistcli ops` needs search, show or list")),
     }
 }
 
@@ -1088,15 +1082,7 @@ impl Ctx {
             self.org = Some(org.clone());
             return Ok(org);
         }
-        let op = catalog::operation("getSelf")
-            .ok_or_else(|| Failure::other("getSelf is missing from the catalog"))?;
-        let me = api::execute(
-            &self.transport,
-            &self.credentials,
-            op,
-            &schema::ValidatedArgs::default(),
-        )
-        .await?;
+        let me = api::get_self(&self.transport, &self.credentials).await?;
         let orgs = org_cache::orgs_of(&me.body);
         match orgs.as_slice() {
             [(id, _)] => {
@@ -1119,16 +1105,32 @@ impl Ctx {
     }
 }
 
+/// The largest request body read (`--body`, `--input`): far above any Mist object, and a bound
+/// on memory when the file is `/dev/zero` or an endless pipe.
+const MAX_BODY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads at most [`MAX_BODY_BYTES`] of `from`; more is an error, not a cut body.
+fn read_bounded(from: impl Read, what: &str) -> Result<String, Failure> {
+    let mut bytes = Vec::new();
+    from.take(MAX_BODY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::usage(format!("cannot read {what}: {e}")))?;
+    if bytes.len() as u64 > MAX_BODY_BYTES {
+        return Err(Failure::usage(format!(
+            "{what} is larger than {} MB: not a request body",
+            MAX_BODY_BYTES / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| Failure::usage(format!("{what} is not UTF-8 text")))
+}
+
 fn read_body(spec: &str) -> Result<Value, Failure> {
     let text = if spec == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Failure::usage(format!("cannot read the body from stdin: {e}")))?;
-        s
+        read_bounded(std::io::stdin(), "the body on stdin")?
     } else if let Some(path) = spec.strip_prefix('@') {
-        std::fs::read_to_string(path)
-            .map_err(|e| Failure::usage(format!("cannot read the body file {path}: {e}")))?
+        let file = std::fs::File::open(path)
+            .map_err(|e| Failure::usage(format!("cannot read the body file {path}: {e}")))?;
+        read_bounded(file, &format!("the body file {path}"))?
     } else {
         spec.to_string()
     };
@@ -1152,7 +1154,10 @@ impl Confirm for Prompt {
         if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
             return Confirmation::Failed("add --yes to run it from a script".into());
         }
-        eprint!("{}\nSend this change? [y/N] ", question.message);
+        eprint!(
+            "{}\nSend this change? [y/N] ",
+            output::printable(&question.message)
+        );
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         match std::io::stdin().lock().read_line(&mut answer) {

@@ -113,6 +113,15 @@ impl Printing {
         })
     }
 
+    /// Whether a command that has a text of its own for people (`auth status`, `config list`)
+    /// prints that text: on a terminal or with `-o table`, unless `--json` or `--jq` is given.
+    /// Otherwise it prints its answer as every command does (JSON in a pipe).
+    pub fn wants_text(&self, sink: Sink) -> bool {
+        self.fields.is_none()
+            && self.jq.is_none()
+            && self.format.unwrap_or(sink.default_format()) == Format::Table
+    }
+
     /// Prints `body` to `out` for `sink`.
     pub fn print(&self, body: &Value, sink: Sink, out: &mut dyn Write) -> Result<(), Failure> {
         let selected;
@@ -120,7 +129,7 @@ impl Printing {
             Some(fields) => {
                 let (value, absent) = select_fields(body, fields);
                 if !absent.is_empty() {
-                    eprintln!(
+                    say!(
                         "note: no item has {}; fields present: {}",
                         absent.join(", "),
                         present_fields(body).join(", ")
@@ -306,12 +315,37 @@ fn cell(v: Option<&Value>) -> String {
     one_line(&text)
 }
 
+/// A character that must not reach a terminal raw: a control character (C0, DEL, C1: an escape
+/// sequence, a carriage return that overwrites the line, a bell) or a bidirectional override
+/// that reorders what is shown.
+fn is_hostile(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `text` without control characters: a newline or tab from Mist would break the row, an
 /// escape sequence would command the terminal.
 fn one_line(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_hostile(c) { ' ' } else { c })
         .collect()
+}
+
+/// Human text (messages, `auth status`, `config list`) that may hold values from Mist or a file:
+/// each hostile character shown as its escape (`\u{1b}`), so that it can be seen but not obeyed.
+/// Newlines are kept: messages have several lines.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && is_hostile(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c != '\n' && is_hostile(c) {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 /// Writes `body` in `format` for `sink`.
@@ -581,6 +615,16 @@ mod tests {
             !shown.contains('\x1b') && !shown.contains('\x07'),
             "{shown:?}"
         );
+    }
+
+    #[test]
+    fn printable_text_shows_hostile_characters_escaped() {
+        assert!(matches!(
+            printable("plain\nlines"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let shown = printable("a\x1b[2Jb\rc\u{9b}d\u{202e}e\x07");
+        assert_eq!(shown, "a\\u{1b}[2Jb\\u{d}c\\u{9b}d\\u{202e}e\\u{7}");
     }
 
     #[test]

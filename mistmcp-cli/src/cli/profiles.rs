@@ -122,6 +122,23 @@ fn others_may_read(_: &Path) -> Option<u32> {
     None
 }
 
+/// A profile name that mistcli writes (`auth login`, `config set`) is a TOML key and the
+/// keyring's account: letters, digits, `-`, `_`, `.`, 64 at most.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` cannot name a profile: use letters, digits, `-`, `_` or `.` (64 at most)"
+        ))
+    }
+}
+
 /// The profile named `name`, which must exist.
 pub fn named(config: &Config, name: &str) -> anyhow::Result<Profile> {
     config.profiles.get(name).cloned().with_context(|| {

@@ -2,7 +2,7 @@
 //! read and written in the config file ([`profiles`]), whose other content and mode 0600 edits
 //! keep. The profile is `--profile` / `MISTCLI_PROFILE`, else the default one, else `default`.
 
-use super::output::{self, Format};
+use super::output;
 use super::profiles::{self, Editor};
 use super::{Failure, exit};
 use clap::{Arg, ArgMatches};
@@ -66,7 +66,8 @@ pub fn run(matches: &ArgMatches, sub: &ArgMatches, out: &mut dyn Write) -> Resul
         Some(("get", m)) => {
             let k = key(m)?;
             match profile.and_then(|p| value_of(p, k)) {
-                Some(v) => writeln!(out, "{v}").map_err(|e| Failure::other(e.to_string())),
+                Some(v) => writeln!(out, "{}", output::printable(&v))
+                    .map_err(|e| Failure::other(e.to_string())),
                 None => Err(Failure {
                     code: exit::OTHER,
                     message: format!("`{}` is not set in profile `{name}`", k.name),
@@ -85,27 +86,21 @@ pub fn run(matches: &ArgMatches, sub: &ArgMatches, out: &mut dyn Write) -> Resul
             }
             let printing = output::Printing::from_flags(matches)?;
             let shown = json!({"profile": name, "settings": settings});
-            match printing.format {
-                Some(Format::Json | Format::Yaml | Format::Ndjson) => {
-                    printing.print(&shown, output::Sink::stdout(), out)
-                }
-                _ if printing.fields.is_some() || printing.jq.is_some() => {
-                    printing.print(&shown, output::Sink::stdout(), out)
-                }
-                _ => {
-                    if profile.is_none() {
-                        eprintln!("note: no profile `{name}` in {}", profiles::shown_path());
-                    }
-                    // In the order of `config --help`.
-                    for k in profiles::KEYS {
-                        if let Some(Value::String(v)) = settings.get(k.name) {
-                            writeln!(out, "{}={v}", k.name)
-                                .map_err(|e| Failure::other(e.to_string()))?;
-                        }
-                    }
-                    Ok(())
+            let sink = output::Sink::stdout();
+            if !printing.wants_text(sink) {
+                return printing.print(&shown, sink, out);
+            }
+            if profile.is_none() {
+                say!("note: no profile `{name}` in {}", profiles::shown_path());
+            }
+            // In the order of `config --help`; a hand-written value is shown, never obeyed.
+            for k in profiles::KEYS {
+                if let Some(Value::String(v)) = settings.get(k.name) {
+                    writeln!(out, "{}={}", k.name, output::printable(v))
+                        .map_err(|e| Failure::other(e.to_string()))?;
                 }
             }
+            Ok(())
         }
         Some(("set", m)) => {
             let k = key(m)?;
@@ -114,6 +109,10 @@ pub fn run(matches: &ArgMatches, sub: &ArgMatches, out: &mut dyn Write) -> Resul
                 .map(String::as_str)
                 .unwrap_or("");
             let value = k.check(given)?;
+            // A profile it makes has a name `auth login` could make too.
+            if profile.is_none() {
+                profiles::check_name(&name).map_err(Failure::usage)?;
+            }
             let mut editor = Editor::open()?;
             editor.set(&name, k.file_key, &value)?;
             // host and api_url both say where the token goes: the one set replaces the other.
@@ -131,7 +130,7 @@ pub fn run(matches: &ArgMatches, sub: &ArgMatches, out: &mut dyn Write) -> Resul
             let also = replaced
                 .map(|r| format!(" ({r} removed: {} replaces it)", k.name))
                 .unwrap_or_default();
-            eprintln!("Profile {name}: {} = {value}{also}", k.name);
+            say!("Profile {name}: {} = {value}{also}", k.name);
             Ok(())
         }
         Some(("unset", m)) => {
@@ -141,9 +140,9 @@ pub fn run(matches: &ArgMatches, sub: &ArgMatches, out: &mut dyn Write) -> Resul
                 editor
                     .save()
                     .map_err(|e| Failure::other(format!("{e:#}")))?;
-                eprintln!("Profile {name}: {} removed", k.name);
+                say!("Profile {name}: {} removed", k.name);
             } else {
-                eprintln!("Profile {name}: {} was not set", k.name);
+                say!("Profile {name}: {} was not set", k.name);
             }
             Ok(())
         }
