@@ -260,6 +260,11 @@ def test_profiles_supply_the_token(mistcli_bin, mock, tmp_path):
     r = run(mistcli_bin, ["sites", "list", "--profile", "lab"], "http://127.0.0.1:9", token="env-token", MISTCLI_CONFIG=str(config))
     assert r.returncode == 0, r.stderr
     assert Mock.seen and Mock.seen[-1][2] == f"Token {TOKEN}"
+    # A file others may change could send the token anywhere: refused, as ssh refuses one, and nothing is sent.
+    Mock.seen = []
+    config.chmod(0o666)
+    r = run(mistcli_bin, ["sites", "list"], None, token=None, MISTCLI_CONFIG=str(config))
+    assert r.returncode == 2 and "chmod go-w" in r.stderr and not Mock.seen, r.stderr
 
 
 def test_completions(mistcli_bin):

@@ -84,6 +84,7 @@ pub fn load() -> anyhow::Result<Config> {
     if !path.is_file() {
         return Ok(Config::default());
     }
+    refuse_if_others_may_write(&path)?;
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let config: Config =
@@ -107,6 +108,48 @@ fn warn_if_readable_by_others(path: &Path) {
             );
         });
     }
+}
+
+/// A config file that others may change, or whose directory they may change (without the
+/// sticky bit), is refused as ssh refuses such files: whoever can write it can point a profile's
+/// `api_url` at their own server, and the profile's token (from the keyring too) would go there.
+#[cfg(unix)]
+fn refuse_if_others_may_write(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let file_mode = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .permissions()
+        .mode();
+    if file_mode & 0o022 != 0 {
+        anyhow::bail!(
+            "{} may be changed by others (mode {:03o}), so its profiles cannot be trusted: chmod go-w {}",
+            path.display(),
+            file_mode & 0o777,
+            path.display()
+        );
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(meta) = std::fs::metadata(dir) {
+        let mode = meta.permissions().mode();
+        if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+            anyhow::bail!(
+                "{} is in {}, which others may change (mode {:03o}), so its profiles cannot be trusted: chmod go-w {}",
+                path.display(),
+                dir.display(),
+                mode & 0o777,
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_if_others_may_write(_: &Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 /// The file's permission bits when its group or others may read or write it.
@@ -644,6 +687,33 @@ mod tests {
 
     fn load_at(path: &Path) -> Config {
         toml::from_str(&std::fs::read_to_string(path).expect("read")).expect("parses")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_or_directory_others_may_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |p: &Path, mode: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod")
+        };
+        let path = scratch("writable");
+        let dir = path.parent().expect("a directory").to_path_buf();
+        std::fs::write(&path, HAND_WRITTEN).expect("written");
+        set(&dir, 0o700);
+        set(&path, 0o600);
+        refuse_if_others_may_write(&path).expect("0600 in 0700 is fine");
+        set(&path, 0o644);
+        refuse_if_others_may_write(&path).expect("readable is warned about, not refused");
+        set(&path, 0o664);
+        let e = refuse_if_others_may_write(&path).expect_err("group-writable");
+        assert!(e.to_string().contains("chmod go-w"), "{e}");
+        set(&path, 0o600);
+        set(&dir, 0o777);
+        let e = refuse_if_others_may_write(&path).expect_err("a directory anyone may change");
+        assert!(e.to_string().contains("which others may change"), "{e}");
+        set(&dir, 0o1777);
+        refuse_if_others_may_write(&path).expect("a sticky directory, as /tmp");
+        set(&dir, 0o700);
     }
 
     #[test]
