@@ -254,8 +254,10 @@ fn global_args() -> Vec<Arg> {
     ]
 }
 
-fn root(resources: Vec<clap::Command>) -> clap::Command {
-    let overview = help::overview(&global_args(), resources.len());
+/// The whole command: the global flags, the commands that are not resources, and `resources`
+/// (of `resource_count` in all).
+fn root(resources: Vec<clap::Command>, resource_count: usize) -> clap::Command {
+    let overview = help::overview(&global_args(), resource_count);
     clap::Command::new("mistcli")
         .version(env!("CARGO_PKG_VERSION"))
         .about("The Juniper Mist API from the shell: tables on a terminal, JSON in a pipe, honest exit codes.")
@@ -717,6 +719,13 @@ fn command_for(
     resources: &std::collections::BTreeMap<&'static str, Vec<Command>>,
 ) -> clap::Command {
     let renamed = wanted.and_then(|w| commands::renamed(w, verb));
+    // A name for each resource is needed only when the first word is not known (clap's "did you
+    // mean", Tab on a partial word) or missing: 335 of them would cost more than the whole call.
+    let known = wanted.is_some_and(|w| {
+        resources.contains_key(w)
+            || renamed.is_some()
+            || root(Vec::new(), 0).find_subcommand(w).is_some()
+    });
     let subcommands: Vec<clap::Command> = resources
         .iter()
         .filter_map(|(name, cmds)| match (renamed, wanted) {
@@ -742,10 +751,11 @@ fn command_for(
             // alias (`events device` is `webhook-example device-events`).
             (Some(_), Some(typed)) if typed == *name => None,
             _ if wanted == Some(*name) => Some(extras::extend(name, resource_command(name, cmds))),
+            _ if known => None,
             _ => Some(clap::Command::new(*name).about(help::verbs(cmds).join(", "))),
         })
         .collect();
-    root(subcommands)
+    root(subcommands, resources.len())
 }
 
 /// The variable through which the shell asks mistcli for completions.
