@@ -154,7 +154,12 @@ fn flags(global_flags: &[Arg]) -> String {
             _ => String::new(),
         };
         let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
-        let _ = writeln!(s, "  {:<26}{help}", format!("{}{value}", names.join(", ")));
+        // A name wider than its column still gets two spaces before its help.
+        let _ = writeln!(
+            s,
+            "  {:<24}  {help}",
+            format!("{}{value}", names.join(", "))
+        );
     }
     s
 }
@@ -216,6 +221,10 @@ mod tests {
         }
         for line in text.lines() {
             assert!(line.chars().count() <= 100, "too wide: {line}");
+        }
+        for line in flags(&super::super::global_args()).lines() {
+            let parts: Vec<&str> = line.trim().split("  ").filter(|p| !p.is_empty()).collect();
+            assert!(parts.len() >= 2, "a flag runs into its help: {line}");
         }
     }
 
