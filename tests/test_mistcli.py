@@ -148,6 +148,8 @@ def test_api_like_gh(mistcli_bin, prism, mock):
     assert r.returncode == 0 and int(r.stdout) >= 1, r.stderr
     for args, words in [
         (["api", "PATCH", "/api/v1/self"], "it takes GET"),
+        (["api", "-X", "PATCH", "/api/v1/self"], "it takes GET"),
+        (["api", "-X", "GET", "GET", "/api/v1/self"], "given twice"),
         (["api", "orgs/{org_id}/devices/search", "-f", "type=swich"], "closest: switch"),
         (["api", "orgs/{org_id}/devices/search", "-f", "typo=1"], "no field `typo`"),
         (["api", "/api/v1/orgs/../self"], "not a plain"),
@@ -163,6 +165,9 @@ def test_api_like_gh(mistcli_bin, prism, mock):
     r = run(mistcli_bin, ["api", "POST", "orgs/{org_id}/sites", "--input", "-", "--yes"], mock,
             stdin='{"name": "x"}', MIST_ORG_ID=ORG_ID)
     assert r.returncode == 0 and json.loads(r.stdout) == {"id": "new"}, r.stderr
+    r = run(mistcli_bin, ["api", "-X", "POST", "orgs/{org_id}/sites", "--input", "-", "--yes"], mock,
+            stdin='{"name": "x"}', MIST_ORG_ID=ORG_ID)
+    assert r.returncode == 0 and [s[0] for s in Mock.seen].count("POST") == 2, r.stderr
     r = run(mistcli_bin, ["api", "orgs/{org_id}/sites", "--paginate", "-f", "limit=2"], mock, MIST_ORG_ID=ORG_ID)
     assert len(json.loads(r.stdout)) == 5, r.stderr
 

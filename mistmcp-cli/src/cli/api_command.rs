@@ -21,6 +21,13 @@ pub fn command() -> clap::Command {
                 .help("GET (default), POST, PUT or DELETE, then the path: /api/v1/orgs/{org_id}/sites"),
         )
         .arg(
+            Arg::new("method")
+                .short('X')
+                .long("method")
+                .value_name("METHOD")
+                .help("The method, as gh api -X (instead of the first word)"),
+        )
+        .arg(
             Arg::new("field")
                 .short('f')
                 .long("field")
@@ -54,16 +61,23 @@ pub async fn run(
         .flatten()
         .map(String::as_str)
         .collect();
-    let (method, raw_path) = match words.as_slice() {
-        [path] => (Method::Get, *path),
-        [method, path] => (
-            Method::parse(&method.to_ascii_uppercase()).ok_or_else(|| {
-                Failure::usage(format!(
-                    "`{method}` is not a method: GET, POST, PUT or DELETE"
-                ))
-            })?,
-            *path,
-        ),
+    let parse = |method: &str| {
+        Method::parse(&method.to_ascii_uppercase()).ok_or_else(|| {
+            Failure::usage(format!(
+                "`{method}` is not a method: GET, POST, PUT or DELETE"
+            ))
+        })
+    };
+    let flag = sub.get_one::<String>("method");
+    let (method, raw_path) = match (words.as_slice(), flag) {
+        ([path], None) => (Method::Get, *path),
+        ([path], Some(method)) => (parse(method)?, *path),
+        ([method, path], None) => (parse(method)?, *path),
+        ([_, _], Some(_)) => {
+            return Err(Failure::usage(
+                "the method is given twice: use -X METHOD or `mistcli api METHOD PATH`",
+            ));
+        }
         _ => return Err(Failure::usage("mistcli api [METHOD] PATH")),
     };
     let (path, query) = raw_path.split_once('?').unwrap_or((raw_path, ""));

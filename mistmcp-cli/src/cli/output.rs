@@ -348,6 +348,25 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(shown)
 }
 
+/// JSON for `sink`: on a terminal, the characters serde_json leaves raw that a terminal would
+/// obey (DEL, C1 controls such as U+009B, bidirectional overrides) become `\uXXXX` escapes, which
+/// is the same JSON; a pipe gets the text unchanged. Outside strings JSON has none of them, and
+/// the newlines of pretty printing are not touched.
+fn json_for(sink: Sink, text: &str) -> std::borrow::Cow<'_, str> {
+    if sink.terminal_width.is_none() || !text.chars().any(|c| c != '\n' && is_hostile(c)) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c != '\n' && is_hostile(c) {
+            shown.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            shown.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
 /// Writes `body` in `format` for `sink`.
 pub fn render(
     out: &mut dyn Write,
@@ -363,15 +382,16 @@ pub fn render(
             } else {
                 serde_json::to_string(body)
             };
-            writeln!(out, "{}", text.map_err(std::io::Error::other)?)
+            writeln!(
+                out,
+                "{}",
+                json_for(sink, &text.map_err(std::io::Error::other)?)
+            )
         }
         Format::Ndjson => {
             for item in items(body) {
-                writeln!(
-                    out,
-                    "{}",
-                    serde_json::to_string(item).map_err(std::io::Error::other)?
-                )?;
+                let line = serde_json::to_string(item).map_err(std::io::Error::other)?;
+                writeln!(out, "{}", json_for(sink, &line))?;
             }
             Ok(())
         }
@@ -593,6 +613,37 @@ mod tests {
         assert_eq!(
             text.lines().next().map(|l| l.split_whitespace().count()),
             Some(3)
+        );
+    }
+
+    #[test]
+    fn json_on_a_terminal_escapes_what_the_terminal_would_obey() {
+        let body = json!({"name": "a\u{9b}2J\u{7f}\u{202e}b"});
+        let tty = Sink {
+            terminal_width: Some(80),
+            colour: false,
+        };
+        for format in [Format::Json, Format::Ndjson] {
+            let mut out = Vec::new();
+            render(&mut out, &body, format, &[], tty).expect("render");
+            let text = String::from_utf8(out).expect("utf-8");
+            assert!(
+                !text.chars().any(|c| c != '\n' && is_hostile(c)),
+                "{text:?}"
+            );
+            assert!(
+                text.contains("\\u009b") && text.contains("\\u202e"),
+                "{text:?}"
+            );
+            let back: Value = serde_json::from_str(text.trim()).expect("still JSON");
+            assert_eq!(back, body);
+        }
+        // A pipe gets serde_json's bytes unchanged.
+        let mut out = Vec::new();
+        render(&mut out, &body, Format::Json, &[], Sink::PIPE).expect("render");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8").trim(),
+            serde_json::to_string(&body).expect("json")
         );
     }
 
