@@ -105,14 +105,9 @@ fn single(
     if let Some(e) = err {
         return Err(failure(&e));
     }
+    let printing = output::Printing::from_flags(global)?;
     let body = match answer.output {
-        Some(Value::String(text))
-            if global.get_one::<String>("jq").is_none()
-                && !matches!(
-                    global.value_source("output"),
-                    Some(clap::parser::ValueSource::CommandLine)
-                ) =>
-        {
+        Some(Value::String(text)) if printing.format.is_none() && printing.jq.is_none() => {
             // Text answers print as text for humans and pipes (`| grep`); -o json gives the record.
             let text = match super::redactor(global)? {
                 Some(r) => r.redact_text(&text).into_owned(),

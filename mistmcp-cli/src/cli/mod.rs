@@ -257,7 +257,8 @@ fn global_args() -> Vec<Arg> {
 /// The whole command: the global flags, the commands that are not resources, and `resources`
 /// (of `resource_count` in all).
 fn root(resources: Vec<clap::Command>, resource_count: usize) -> clap::Command {
-    let overview = help::overview(&global_args(), resource_count);
+    let globals = global_args();
+    let overview = help::overview(&globals, resource_count);
     clap::Command::new("mistcli")
         .version(env!("CARGO_PKG_VERSION"))
         .about("The Juniper Mist API from the shell: tables on a terminal, JSON in a pipe, honest exit codes.")
@@ -267,7 +268,7 @@ fn root(resources: Vec<clap::Command>, resource_count: usize) -> clap::Command {
         .subcommand_required(true)
         .disable_help_subcommand(true)
         .args(
-            global_args()
+            globals
                 .into_iter()
                 .map(|a| a.hide_short_help(true).hide_long_help(true)),
         )
@@ -342,7 +343,9 @@ fn verb_command(verb: &'static str, variants: &[Command]) -> clap::Command {
         .collect();
     let about = format!(
         "{}{}",
-        first.map(|c| one_line(c.op.summary)).unwrap_or_default(),
+        first
+            .map(|c| summary_line(c.op.summary))
+            .unwrap_or_default(),
         if others.is_empty() {
             String::new()
         } else {
@@ -660,18 +663,14 @@ async fn dispatch(argv: Vec<OsString>, out: &mut dyn Write) -> Result<(), Failur
 }
 
 /// A spec summary on one short line: its first sentence, at most 80 characters.
-fn one_line(summary: &str) -> String {
+fn summary_line(summary: &str) -> String {
     let first = summary
         .split(". ")
         .next()
         .unwrap_or(summary)
         .trim()
         .trim_end_matches('.');
-    if first.chars().count() > 80 {
-        format!("{}…", first.chars().take(79).collect::<String>())
-    } else {
-        first.to_string()
-    }
+    output::cut(first, 80)
 }
 
 /// `mistcli help [all | RESOURCE [VERB]]`.
@@ -719,17 +718,16 @@ fn command_for(
     resources: &std::collections::BTreeMap<&'static str, Vec<Command>>,
 ) -> clap::Command {
     let renamed = wanted.and_then(|w| commands::renamed(w, verb));
-    // A name for each resource is needed only when the first word is not known (clap's "did you
-    // mean", Tab on a partial word) or missing: 335 of them would cost more than the whole call.
-    let known = wanted.is_some_and(|w| {
-        resources.contains_key(w)
-            || renamed.is_some()
-            || root(Vec::new(), 0).find_subcommand(w).is_some()
-    });
-    let subcommands: Vec<clap::Command> = resources
-        .iter()
-        .filter_map(|(name, cmds)| match (renamed, wanted) {
-            (Some(to), Some(typed)) if to.resource == *name => {
+    // The resource typed, in full. An earlier name builds today's resource with only the verb
+    // it leads to, answering to the old words as hidden aliases; when the old name is a resource
+    // today too (`events device` is `webhook-example device-events`), that one is left out so
+    // that it does not shadow the alias.
+    let mut built: Vec<&str> = Vec::new();
+    let mut left_out = None;
+    let mut full: Vec<clap::Command> = Vec::new();
+    match (renamed, wanted) {
+        (Some(to), Some(typed)) => {
+            if let Some((name, cmds)) = resources.get_key_value(to.resource) {
                 let cmds: Vec<Command> = cmds
                     .iter()
                     .filter(|c| to.verb.is_none_or(|v| c.verb == v))
@@ -745,17 +743,32 @@ fn command_for(
                 {
                     rc = rc.mut_subcommand(now, |v| v.alias(old.to_string()));
                 }
-                Some(rc)
+                built.push(name);
+                full.push(rc);
             }
-            // The typed word is a resource today, but its old verb moved: it must not shadow the
-            // alias (`events device` is `webhook-example device-events`).
-            (Some(_), Some(typed)) if typed == *name => None,
-            _ if wanted == Some(*name) => Some(extras::extend(name, resource_command(name, cmds))),
-            _ if known => None,
-            _ => Some(clap::Command::new(*name).about(help::verbs(cmds).join(", "))),
-        })
-        .collect();
-    root(subcommands, resources.len())
+            left_out = Some(typed);
+        }
+        (None, Some(typed)) => {
+            if let Some((name, cmds)) = resources.get_key_value(typed) {
+                built.push(name);
+                full.push(extras::extend(name, resource_command(name, cmds)));
+            }
+        }
+        _ => {}
+    }
+    let app = root(full, resources.len());
+    // A name for each other resource is needed only when the first word is not known (clap's
+    // "did you mean", Tab on a partial word) or missing: 335 of them would cost more than the
+    // whole call.
+    if wanted.is_some_and(|w| app.find_subcommand(w).is_some()) {
+        return app;
+    }
+    app.subcommands(
+        resources
+            .iter()
+            .filter(|(name, _)| !built.contains(name) && left_out != Some(**name))
+            .map(|(name, cmds)| clap::Command::new(*name).about(help::verbs(cmds).join(", "))),
+    )
 }
 
 /// The variable through which the shell asks mistcli for completions.

@@ -522,7 +522,7 @@ fn fit(
 }
 
 /// `text` in at most `width` columns of the terminal, cut with an ellipsis.
-fn cut(text: &str, width: usize) -> String {
+pub fn cut(text: &str, width: usize) -> String {
     if text.width() <= width {
         return text.to_string();
     }
